@@ -1,0 +1,332 @@
+package format
+
+import (
+	"strings"
+
+	"github.com/fwkit/fw/table"
+)
+
+// DecodeOptions say how to read a file.
+type DecodeOptions struct {
+	Family   table.Family
+	Registry *table.Registry
+	// OnlyTable, when set, skips the lines of every other table's block
+	// without looking at them (iptables-restore -T).
+	OnlyTable string
+}
+
+// Decode turns a parsed file into a restore script: every command line is
+// parsed as iptables parses it, with the extensions in the registry. All
+// errors are collected (up to table.MaxErrors) with their positions.
+func Decode(f *File, opt DecodeOptions) (*table.Script, error) {
+	d := &decoder{f: f, opt: opt, s: &table.Script{Family: opt.Family}}
+	d.run()
+	if len(d.errs) > 0 {
+		d.errs.Sort()
+		return d.s, d.errs
+	}
+	return d.s, nil
+}
+
+type decoder struct {
+	f    *File
+	opt  DecodeOptions
+	s    *table.Script
+	errs table.ErrorList
+	full bool
+}
+
+func (d *decoder) errorf(pos table.Pos, format string, args ...any) *table.Error {
+	e := table.Errorf(pos, format, args...)
+	if d.errs.Add(e) {
+		d.full = true
+	}
+	return e
+}
+
+func (d *decoder) add(e *table.Error) {
+	if d.errs.Add(e) {
+		d.full = true
+	}
+}
+
+func (d *decoder) run() {
+	var cur *table.Block
+	skip := false
+	var last *Line
+	for _, l := range d.f.Lines {
+		if d.full {
+			return
+		}
+		last = l
+		pos := d.f.Pos(l, nil)
+		switch l.Kind {
+		case Blank, Comment:
+			continue
+		case TableLine:
+			if cur != nil || skip {
+				e := d.errorf(pos, "table line inside a table block")
+				e.Hint = "end the previous table with COMMIT first"
+				continue
+			}
+			if len(l.Words) == 0 || l.Words[0].Off != 1 {
+				d.errorf(pos, "missing table name after '*'")
+				continue
+			}
+			name := l.Words[0].Text
+			if len(l.Words) > 1 {
+				d.errorf(d.f.Pos(l, &l.Words[1]), "unexpected %q after table name", l.Words[1].Text)
+			}
+			if table.LookupTable(name) == nil {
+				e := d.errorf(d.f.Pos(l, &l.Words[0]), "unknown table %q", name)
+				e.Hint = "tables are " + strings.Join(table.TableNames(), ", ")
+			}
+			if d.opt.OnlyTable != "" && name != d.opt.OnlyTable {
+				skip = true
+				continue
+			}
+			d.s.Blocks = append(d.s.Blocks, table.Block{Table: name, Pos: pos})
+			cur = &d.s.Blocks[len(d.s.Blocks)-1]
+		case CommitLine:
+			if skip {
+				skip = false
+				continue
+			}
+			if cur == nil {
+				d.errorf(pos, "COMMIT outside a table block")
+				continue
+			}
+			cur.Commit = pos
+			cur = nil
+		case ChainLine:
+			if skip {
+				continue
+			}
+			if cur == nil {
+				e := d.errorf(pos, "chain line outside a table block")
+				e.Hint = "start the table with a line such as '*filter'"
+				continue
+			}
+			if op, ok := d.chainLine(l); ok {
+				cur.Ops = append(cur.Ops, op)
+			}
+		case CommandLine:
+			if skip {
+				continue
+			}
+			if cur == nil {
+				e := d.errorf(pos, "command outside a table block")
+				e.Hint = "start the table with a line such as '*filter'"
+				continue
+			}
+			if op, ok := d.command(l); ok {
+				cur.Ops = append(cur.Ops, op)
+			}
+		}
+	}
+	if cur != nil && !d.full {
+		p := table.Pos{File: d.f.Name, Line: 1}
+		if last != nil {
+			p.Line = last.Num
+		}
+		e := d.errorf(p, "missing COMMIT for table %q started at line %d", cur.Table, cur.Pos.Line)
+		e.Hint = "end every table block with a line 'COMMIT'"
+	}
+}
+
+func (d *decoder) chainLine(l *Line) (table.Op, bool) {
+	pos := d.f.Pos(l, nil)
+	if len(l.Words) == 0 || l.Words[0].Off != 1 {
+		d.errorf(pos, "missing chain name after ':'")
+		return table.Op{}, false
+	}
+	op := table.Op{Kind: table.OpDeclare, Pos: pos, Chain: l.Words[0].Text}
+	if len(l.Words) < 2 {
+		e := d.errorf(pos, "chain line for %q has no policy", op.Chain)
+		e.Hint = "write ':CHAIN ACCEPT [0:0]' for a built-in chain or ':CHAIN - [0:0]' for a user chain"
+		return op, false
+	}
+	pw := &l.Words[1]
+	switch pw.Text {
+	case "-":
+	case "ACCEPT":
+		op.Policy = table.Accept
+	case "DROP":
+		op.Policy = table.Drop
+	default:
+		e := d.errorf(d.f.Pos(l, pw), "invalid policy %q for chain %q", pw.Text, op.Chain)
+		e.Hint = "a built-in chain's policy is ACCEPT or DROP; a user chain has '-'"
+		return op, false
+	}
+	if len(l.Words) > 2 {
+		cw := &l.Words[2]
+		c, ok := parseCounters(cw.Text)
+		if !ok {
+			d.errorf(d.f.Pos(l, cw), "invalid counters %q", cw.Text).Hint = "counters are written [packets:bytes]"
+			return op, false
+		}
+		op.Counters = &c
+	}
+	if len(l.Words) > 3 {
+		d.errorf(d.f.Pos(l, &l.Words[3]), "unexpected %q after chain counters", l.Words[3].Text)
+		return op, false
+	}
+	return op, true
+}
+
+func parseCounters(s string) (table.Counters, bool) {
+	if len(s) < 5 || s[0] != '[' || s[len(s)-1] != ']' {
+		return table.Counters{}, false
+	}
+	p, b, ok := strings.Cut(s[1:len(s)-1], ":")
+	if !ok {
+		return table.Counters{}, false
+	}
+	pv, ok1 := parseDecimal(p)
+	bv, ok2 := parseDecimal(b)
+	return table.Counters{Packets: pv, Bytes: bv}, ok1 && ok2
+}
+
+func parseDecimal(s string) (uint64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n := v*10 + uint64(c-'0')
+		if n/10 != v {
+			return 0, false
+		}
+		v = n
+	}
+	return v, true
+}
+
+// optID names the built-in options of the iptables command line.
+type optID uint8
+
+const (
+	oNone optID = iota
+	// commands
+	oAppend
+	oCheck
+	oDelete
+	oInsert
+	oReplace
+	oList
+	oListRules
+	oFlush
+	oZero
+	oNewChain
+	oDeleteChain
+	oRename
+	oPolicy
+	// rule parameters
+	oSource
+	oDest
+	oProto
+	oIn
+	oOut
+	oJump
+	oGoto
+	oMatch
+	oFrag
+	oCounters
+	// other
+	oTable
+	oIPv4
+	oIPv6
+	oNumeric
+	oVerbose
+	oExact
+	oWait
+	oWaitInterval
+	oLineNumbers
+	oModprobe
+	oHelp
+	oVersion
+)
+
+type builtinOpt struct {
+	long  string
+	short byte
+	id    optID
+	arg   bool
+}
+
+// builtins is iptables' own option table, in its order: getopt prefers an
+// exact name and otherwise accepts an unambiguous prefix.
+var builtins = []builtinOpt{
+	{"append", 'A', oAppend, true},
+	{"delete", 'D', oDelete, true},
+	{"check", 'C', oCheck, true},
+	{"insert", 'I', oInsert, true},
+	{"replace", 'R', oReplace, true},
+	{"list", 'L', oList, false},
+	{"list-rules", 'S', oListRules, false},
+	{"flush", 'F', oFlush, false},
+	{"zero", 'Z', oZero, false},
+	{"new-chain", 'N', oNewChain, true},
+	{"delete-chain", 'X', oDeleteChain, false},
+	{"rename-chain", 'E', oRename, true},
+	{"policy", 'P', oPolicy, true},
+	{"source", 's', oSource, true},
+	{"src", 0, oSource, true},
+	{"destination", 'd', oDest, true},
+	{"dst", 0, oDest, true},
+	{"protocol", 'p', oProto, true},
+	{"in-interface", 'i', oIn, true},
+	{"jump", 'j', oJump, true},
+	{"table", 't', oTable, true},
+	{"match", 'm', oMatch, true},
+	{"numeric", 'n', oNumeric, false},
+	{"out-interface", 'o', oOut, true},
+	{"verbose", 'v', oVerbose, false},
+	{"wait", 'w', oWait, false},
+	{"wait-interval", 'W', oWaitInterval, false},
+	{"exact", 'x', oExact, false},
+	{"fragment", 'f', oFrag, false},
+	{"version", 'V', oVersion, false},
+	{"help", 'h', oHelp, false},
+	{"line-numbers", 0, oLineNumbers, false},
+	{"modprobe", 'M', oModprobe, true},
+	{"set-counters", 'c', oCounters, true},
+	{"goto", 'g', oGoto, true},
+	{"ipv4", '4', oIPv4, false},
+	{"ipv6", '6', oIPv6, false},
+}
+
+var builtinByShort = func() map[byte]*builtinOpt {
+	m := map[byte]*builtinOpt{}
+	for i := range builtins {
+		if b := &builtins[i]; b.short != 0 {
+			m[b.short] = b
+		}
+	}
+	return m
+}()
+
+func builtinName(id optID) string {
+	for _, b := range builtins {
+		if b.id == id {
+			if b.short != 0 {
+				return "-" + string(b.short)
+			}
+			return "--" + b.long
+		}
+	}
+	return "?"
+}
+
+// loaded is an extension instance on the rule being parsed.
+type loaded struct {
+	info   *table.ExtInfo
+	val    table.Ext
+	pos    table.Pos
+	seen   map[string]bool
+	target bool
+}

@@ -1,0 +1,239 @@
+// Package format reads and writes the iptables-save / iptables-restore text
+// format. Parse builds a lossless syntax tree (Print gives back the input
+// byte for byte); Decode turns the tree into a table.Script using the
+// extension registry; Encode prints a table.Ruleset exactly as
+// iptables-save does.
+package format
+
+import (
+	"bytes"
+	"io"
+
+	"github.com/fwkit/fw/table"
+)
+
+// LineKind classifies a line the way iptables-restore does: by its first
+// byte.
+type LineKind uint8
+
+const (
+	Blank       LineKind = iota // empty line
+	Comment                     // starts with '#'
+	TableLine                   // "*name"
+	ChainLine                   // ":name policy [p:b]"
+	CommitLine                  // "COMMIT"
+	CommandLine                 // anything else: an iptables command
+)
+
+// File is the syntax tree of a rules file: its lines, in order. Every byte
+// of the input belongs to exactly one line.
+type File struct {
+	Name  string
+	Lines []*Line
+}
+
+// Line is one line of input. Raw holds its bytes including the newline (the
+// last line may lack one). Words are the tokens of table, chain and command
+// lines; the bytes between words (blanks, quotes) belong to the line itself.
+type Line struct {
+	Kind LineKind
+	Num  int
+	Raw  []byte
+	// Counters is the leading "[p:b]" of a command line, if any.
+	Counters *Word
+	Words    []Word
+}
+
+// Word is one token: its text after quote removal and where its raw
+// spelling starts and ends in the line.
+type Word struct {
+	Text     string
+	Off, End int // byte offsets into Line.Raw
+	Quoted   bool
+}
+
+// Col is the 1-based column of the word in its line.
+func (w Word) Col() int { return w.Off + 1 }
+
+// Pos returns the position of a word in the file.
+func (f *File) Pos(l *Line, w *Word) table.Pos {
+	p := table.Pos{File: f.Name, Line: l.Num, Col: 1}
+	if w != nil {
+		p.Col = w.Col()
+	}
+	return p
+}
+
+// Print writes the file back exactly as it was read.
+func (f *File) Print(w io.Writer) error {
+	for _, l := range f.Lines {
+		if _, err := w.Write(l.Raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Bytes returns the file as it was read.
+func (f *File) Bytes() []byte {
+	var b bytes.Buffer
+	f.Print(&b)
+	return b.Bytes()
+}
+
+// Parse splits src into lines and words. It fails only on what no later
+// stage could make sense of: NUL and control bytes, unterminated quotes,
+// over-long lines and words, malformed counters. All such errors are
+// collected.
+func Parse(name string, src []byte) (*File, error) {
+	f := &File{Name: name}
+	var errs table.ErrorList
+	num := 0
+	for len(src) > 0 {
+		num++
+		n := bytes.IndexByte(src, '\n') + 1
+		if n == 0 {
+			n = len(src)
+		}
+		l := &Line{Num: num, Raw: src[:n:n]}
+		src = src[n:]
+		f.Lines = append(f.Lines, l)
+		if err := parseLine(f, l); err != nil {
+			if errs.Add(err) {
+				break
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return f, errs
+	}
+	return f, nil
+}
+
+func parseLine(f *File, l *Line) *table.Error {
+	raw := l.Raw
+	body := bytes.TrimSuffix(raw, []byte("\n"))
+	pos := func(off int) table.Pos { return table.Pos{File: f.Name, Line: l.Num, Col: off + 1} }
+	if len(body) > table.MaxLineLen {
+		return table.Errorf(pos(table.MaxLineLen), "line is too long (%d bytes, at most %d)", len(body), table.MaxLineLen)
+	}
+	if len(body) == 0 {
+		l.Kind = Blank
+		return nil
+	}
+	if body[0] == '#' {
+		l.Kind = Comment
+		return nil
+	}
+	for i, c := range body {
+		if c == 0 {
+			return table.Errorf(pos(i), "NUL byte in line")
+		}
+		if c == '\r' {
+			e := table.Errorf(pos(i), "carriage return in line")
+			e.Hint = "the file has DOS line endings; convert it with dos2unix"
+			return e
+		}
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return table.Errorf(pos(i), "control character 0x%02x in line", c)
+		}
+	}
+	start := 0
+	switch body[0] {
+	case '*':
+		l.Kind = TableLine
+		start = 1
+	case ':':
+		l.Kind = ChainLine
+		start = 1
+	case '[':
+		l.Kind = CommandLine
+		end := bytes.IndexByte(body, ']')
+		if end < 0 {
+			return table.Errorf(pos(0), "counters '[' without closing ']'")
+		}
+		l.Counters = &Word{Text: string(body[:end+1]), Off: 0, End: end + 1}
+		start = end + 1
+	default:
+		l.Kind = CommandLine
+	}
+	words, err := splitWords(body, start, pos)
+	if err != nil {
+		return err
+	}
+	l.Words = words
+	if l.Kind == CommandLine && l.Counters == nil && len(words) == 1 && words[0].Text == "COMMIT" && !words[0].Quoted {
+		if words[0].Off != 0 || words[0].End != len(body) {
+			return table.Errorf(pos(0), "COMMIT must stand alone on its line")
+		}
+		l.Kind = CommitLine
+	}
+	return nil
+}
+
+// splitWords tokenizes like iptables-restore: words are separated by space,
+// tab or newline; a double quote anywhere starts a quoted part in which a
+// backslash takes the next byte literally and blanks are kept; the closing
+// quote ends the word. Outside quotes backslashes and single quotes are
+// ordinary bytes.
+func splitWords(body []byte, start int, pos func(int) table.Pos) ([]Word, *table.Error) {
+	var words []Word
+	i := start
+	var buf []byte
+	for i < len(body) {
+		for i < len(body) && (body[i] == ' ' || body[i] == '\t') {
+			i++
+		}
+		if i >= len(body) {
+			break
+		}
+		off := i
+		buf = buf[:0]
+		quoted := false
+	word:
+		for i < len(body) {
+			c := body[i]
+			switch {
+			case c == ' ' || c == '\t':
+				break word
+			case c == '"':
+				quoted = true
+				q := i
+				i++
+				for {
+					if i >= len(body) {
+						return nil, table.Errorf(pos(q), "unterminated quote")
+					}
+					c := body[i]
+					if c == '\\' && i+1 < len(body) {
+						buf = append(buf, body[i+1])
+						i += 2
+						continue
+					}
+					if c == '"' {
+						i++
+						break word
+					}
+					buf = append(buf, c)
+					i++
+				}
+			default:
+				buf = append(buf, c)
+				i++
+			}
+		}
+		if len(buf) > table.MaxWordLen {
+			return nil, table.Errorf(pos(off), "word is too long (%d bytes, at most %d)", len(buf), table.MaxWordLen)
+		}
+		words = append(words, Word{Text: string(buf), Off: off, End: i, Quoted: quoted})
+		if quoted && i < len(body) && body[i] != ' ' && body[i] != '\t' {
+			return nil, table.Errorf(pos(i), "text right after a closing quote").Hinted("iptables ends a word at its closing quote; put a space after it or move the quote")
+		}
+	}
+	return words, nil
+}
+
+// String describes a line kind for messages.
+func (k LineKind) String() string {
+	return [...]string{"blank line", "comment", "table line", "chain line", "COMMIT", "command"}[k]
+}

@@ -1,0 +1,114 @@
+// Package cliutil holds what the three commands share: reading inputs,
+// the family flags, and turning errors into exit statuses.
+package cliutil
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/fwkit/fw/table"
+)
+
+// Version is fw's version, printed in save headers and by --version.
+var Version = "0.1.0"
+
+// Exit statuses, as iptables-restore uses them.
+const (
+	ExitOK       = 0
+	ExitFailure  = 1 // the kernel or the system refused
+	ExitBadInput = 2 // the input or the command line is wrong
+	ExitResource = 4 // the lock is held
+)
+
+// FamilyFlags are -4 and -6.
+var FamilyFlags = []cli.Flag{
+	&cli.BoolFlag{Name: "4", Aliases: []string{"ipv4"}, Usage: "IPv4 (the default)"},
+	&cli.BoolFlag{Name: "6", Aliases: []string{"ipv6"}, Usage: "IPv6"},
+}
+
+// Family returns the family the flags ask for.
+func Family(c *cli.Context) (table.Family, error) {
+	if c.Bool("4") && c.Bool("6") {
+		return 0, Usage("-4 and -6 cannot be given together")
+	}
+	if c.Bool("6") {
+		return table.IPv6, nil
+	}
+	return table.IPv4, nil
+}
+
+// ReadInput reads a file argument; "-" (or "") is standard input. The name
+// returned is what error messages call it.
+func ReadInput(name string) (string, []byte, error) {
+	if name == "" || name == "-" {
+		b, err := io.ReadAll(os.Stdin)
+		return "<stdin>", b, err
+	}
+	b, err := os.ReadFile(name)
+	return name, b, err
+}
+
+// usageError is a command-line mistake: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// Usage returns a command-line error.
+func Usage(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// ExitError is an error with a chosen exit status.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Main runs app and exits with the status its error calls for, printing
+// the error (every line prefixed with the program name) on stderr.
+func Main(app *cli.App) {
+	app.Version = Version
+	app.HideHelpCommand = true
+	app.UseShortOptionHandling = false
+	err := app.Run(os.Args)
+	os.Exit(Report(app.Name, err, os.Stderr))
+}
+
+// Report prints err and returns the exit status for it.
+func Report(prog string, err error, w io.Writer) int {
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitFailure
+	var ee *ExitError
+	var ue *usageError
+	var el table.ErrorList
+	var te *table.Error
+	switch {
+	case errors.As(err, &ee):
+		code = ee.Code
+		if ee.Err == nil {
+			return code
+		}
+	case errors.As(err, &ue), errors.As(err, &el), errors.As(err, &te):
+		code = ExitBadInput
+	}
+	if errors.As(err, &el) {
+		for _, e := range el {
+			fmt.Fprintf(w, "%s: %v\n", prog, e)
+		}
+		if len(el) >= table.MaxErrors {
+			fmt.Fprintf(w, "%s: too many errors, stopped looking\n", prog)
+		}
+		return code
+	}
+	fmt.Fprintf(w, "%s: %v\n", prog, err)
+	return code
+}

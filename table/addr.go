@@ -1,0 +1,181 @@
+package table
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// HostsFile is where host names are resolved from. fw never asks DNS: a
+// firewall restored at boot must not depend on the network it is about to
+// protect, and a name that resolves differently tomorrow would make saved
+// files lie. Names in /etc/hosts work; any other name is an error.
+var HostsFile = "/etc/hosts"
+
+// ParseAddrList parses the argument of -s/-d: a comma-separated list of
+// addresses or host names, each with an optional "/prefix" or "/mask".
+// Every element becomes one Addr (host names may give several); the
+// kernel stores one rule per combination.
+func ParseAddrList(s string, f Family) ([]Addr, error) {
+	var out []Addr
+	for _, part := range strings.Split(s, ",") {
+		addrs, err := ParseAddr(part, f)
+		if err != nil {
+			return nil, err
+		}
+	next:
+		for _, a := range addrs {
+			for _, b := range out {
+				if a == b {
+					continue next
+				}
+			}
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// ParseAddr parses one address or host name with an optional mask. The
+// address is masked, as the kernel stores it.
+func ParseAddr(s string, f Family) ([]Addr, error) {
+	host, mask, hasMask := strings.Cut(s, "/")
+	if host == "" {
+		return nil, fmt.Errorf("empty address in %q", s)
+	}
+	m := fullMask(f)
+	if hasMask {
+		var err error
+		if m, err = parseMask(mask, f); err != nil {
+			return nil, err
+		}
+	}
+	ips, err := parseHost(host, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Addr, 0, len(ips))
+	for _, ip := range ips {
+		out = append(out, Addr{IP: maskAddr(ip, m), Mask: m})
+	}
+	return out, nil
+}
+
+func fullMask(f Family) netip.Addr {
+	if f == IPv6 {
+		return netip.AddrFrom16([16]byte{0: 0xff, 1: 0xff, 2: 0xff, 3: 0xff, 4: 0xff, 5: 0xff, 6: 0xff, 7: 0xff,
+			8: 0xff, 9: 0xff, 10: 0xff, 11: 0xff, 12: 0xff, 13: 0xff, 14: 0xff, 15: 0xff})
+	}
+	return netip.AddrFrom4([4]byte{0xff, 0xff, 0xff, 0xff})
+}
+
+// PrefixMask returns the mask of a prefix length for the family.
+func PrefixMask(f Family, n int) netip.Addr {
+	b := make([]byte, 4)
+	if f == IPv6 {
+		b = make([]byte, 16)
+	}
+	for i := range b {
+		switch {
+		case n >= 8:
+			b[i] = 0xff
+			n -= 8
+		case n > 0:
+			b[i] = byte(0xff << (8 - n))
+			n = 0
+		}
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+func parseMask(s string, f Family) (netip.Addr, error) {
+	max := uint64(32)
+	if f == IPv6 {
+		max = 128
+	}
+	if !strings.ContainsAny(s, ".:") {
+		n, ok := ParseUint(s, 0, max)
+		if !ok {
+			return netip.Addr{}, fmt.Errorf("invalid mask %q (a prefix length is 0 to %d)", s, max)
+		}
+		return PrefixMask(f, int(n)), nil
+	}
+	if f == IPv6 {
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return netip.Addr{}, fmt.Errorf("invalid mask %q", s)
+		}
+		return a, nil
+	}
+	a, ok := parseDotted(s, true)
+	if !ok {
+		return netip.Addr{}, fmt.Errorf("invalid mask %q", s)
+	}
+	return a, nil
+}
+
+// parseDotted parses an IPv4 address as libxtables does: up to four
+// dot-separated parts, each a C number of 0..255; fewer than four parts
+// fill the rest with zeros ("10" is 10.0.0.0), except in a mask.
+func parseDotted(s string, isMask bool) (netip.Addr, bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) > 4 || (isMask && len(parts) != 4) {
+		return netip.Addr{}, false
+	}
+	var b [4]byte
+	for i, p := range parts {
+		v, ok := ParseUint(p, 0, 255)
+		if !ok {
+			return netip.Addr{}, false
+		}
+		b[i] = byte(v)
+	}
+	return netip.AddrFrom4(b), true
+}
+
+func parseHost(s string, f Family) ([]netip.Addr, error) {
+	if f == IPv6 {
+		if a, err := netip.ParseAddr(s); err == nil {
+			if !a.Is6() || a.Zone() != "" {
+				return nil, fmt.Errorf("%q is not an IPv6 address", s)
+			}
+			return []netip.Addr{a}, nil
+		}
+	} else if a, ok := parseDotted(s, false); ok {
+		return []netip.Addr{a}, nil
+	}
+	if ips := lookupHosts(s, f); len(ips) > 0 {
+		return ips, nil
+	}
+	return nil, WithHint("fw resolves names only through /etc/hosts, never DNS", "host/network %q not found", s)
+}
+
+func maskAddr(ip, m netip.Addr) netip.Addr {
+	a, b := ip.AsSlice(), m.AsSlice()
+	for i := range a {
+		a[i] &= b[i]
+	}
+	r, _ := netip.AddrFromSlice(a)
+	return r
+}
+
+func lookupHosts(name string, f Family) []netip.Addr {
+	var out []netip.Addr
+	readLines(HostsFile, func(fields []string) {
+		a, err := netip.ParseAddr(fields[0])
+		if err != nil || a.Zone() != "" {
+			return
+		}
+		if (f == IPv4) != a.Is4() {
+			return
+		}
+		for _, n := range fields[1:] {
+			if strings.EqualFold(n, name) {
+				out = append(out, a)
+				return
+			}
+		}
+	})
+	return out
+}

@@ -1,0 +1,257 @@
+package table
+
+import (
+	"fmt"
+	"sort"
+)
+
+// ExtKind tells matches from targets.
+type ExtKind uint8
+
+const (
+	MatchKind ExtKind = iota
+	TargetKind
+)
+
+func (k ExtKind) String() string {
+	if k == TargetKind {
+		return "target"
+	}
+	return "match"
+}
+
+// ArgKind says whether an option takes an argument word.
+type ArgKind uint8
+
+const (
+	NoArg ArgKind = iota
+	OneArg
+	// OptionalArg takes the next word as argument when it does not start
+	// with '-' (what iptables does by hand for options such as --log-level
+	// in some extensions).
+	OptionalArg
+)
+
+// Option is one command-line option of an extension, spelled without the
+// leading "--".
+type Option struct {
+	Name string
+	// Alias names the option this one is another spelling of (sport for
+	// source-port); Parse sees the option through Key either way.
+	Alias  string
+	Arg    ArgKind
+	Invert bool // may be preceded by '!'
+	// Multi allows the option more than once; without it a repeated
+	// option is an error, as in iptables (XTOPT_MULTI).
+	Multi bool
+}
+
+// ExtInfo is the static description of an extension: its names, revision,
+// options, and the kernel's constraints on where it may appear.
+type ExtInfo struct {
+	// Name is what the user writes after -m or -j, and what the registry
+	// keys text lookups on.
+	Name string
+	// Aliases are other names iptables accepts for this extension after
+	// -m/-p (icmp6: icmpv6, ipv6-icmp).
+	Aliases []string
+	// Kernel is the name stored in the kernel (conntrack for -m state, CT
+	// for -j NOTRACK); empty means Name.
+	Kernel string
+	// TextOnly marks an alias extension (state, NOTRACK) that the binary
+	// side never looks up: the kernel decoder of its real extension
+	// produces it from a flag in the payload.
+	TextOnly bool
+	Revision uint8
+	Kind     ExtKind
+	Family   Family
+	Options  []Option
+	// Tables lists the tables the kernel accepts the extension in; nil
+	// means every table.
+	Tables []string
+	// Hooks is the set of hooks from which a rule using the extension may
+	// be reached; 0 means every hook.
+	Hooks HookMask
+	// New returns a zero value for the given family, ready for Parse.
+	New func(f Family) Ext
+}
+
+// KernelName is the name the extension has in the kernel.
+func (e *ExtInfo) KernelName() string {
+	if e.Kernel != "" {
+		return e.Kernel
+	}
+	return e.Name
+}
+
+// Ext is a parsed match or target extension. Its fields mirror the kernel
+// payload, because iptables prints from that payload: two spellings that
+// encode the same bytes are the same value, which is what makes the printed
+// form canonical.
+type Ext interface {
+	Info() *ExtInfo
+	// Name is the name printed after -m or -j; it differs from Info().Name
+	// for values that carry an alias flag.
+	Name() string
+	// Parse consumes one option. The option has already been found in
+	// Info().Options; a negation has been checked against Option.Invert.
+	Parse(a *OptArgs) error
+	// Finish runs once all options were seen: required options, conflicts,
+	// defaults, normalisation.
+	Finish(c *FinishContext) error
+	// Print writes the options in iptables-save order.
+	Print(w *Writer)
+}
+
+// Checker is implemented by extensions whose validity depends on the rule
+// around them or on where the rule is reachable from (the kernel's
+// checkentry). It runs when the whole table is known.
+type Checker interface {
+	Check(c *CheckContext) error
+}
+
+// OptArgs is what an extension's Parse sees for one option.
+type OptArgs struct {
+	Opt    *Option
+	Invert bool
+	Family Family
+	IP     *IPHeader // the rule's header as parsed so far
+	// Arg is the option's argument (empty for NoArg options).
+	Arg string
+	// HasArg tells an empty argument from an absent one (OptionalArg).
+	HasArg bool
+	// extra serves Next: the words after the argument.
+	extra func() (string, bool)
+}
+
+// Key is the option's main name: its own, or the one it is an alias of.
+func (o *Option) Key() string {
+	if o.Alias != "" {
+		return o.Alias
+	}
+	return o.Name
+}
+
+// Key is the main name of the option being parsed.
+func (a *OptArgs) Key() string { return a.Opt.Key() }
+
+// NewOptArgs is for parsers: next yields the words that follow the option's
+// argument, for the few options that take more than one word.
+func NewOptArgs(opt *Option, invert bool, fam Family, ip *IPHeader, arg string, hasArg bool, next func() (string, bool)) *OptArgs {
+	return &OptArgs{Opt: opt, Invert: invert, Family: fam, IP: ip, Arg: arg, HasArg: hasArg, extra: next}
+}
+
+// Next takes one more word from the rule (for options such as --tcp-flags
+// MASK COMP). It returns false when the rule has no more words or the next
+// one is an option.
+func (a *OptArgs) Next() (string, bool) {
+	if a.extra == nil {
+		return "", false
+	}
+	return a.extra()
+}
+
+// FinishContext is what an extension's Finish sees.
+type FinishContext struct {
+	Family Family
+	IP     *IPHeader
+	// Seen holds the options given, by name, for "required" checks.
+	Seen map[string]bool
+}
+
+// CheckContext is what a Checker sees.
+type CheckContext struct {
+	Family Family
+	Table  string
+	Chain  string
+	// Hooks is the set of hooks the rule's chain is reachable from.
+	Hooks HookMask
+	Rule  *Rule
+}
+
+// Registry holds every extension fw knows. Text lookups go by user name
+// and pick the newest revision for the family; binary lookups go by kernel
+// name and revision.
+type Registry struct {
+	byName   map[ExtKind]map[string][]*ExtInfo
+	byKernel map[ExtKind]map[string][]*ExtInfo
+	all      []*ExtInfo
+}
+
+// NewRegistry returns a registry holding infos.
+func NewRegistry(infos ...*ExtInfo) *Registry {
+	r := &Registry{
+		byName:   map[ExtKind]map[string][]*ExtInfo{MatchKind: {}, TargetKind: {}},
+		byKernel: map[ExtKind]map[string][]*ExtInfo{MatchKind: {}, TargetKind: {}},
+	}
+	for _, e := range infos {
+		r.add(e)
+	}
+	return r
+}
+
+func (r *Registry) add(e *ExtInfo) {
+	if e.New == nil || e.Name == "" || e.Family == 0 {
+		panic(fmt.Sprintf("table: incomplete extension %q", e.Name))
+	}
+	r.all = append(r.all, e)
+	for _, n := range append([]string{e.Name}, e.Aliases...) {
+		r.byName[e.Kind][n] = insertByRev(r.byName[e.Kind][n], e)
+	}
+	if !e.TextOnly {
+		k := e.KernelName()
+		r.byKernel[e.Kind][k] = insertByRev(r.byKernel[e.Kind][k], e)
+	}
+}
+
+func insertByRev(list []*ExtInfo, e *ExtInfo) []*ExtInfo {
+	list = append(list, e)
+	sort.SliceStable(list, func(i, j int) bool { return list[i].Revision > list[j].Revision })
+	return list
+}
+
+// Lookup returns the newest revision of the extension a user calls name,
+// for family f, or nil.
+func (r *Registry) Lookup(kind ExtKind, name string, f Family) *ExtInfo {
+	for _, e := range r.byName[kind][name] {
+		if e.Family.Has(f) {
+			return e
+		}
+	}
+	return nil
+}
+
+// Known reports whether name is an extension of that kind for any family,
+// to tell "unknown match" from "match not available for IPv6".
+func (r *Registry) Known(kind ExtKind, name string) bool {
+	return len(r.byName[kind][name]) > 0
+}
+
+// ByKernel returns the extension stored in the kernel as name at revision
+// rev for family f, or nil.
+func (r *Registry) ByKernel(kind ExtKind, name string, rev uint8, f Family) *ExtInfo {
+	for _, e := range r.byKernel[kind][name] {
+		if e.Revision == rev && e.Family.Has(f) {
+			return e
+		}
+	}
+	return nil
+}
+
+// Revisions lists the revisions known for a kernel name and family, newest
+// first, for revision negotiation.
+func (r *Registry) Revisions(kind ExtKind, name string, f Family) []*ExtInfo {
+	var out []*ExtInfo
+	for _, e := range r.byKernel[kind][name] {
+		if e.Family.Has(f) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// All returns every registered extension in registration order.
+func (r *Registry) All() []*ExtInfo { return r.all }
+
+// Match is a match extension value.
+type Match = Ext

@@ -1,0 +1,184 @@
+package table
+
+import (
+	"net/netip"
+	"sort"
+)
+
+// Counters are a packet and a byte count, as the kernel keeps them per rule
+// and per built-in chain policy.
+type Counters struct {
+	Packets, Bytes uint64
+}
+
+// Ruleset is every table of one family, in print order.
+type Ruleset struct {
+	Family Family
+	Tables []*Table
+}
+
+// Table returns the table called name, or nil.
+func (rs *Ruleset) Table(name string) *Table {
+	for _, t := range rs.Tables {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Table is one iptables table. Chains holds the built-in chains in hook
+// order followed by the user chains; SortChains restores that order.
+type Table struct {
+	Name   string
+	Chains []*Chain
+}
+
+// NewTable returns the table name as the kernel creates it: every built-in
+// chain present, empty, with policy ACCEPT. It returns nil for an unknown
+// name.
+func NewTable(name string) *Table {
+	info := LookupTable(name)
+	if info == nil {
+		return nil
+	}
+	t := &Table{Name: name}
+	for _, c := range info.Chains() {
+		t.Chains = append(t.Chains, &Chain{Name: c, Builtin: true, Policy: Accept})
+	}
+	return t
+}
+
+// Chain returns the chain called name, or nil.
+func (t *Table) Chain(name string) *Chain {
+	for _, c := range t.Chains {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// SortChains puts built-in chains first in hook order and user chains after
+// them in byte order, which is how both iptables-save variants print them.
+func (t *Table) SortChains() {
+	sort.SliceStable(t.Chains, func(i, j int) bool {
+		a, b := t.Chains[i], t.Chains[j]
+		if a.Builtin != b.Builtin {
+			return a.Builtin
+		}
+		if a.Builtin {
+			ha, _ := HookByName(a.Name)
+			hb, _ := HookByName(b.Name)
+			return ha < hb
+		}
+		return a.Name < b.Name
+	})
+}
+
+// Chain is a built-in chain (with a policy and policy counters) or a user
+// chain.
+type Chain struct {
+	Name     string
+	Builtin  bool
+	Policy   Verdict // Accept or Drop for built-in chains; unused otherwise
+	Counters Counters
+	Rules    []*Rule
+}
+
+// Rule is one kernel rule: the IP header part, the matches in kernel order,
+// and what happens on a match. A nil Target means no -j at all: the packet
+// falls through and only the counters change.
+type Rule struct {
+	IP       IPHeader
+	Matches  []Match
+	Target   Target
+	Counters Counters
+	// Pos is where the rule was written, if it came from a file; the zero
+	// Pos when it came from a kernel.
+	Pos Pos
+}
+
+// IPHeader is the part of a rule that the kernel stores in struct ipt_ip /
+// ip6t_ip6: addresses, interfaces, protocol and fragment flag, each with its
+// own negation.
+type IPHeader struct {
+	Src, Dst       Addr
+	InvSrc, InvDst bool
+	In, Out        string // as written: "eth0", "eth+", "+"; "" when absent
+	InvIn, InvOut  bool
+	Proto          uint8 // 0 = any
+	InvProto       bool
+	Frag, InvFrag  bool // IPv4 only
+}
+
+// Addr is an address with a mask that need not be contiguous (iptables
+// accepts -s 10.0.0.0/255.0.255.0). The zero Addr means "not given". Addr is
+// stored already masked, as the kernel stores it.
+type Addr struct {
+	IP   netip.Addr
+	Mask netip.Addr
+}
+
+// IsZero reports whether no address was given.
+func (a Addr) IsZero() bool { return !a.IP.IsValid() }
+
+// PrefixLen returns the prefix length of the mask, or -1 when the mask is
+// not contiguous.
+func (a Addr) PrefixLen() int {
+	b := a.Mask.AsSlice()
+	n := 0
+	for i, x := range b {
+		for bit := 7; bit >= 0; bit-- {
+			if x&(1<<bit) != 0 {
+				n++
+				continue
+			}
+			// the rest must be zero
+			if x&(1<<(bit+1)-1) != 0 {
+				return -1
+			}
+			for _, y := range b[i+1:] {
+				if y != 0 {
+					return -1
+				}
+			}
+			return n
+		}
+	}
+	return n
+}
+
+// Verdict is a standard target: what iptables writes as -j ACCEPT and so on.
+type Verdict int8
+
+const (
+	Accept Verdict = iota + 1
+	Drop
+	Queue
+	Return
+)
+
+var verdictNames = map[Verdict]string{Accept: "ACCEPT", Drop: "DROP", Queue: "QUEUE", Return: "RETURN"}
+
+func (v Verdict) String() string { return verdictNames[v] }
+
+// VerdictByName parses the four standard verdict names.
+func VerdictByName(s string) (Verdict, bool) {
+	for v, n := range verdictNames {
+		if n == s {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
+// Pos is a position in a rules file: 1-based line and column (in bytes).
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+// IsValid reports whether the position points somewhere.
+func (p Pos) IsValid() bool { return p.Line > 0 }

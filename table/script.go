@@ -1,0 +1,482 @@
+package table
+
+import (
+	"fmt"
+	"slices"
+)
+
+// OpKind is one restore-file command.
+type OpKind uint8
+
+const (
+	OpDeclare     OpKind = iota // ":CHAIN POLICY [p:b]"
+	OpAppend                    // -A
+	OpInsert                    // -I [n]
+	OpDelete                    // -D spec
+	OpDeleteNum                 // -D n
+	OpReplace                   // -R n
+	OpNewChain                  // -N
+	OpDeleteChain               // -X [chain]
+	OpFlush                     // -F [chain]
+	OpZero                      // -Z [chain [n]]
+	OpPolicy                    // -P chain verdict
+	OpRename                    // -E old new
+)
+
+var opNames = [...]string{"chain declaration", "append", "insert", "delete", "delete", "replace",
+	"new chain", "delete chain", "flush", "zero", "policy", "rename"}
+
+func (k OpKind) String() string { return opNames[k] }
+
+// Op is one command of a restore script. A rule line that names several
+// addresses expands to several kernel rules, hence Rules.
+type Op struct {
+	Kind  OpKind
+	Pos   Pos
+	Chain string // "" for -F, -X, -Z without a chain
+	Rules []*Rule
+	Num   int // rule number (1-based) for -I, -D n, -R, -Z; 0 when absent
+	// Policy is the verdict of -P or of a declaration; 0 is "-".
+	Policy Verdict
+	// Counters are the [p:b] of a declaration or the leading [p:b] of a
+	// rule line; nil when absent.
+	Counters *Counters
+	NewName  string // -E
+}
+
+// Block is the part of a restore file between "*table" and COMMIT.
+type Block struct {
+	Table  string
+	Pos    Pos
+	Ops    []Op
+	Commit Pos
+}
+
+// Script is a whole restore file.
+type Script struct {
+	Family Family
+	Blocks []Block
+}
+
+// ApplyOptions are the restore flags that change what a script means.
+type ApplyOptions struct {
+	// NoFlush keeps the rules already in the table (iptables-restore -n).
+	NoFlush bool
+	// Counters makes the [p:b] of declarations and rule lines count
+	// (iptables-restore -c).
+	Counters bool
+	// NewTable is called for a table the ruleset does not have yet; nil
+	// means NewTable. The legacy kernel puts new tables first in its list,
+	// which is the order iptables-legacy-save prints; Apply does the same.
+	NewTable func(name string) *Table
+}
+
+// Apply runs the script against rs, as iptables-legacy-restore would run it
+// against the kernel, and validates every table it touched. On error rs is
+// unchanged: the script runs on copies that replace the originals only
+// when every block succeeded. All errors found are returned as an
+// ErrorList.
+func (s *Script) Apply(rs *Ruleset, opt ApplyOptions) error {
+	var errs ErrorList
+	work := map[string]*Table{}
+	var order []string // tables in the order they are first touched
+	for bi := range s.Blocks {
+		b := &s.Blocks[bi]
+		t, ok := work[b.Table]
+		if !ok {
+			if old := rs.Table(b.Table); old != nil {
+				t = old.Clone()
+			} else {
+				if opt.NewTable != nil {
+					t = opt.NewTable(b.Table)
+				} else {
+					t = NewTable(b.Table)
+				}
+				if t == nil {
+					errs.Add(Errorf(b.Pos, "unknown table %q", b.Table).Hinted("tables are filter, nat, mangle, raw and security"))
+					continue
+				}
+			}
+			work[b.Table] = t
+			order = append(order, b.Table)
+		}
+		if !opt.NoFlush {
+			t.flushAll()
+		}
+		blockErrs := len(errs)
+		for i := range b.Ops {
+			if err := t.apply(&b.Ops[i], opt); err != nil {
+				if errs.Add(err) {
+					return errs
+				}
+			}
+		}
+		if len(errs) == blockErrs {
+			for _, err := range t.Validate(s.Family) {
+				if errs.Add(err) {
+					return errs
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		errs.Sort()
+		return errs
+	}
+	for _, name := range order {
+		t := work[name]
+		t.SortChains()
+		replaced := false
+		for i, old := range rs.Tables {
+			if old.Name == name {
+				rs.Tables[i] = t
+				replaced = true
+			}
+		}
+		if !replaced {
+			rs.Tables = append([]*Table{t}, rs.Tables...)
+		}
+	}
+	return nil
+}
+
+func (e *Error) Hinted(h string) *Error {
+	e.Hint = h
+	return e
+}
+
+// Clone returns a deep copy of the table's chains and rule lists; rules and
+// their extension values are shared, since nothing changes them in place.
+func (t *Table) Clone() *Table {
+	c := &Table{Name: t.Name, Chains: make([]*Chain, len(t.Chains))}
+	for i, ch := range t.Chains {
+		cc := *ch
+		cc.Rules = slices.Clone(ch.Rules)
+		c.Chains[i] = &cc
+	}
+	return c
+}
+
+// flushAll is what a restore without --noflush does to a table: every rule
+// and user chain goes, built-in policies stay, their counters restart.
+func (t *Table) flushAll() {
+	kept := t.Chains[:0]
+	for _, c := range t.Chains {
+		if c.Builtin {
+			c.Rules = nil
+			c.Counters = Counters{}
+			kept = append(kept, c)
+		}
+	}
+	t.Chains = kept
+}
+
+func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
+	info := LookupTable(t.Name)
+	chain := func() (*Chain, *Error) {
+		c := t.Chain(op.Chain)
+		if c == nil {
+			e := Errorf(op.Pos, "chain %q does not exist in table %q", op.Chain, t.Name)
+			if info != nil && !info.HasChain(op.Chain) {
+				if _, builtin := HookByName(op.Chain); builtin {
+					e.Hint = fmt.Sprintf("table %s has the built-in chains %v", t.Name, info.Chains())
+				} else {
+					e.Hint = fmt.Sprintf("declare it first with ':%s - [0:0]'", op.Chain)
+				}
+			}
+			return nil, e
+		}
+		return c, nil
+	}
+	rules := func() []*Rule {
+		out := make([]*Rule, len(op.Rules))
+		for i, r := range op.Rules {
+			rr := *r
+			if opt.Counters && op.Counters != nil {
+				rr.Counters = *op.Counters
+			}
+			out[i] = &rr
+		}
+		return out
+	}
+	switch op.Kind {
+	case OpDeclare:
+		if info != nil && info.HasChain(op.Chain) {
+			c := t.Chain(op.Chain)
+			if op.Policy != 0 {
+				c.Policy = op.Policy
+			}
+			if opt.Counters {
+				if op.Counters == nil {
+					return Errorf(op.Pos, "chain %q has no policy counters", op.Chain).Hinted("restoring with -c needs '[packets:bytes]' on built-in chain lines")
+				}
+				c.Counters = *op.Counters
+			}
+			return nil
+		}
+		if op.Policy != 0 {
+			if _, builtin := HookByName(op.Chain); builtin {
+				return Errorf(op.Pos, "table %q has no built-in chain %q", t.Name, op.Chain).Hinted(fmt.Sprintf("its built-in chains are %v", info.Chains()))
+			}
+			return Errorf(op.Pos, "cannot set policy %s on user chain %q", op.Policy, op.Chain).Hinted("user chains are declared with '-' as policy")
+		}
+		if c := t.Chain(op.Chain); c != nil {
+			if !opt.NoFlush {
+				return Errorf(op.Pos, "chain %q is declared twice", op.Chain)
+			}
+			c.Rules = nil
+			return nil
+		}
+		return t.newChain(op)
+	case OpNewChain:
+		if t.Chain(op.Chain) != nil {
+			return Errorf(op.Pos, "chain %q already exists", op.Chain)
+		}
+		return t.newChain(op)
+	case OpAppend:
+		c, err := chain()
+		if err != nil {
+			return err
+		}
+		rs := rules()
+		if err := t.checkJumps(rs, op.Pos); err != nil {
+			return err
+		}
+		c.Rules = append(c.Rules, rs...)
+	case OpInsert:
+		c, err := chain()
+		if err != nil {
+			return err
+		}
+		n := op.Num
+		if n == 0 {
+			n = 1
+		}
+		if n > len(c.Rules)+1 {
+			return Errorf(op.Pos, "cannot insert at rule %d: chain %q has %d rules", n, c.Name, len(c.Rules))
+		}
+		rs := rules()
+		if err := t.checkJumps(rs, op.Pos); err != nil {
+			return err
+		}
+		// iptables inserts each expanded rule at the same position, so
+		// they end up in reverse order.
+		for _, r := range rs {
+			c.Rules = slices.Insert(c.Rules, n-1, r)
+		}
+	case OpReplace:
+		c, err := chain()
+		if err != nil {
+			return err
+		}
+		if len(op.Rules) != 1 {
+			return Errorf(op.Pos, "-R needs a rule with a single source and destination address")
+		}
+		if op.Num < 1 || op.Num > len(c.Rules) {
+			return Errorf(op.Pos, "cannot replace rule %d: chain %q has %d rules", op.Num, c.Name, len(c.Rules))
+		}
+		rs := rules()
+		if err := t.checkJumps(rs, op.Pos); err != nil {
+			return err
+		}
+		c.Rules[op.Num-1] = rs[0]
+	case OpDeleteNum:
+		c, err := chain()
+		if err != nil {
+			return err
+		}
+		if op.Num < 1 || op.Num > len(c.Rules) {
+			return Errorf(op.Pos, "cannot delete rule %d: chain %q has %d rules", op.Num, c.Name, len(c.Rules))
+		}
+		c.Rules = slices.Delete(c.Rules, op.Num-1, op.Num)
+	case OpDelete:
+		c, err := chain()
+		if err != nil {
+			return err
+		}
+		for _, r := range op.Rules {
+			i := slices.IndexFunc(c.Rules, func(x *Rule) bool { return SameRule(x, r) })
+			if i < 0 {
+				return Errorf(op.Pos, "no such rule in chain %q", c.Name).Hinted("-D deletes a rule only when every option matches an existing rule")
+			}
+			c.Rules = slices.Delete(c.Rules, i, i+1)
+		}
+	case OpFlush:
+		if op.Chain == "" {
+			for _, c := range t.Chains {
+				c.Rules = nil
+			}
+			return nil
+		}
+		c, err := chain()
+		if err != nil {
+			return err
+		}
+		c.Rules = nil
+	case OpZero:
+		if op.Chain == "" {
+			for _, c := range t.Chains {
+				c.zero()
+			}
+			return nil
+		}
+		c, err := chain()
+		if err != nil {
+			return err
+		}
+		if op.Num > 0 {
+			if op.Num > len(c.Rules) {
+				return Errorf(op.Pos, "cannot zero rule %d: chain %q has %d rules", op.Num, c.Name, len(c.Rules))
+			}
+			r := *c.Rules[op.Num-1]
+			r.Counters = Counters{}
+			c.Rules[op.Num-1] = &r
+			return nil
+		}
+		c.zero()
+	case OpPolicy:
+		c, err := chain()
+		if err != nil {
+			return err
+		}
+		if !c.Builtin {
+			return Errorf(op.Pos, "cannot set a policy on user chain %q", c.Name)
+		}
+		c.Policy = op.Policy
+	case OpDeleteChain:
+		if op.Chain == "" {
+			for _, c := range slices.Clone(t.Chains) {
+				if !c.Builtin {
+					if err := t.deleteChain(c, op.Pos); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}
+		c, err := chain()
+		if err != nil {
+			return err
+		}
+		if c.Builtin {
+			return Errorf(op.Pos, "cannot delete built-in chain %q", c.Name)
+		}
+		return t.deleteChain(c, op.Pos)
+	case OpRename:
+		c, err := chain()
+		if err != nil {
+			return err
+		}
+		if c.Builtin {
+			return Errorf(op.Pos, "cannot rename built-in chain %q", c.Name)
+		}
+		if t.Chain(op.NewName) != nil {
+			return Errorf(op.Pos, "cannot rename %q: chain %q already exists", c.Name, op.NewName)
+		}
+		if err := checkChainName(op.NewName, op.Pos); err != nil {
+			return err
+		}
+		for _, ch := range t.Chains {
+			for i, r := range ch.Rules {
+				if j, ok := r.Target.(*Jump); ok && j.Chain == c.Name {
+					rr := *r
+					rr.Target = &Jump{Chain: op.NewName, Goto: j.Goto}
+					ch.Rules[i] = &rr
+				}
+			}
+		}
+		c.Name = op.NewName
+	}
+	return nil
+}
+
+func (c *Chain) zero() {
+	c.Counters = Counters{}
+	for i, r := range c.Rules {
+		rr := *r
+		rr.Counters = Counters{}
+		c.Rules[i] = &rr
+	}
+}
+
+func (t *Table) newChain(op *Op) *Error {
+	if err := checkChainName(op.Chain, op.Pos); err != nil {
+		return err
+	}
+	t.Chains = append(t.Chains, &Chain{Name: op.Chain})
+	return nil
+}
+
+// checkChainName refuses what libiptc refuses (too long, a verdict name)
+// and what it lets through but nobody means: a built-in chain name used
+// for a user chain, names starting with '-' or '!' that cannot be written
+// back, and whitespace.
+func checkChainName(name string, pos Pos) *Error {
+	switch {
+	case name == "":
+		return Errorf(pos, "empty chain name")
+	case len(name) > MaxChainName:
+		return Errorf(pos, "chain name %q is too long (%d bytes, at most %d)", name, len(name), MaxChainName)
+	case name[0] == '-' || name[0] == '!':
+		return Errorf(pos, "chain name %q cannot start with %q", name, name[:1])
+	}
+	if _, ok := VerdictByName(name); ok {
+		return Errorf(pos, "chain name %q is a verdict", name)
+	}
+	if _, ok := HookByName(name); ok {
+		return Errorf(pos, "%q is a built-in chain name and cannot name a user chain", name)
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c <= ' ' || c == 0x7f {
+			return Errorf(pos, "chain name %q contains a space or control character", name)
+		}
+	}
+	return nil
+}
+
+func (t *Table) checkJumps(rs []*Rule, pos Pos) *Error {
+	for _, r := range rs {
+		j, ok := r.Target.(*Jump)
+		if !ok {
+			continue
+		}
+		c := t.Chain(j.Chain)
+		if c == nil {
+			return Errorf(pos, "chain or target %q does not exist", j.Chain).Hinted(fmt.Sprintf("declare the chain before the first rule that jumps to it: ':%s - [0:0]'", j.Chain))
+		}
+		if c.Builtin {
+			return Errorf(pos, "cannot jump to built-in chain %q", j.Chain)
+		}
+	}
+	return nil
+}
+
+func (t *Table) deleteChain(c *Chain, pos Pos) *Error {
+	if len(c.Rules) > 0 {
+		return Errorf(pos, "cannot delete chain %q: it still has %d rules", c.Name, len(c.Rules)).Hinted("flush it first with -F")
+	}
+	for _, ch := range t.Chains {
+		for _, r := range ch.Rules {
+			if j, ok := r.Target.(*Jump); ok && j.Chain == c.Name {
+				return Errorf(pos, "cannot delete chain %q: chain %q jumps to it", c.Name, ch.Name)
+			}
+		}
+	}
+	t.Chains = slices.DeleteFunc(t.Chains, func(x *Chain) bool { return x == c })
+	return nil
+}
+
+// SameRule reports whether two rules mean the same to the kernel (what -D
+// by specification compares): same header, matches and target, printed
+// canonically. Counters do not count.
+func SameRule(a, b *Rule) bool {
+	if a.IP != b.IP || len(a.Matches) != len(b.Matches) {
+		return false
+	}
+	var wa, wb Writer
+	RuleText(&wa, a, protoNumber)
+	RuleText(&wb, b, protoNumber)
+	return string(wa.Bytes()) == string(wb.Bytes())
+}
+
+func protoNumber(p uint8) string { return fmt.Sprint(p) }

@@ -1,0 +1,112 @@
+package table
+
+import "strconv"
+
+// Target is what a rule does on a match: a standard verdict, a jump or goto
+// to a user chain, or a target extension (an Ext of TargetKind).
+type Target interface {
+	// Name is the word after -j (or -g).
+	Name() string
+	Print(w *Writer)
+}
+
+// Standard is a built-in verdict: ACCEPT, DROP, QUEUE or RETURN.
+type Standard struct {
+	Verdict Verdict
+}
+
+func (s *Standard) Name() string  { return s.Verdict.String() }
+func (s *Standard) Print(*Writer) {}
+
+// Jump sends the packet to a user chain; with Goto it does not come back
+// to the calling chain.
+type Jump struct {
+	Chain string
+	Goto  bool
+}
+
+func (j *Jump) Name() string  { return j.Chain }
+func (j *Jump) Print(*Writer) {}
+
+// RuleText writes the iptables-save form of a rule's body, everything after
+// "-A CHAIN": the IP header options, the matches with their options, and
+// the target. protoName resolves a protocol number the way the save does.
+func RuleText(w *Writer, r *Rule, protoName func(uint8) string) {
+	ip := &r.IP
+	writeAddr(w, ip.InvSrc, "-s", ip.Src)
+	writeAddr(w, ip.InvDst, "-d", ip.Dst)
+	writeIface(w, ip.InvIn, "-i", ip.In)
+	writeIface(w, ip.InvOut, "-o", ip.Out)
+	if ip.Proto != 0 || ip.InvProto {
+		if ip.InvProto {
+			w.Raw(" !")
+		}
+		w.Raw(" -p ")
+		w.Raw(protoName(ip.Proto))
+	}
+	if ip.Frag {
+		if ip.InvFrag {
+			w.Raw(" !")
+		}
+		w.Raw(" -f")
+	}
+	for _, m := range r.Matches {
+		w.Raw(" -m ")
+		w.Raw(m.Name())
+		m.Print(w)
+	}
+	switch t := r.Target.(type) {
+	case nil:
+	case *Jump:
+		if t.Goto {
+			w.Raw(" -g ")
+		} else {
+			w.Raw(" -j ")
+		}
+		w.Raw(t.Chain)
+	default:
+		w.Raw(" -j ")
+		w.Raw(t.Name())
+		t.Print(w)
+	}
+}
+
+func writeAddr(w *Writer, inv bool, flag string, a Addr) {
+	if a.IsZero() {
+		return
+	}
+	if inv {
+		w.Raw(" !")
+	}
+	w.Raw(" ")
+	w.Raw(flag)
+	w.Raw(" ")
+	w.Raw(a.String())
+}
+
+// String prints the address the way iptables-save does: the address, then
+// "/len" for a contiguous mask, else "/" and the mask itself.
+func (a Addr) String() string {
+	if a.IsZero() {
+		return ""
+	}
+	if n := a.PrefixLen(); n >= 0 {
+		return a.IP.String() + "/" + strconv.Itoa(n)
+	}
+	return a.IP.String() + "/" + a.Mask.String()
+}
+
+func writeIface(w *Writer, inv bool, flag, name string) {
+	// "+" alone matches every interface; the kernel stores an all-zero
+	// mask and iptables-save prints nothing, negated or not.
+	if name == "" || name == "+" {
+		return
+	}
+	if inv {
+		w.Raw(" !")
+	}
+	w.Raw(" ")
+	w.Raw(flag)
+	w.Raw(" ")
+	w.Raw(name)
+}
