@@ -1,0 +1,6 @@
+package ext
+
+import "github.com/fwkit/fw/table"
+
+// group_nat lists the extensions of this group; all.go joins the groups.
+var group_nat = []*table.ExtInfo{}
