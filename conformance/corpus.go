@@ -14,6 +14,8 @@
 //	:prelude LINE          a line put before the rule, e.g. a user chain declaration
 //	RULE                   accepted and printed back unchanged
 //	RULE => OUTPUT         accepted and printed as OUTPUT (several rules: OUTPUT ;; OUTPUT)
+//	RULE => (empty)        accepted and printed as a bare "-A CHAIN"
+//	RULE => (none)         accepted but no rule results (a -4 line in an IPv6 file)
 //	RULE => FAIL           refused by iptables and by fw
 //	RULE => STRICT         accepted by iptables, refused by fw on purpose
 //	... [kernel]           (suffix) refused by the reference only because of kernel
@@ -139,7 +141,7 @@ func LoadFile(path string) (*Corpus, error) {
 			cs.Kernel = true
 			t = strings.TrimSuffix(t, " [kernel]")
 		}
-		rule, out, has := strings.Cut(t, " => ")
+		rule, out, has := strings.Cut(t, " =>")
 		cs.Rule = strings.TrimSpace(rule)
 		switch out = strings.TrimSpace(out); {
 		case !has:
@@ -148,6 +150,10 @@ func LoadFile(path string) (*Corpus, error) {
 			cs.Expect = Fail
 		case out == "STRICT":
 			cs.Expect = Strict
+		case out == "(none)":
+			cs.Output = nil
+		case out == "(empty)":
+			cs.Output = []string{""}
 		default:
 			cs.Output = strings.Split(out, " ;; ")
 		}
@@ -217,6 +223,10 @@ func (c *Corpus) Rewrite() error {
 		case cs.Expect == Strict:
 			b.WriteString(" => STRICT")
 		case len(cs.Output) == 1 && cs.Output[0] == cs.Rule:
+		case len(cs.Output) == 0:
+			b.WriteString(" => (none)")
+		case len(cs.Output) == 1 && cs.Output[0] == "":
+			b.WriteString(" => (empty)")
 		default:
 			b.WriteString(" => " + strings.Join(cs.Output, " ;; "))
 		}

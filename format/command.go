@@ -138,7 +138,9 @@ func (c *cmd) short(w *Word) {
 		if b.arg {
 			var arg *Word
 			if t != "" {
-				arg = &Word{Text: t, Off: w.Off + len(w.Text) - len(t), End: w.End}
+				e := c.fail(w, "argument attached to -%c", b.short)
+				e.Hint = fmt.Sprintf("write '-%c %s': iptables 1.8.9 does not accept an attached argument here", b.short, t)
+				return
 			} else if arg = c.next(); arg == nil {
 				c.fail(w, "option %s needs an argument", "-"+string(b.short))
 				return
@@ -226,6 +228,11 @@ func (c *cmd) long(w *Word) {
 	}
 	switch {
 	case cand.b != nil:
+		if cand.b.arg && valWord != nil {
+			e := c.fail(w, "argument attached to --%s with '='", cand.b.long)
+			e.Hint = fmt.Sprintf("write '--%s %s': iptables 1.8.9 does not accept '=' for its own options", cand.b.long, valWord.Text)
+			return
+		}
 		if cand.b.arg && valWord == nil {
 			if valWord = c.next(); valWord == nil {
 				c.fail(w, "option --%s needs an argument", cand.b.long)

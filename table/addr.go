@@ -23,15 +23,7 @@ func ParseAddrList(s string, f Family) ([]Addr, error) {
 		if err != nil {
 			return nil, err
 		}
-	next:
-		for _, a := range addrs {
-			for _, b := range out {
-				if a == b {
-					continue next
-				}
-			}
-			out = append(out, a)
-		}
+		out = append(out, addrs...)
 	}
 	return out, nil
 }
