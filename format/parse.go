@@ -8,6 +8,7 @@ package format
 import (
 	"bytes"
 	"io"
+	"strings"
 
 	"github.com/fwkit/fw/table"
 )
@@ -89,6 +90,7 @@ func Parse(name string, src []byte) (*File, error) {
 	f := &File{Name: name}
 	var errs table.ErrorList
 	num := 0
+	sawCR := false
 	for len(src) > 0 {
 		num++
 		n := bytes.IndexByte(src, '\n') + 1
@@ -99,6 +101,13 @@ func Parse(name string, src []byte) (*File, error) {
 		src = src[n:]
 		f.Lines = append(f.Lines, l)
 		if err := parseLine(f, l); err != nil {
+			// DOS line endings are one mistake, not one per line.
+			if strings.HasPrefix(err.Msg, "carriage return") {
+				if sawCR {
+					continue
+				}
+				sawCR = true
+			}
 			if errs.Add(err) {
 				break
 			}
