@@ -1,0 +1,284 @@
+// Package diff compares two rulesets by meaning: both sides are reduced to
+// the canonical text iptables-save would print for each rule, so spelling
+// never shows up as a change, and rule order within a chain (which the
+// kernel honours) always does.
+package diff
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/fwkit/fw/table"
+)
+
+// Kind is the kind of a change.
+type Kind string
+
+const (
+	PolicyChanged Kind = "policy"
+	ChainAdded    Kind = "chain-added"
+	ChainRemoved  Kind = "chain-removed"
+	RuleAdded     Kind = "rule-added"
+	RuleRemoved   Kind = "rule-removed"
+	RuleChanged   Kind = "rule-changed"
+	RuleMoved     Kind = "rule-moved"
+	CountersDiff  Kind = "counters"
+)
+
+// Change is one difference. Positions are 1-based rule numbers in the
+// chain (0 when not applicable); lines are where the rule was written, when
+// that side came from a file.
+type Change struct {
+	Table   string `json:"table"`
+	Chain   string `json:"chain"`
+	Kind    Kind   `json:"kind"`
+	Old     string `json:"old,omitempty"`
+	New     string `json:"new,omitempty"`
+	OldPos  int    `json:"old_pos,omitempty"`
+	NewPos  int    `json:"new_pos,omitempty"`
+	OldLine int    `json:"old_line,omitempty"`
+	NewLine int    `json:"new_line,omitempty"`
+}
+
+// Options change what counts as a difference.
+type Options struct {
+	// Counters makes counter differences count.
+	Counters bool
+}
+
+// ChainRules returns the canonical text of a chain's rules.
+func ChainRules(c *table.Chain) []string {
+	out := make([]string, len(c.Rules))
+	var w table.Writer
+	for i, r := range c.Rules {
+		w.Reset()
+		w.Raw("-A ")
+		w.Raw(c.Name)
+		table.RuleText(&w, r, table.ProtocolName)
+		out[i] = w.String()
+	}
+	return out
+}
+
+// Compare returns the changes that turn a into b, table by table (in b's
+// order, then tables only in a), chain by chain. A table missing on one
+// side compares as the kernel's empty table: a file without *nat means
+// the same as one with an empty *nat block.
+func Compare(a, b *table.Ruleset, opt Options) []Change {
+	var out []Change
+	seen := map[string]bool{}
+	var names []string
+	for _, t := range b.Tables {
+		names = append(names, t.Name)
+	}
+	for _, t := range a.Tables {
+		names = append(names, t.Name)
+	}
+	for _, name := range names {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		ta, tb := a.Table(name), b.Table(name)
+		if ta == nil {
+			ta = table.NewTable(name)
+		}
+		if tb == nil {
+			tb = table.NewTable(name)
+		}
+		out = append(out, compareTables(ta, tb, opt)...)
+	}
+	return out
+}
+
+func compareTables(a, b *table.Table, opt Options) []Change {
+	var out []Change
+	for _, cb := range b.Chains {
+		ca := a.Chain(cb.Name)
+		if ca == nil {
+			out = append(out, Change{Table: b.Name, Chain: cb.Name, Kind: ChainAdded})
+			ca = &table.Chain{Name: cb.Name}
+		}
+		if cb.Builtin && ca.Policy != cb.Policy && ca.Policy != 0 {
+			out = append(out, Change{Table: b.Name, Chain: cb.Name, Kind: PolicyChanged, Old: ca.Policy.String(), New: cb.Policy.String()})
+		}
+		if opt.Counters && cb.Builtin && ca.Counters != cb.Counters {
+			out = append(out, Change{Table: b.Name, Chain: cb.Name, Kind: CountersDiff, Old: counters(ca.Counters), New: counters(cb.Counters)})
+		}
+		out = append(out, compareRules(b.Name, ca, cb, opt)...)
+	}
+	for _, ca := range a.Chains {
+		if b.Chain(ca.Name) == nil {
+			out = append(out, compareRules(a.Name, ca, &table.Chain{Name: ca.Name}, opt)...)
+			out = append(out, Change{Table: a.Name, Chain: ca.Name, Kind: ChainRemoved})
+		}
+	}
+	return out
+}
+
+func counters(c table.Counters) string { return fmt.Sprintf("[%d:%d]", c.Packets, c.Bytes) }
+
+// compareRules aligns the two rule lists on their longest common
+// subsequence. What is left over becomes removed/added; a removal and an
+// addition at the same place become a change; the same rule removed in one
+// place and added in another becomes a move.
+func compareRules(tbl string, a, b *table.Chain, opt Options) []Change {
+	ra, rb := ChainRules(a), ChainRules(b)
+	ops := align(ra, rb)
+	var out []Change
+	line := func(c *table.Chain, i int) int { return c.Rules[i].Pos.Line }
+	for k := 0; k < len(ops); k++ {
+		o := ops[k]
+		switch o.kind {
+		case opEqual:
+			if opt.Counters && a.Rules[o.i].Counters != b.Rules[o.j].Counters {
+				out = append(out, Change{Table: tbl, Chain: b.Name, Kind: CountersDiff, Old: counters(a.Rules[o.i].Counters), New: counters(b.Rules[o.j].Counters), OldPos: o.i + 1, NewPos: o.j + 1, OldLine: line(a, o.i), NewLine: line(b, o.j)})
+			}
+		case opDel:
+			if k+1 < len(ops) && ops[k+1].kind == opAdd {
+				n := ops[k+1]
+				out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleChanged, Old: ra[o.i], New: rb[n.j], OldPos: o.i + 1, NewPos: n.j + 1, OldLine: line(a, o.i), NewLine: line(b, n.j)})
+				k++
+				continue
+			}
+			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleRemoved, Old: ra[o.i], OldPos: o.i + 1, OldLine: line(a, o.i)})
+		case opAdd:
+			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleAdded, New: rb[o.j], NewPos: o.j + 1, NewLine: line(b, o.j)})
+		}
+	}
+	return pairMoves(out)
+}
+
+// pairMoves turns a removal and an addition of the same rule text into one
+// move.
+func pairMoves(cs []Change) []Change {
+	added := map[string][]int{}
+	for i, c := range cs {
+		if c.Kind == RuleAdded {
+			added[c.New] = append(added[c.New], i)
+		}
+	}
+	drop := map[int]bool{}
+	for i := range cs {
+		c := &cs[i]
+		if c.Kind != RuleRemoved || len(added[c.Old]) == 0 {
+			continue
+		}
+		j := added[c.Old][0]
+		added[c.Old] = added[c.Old][1:]
+		c.Kind, c.New, c.NewPos, c.NewLine = RuleMoved, cs[j].New, cs[j].NewPos, cs[j].NewLine
+		drop[j] = true
+	}
+	if len(drop) == 0 {
+		return cs
+	}
+	out := cs[:0:0]
+	for i, c := range cs {
+		if !drop[i] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+type opKind uint8
+
+const (
+	opEqual opKind = iota
+	opDel
+	opAdd
+)
+
+type op struct {
+	kind opKind
+	i, j int
+}
+
+// align computes an edit script between a and b. Common prefix and suffix
+// are stripped first so that the quadratic part only sees the changed
+// middle, which keeps huge, mostly equal chains fast.
+func align(a, b []string) []op {
+	var out []op
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		out = append(out, op{opEqual, p, p})
+		p++
+	}
+	s := 0
+	for s < len(a)-p && s < len(b)-p && a[len(a)-1-s] == b[len(b)-1-s] {
+		s++
+	}
+	ma, mb := a[p:len(a)-s], b[p:len(b)-s]
+	out = append(out, lcs(ma, mb, p)...)
+	for k := 0; k < s; k++ {
+		out = append(out, op{opEqual, len(a) - s + k, len(b) - s + k})
+	}
+	return out
+}
+
+func lcs(a, b []string, off int) []op {
+	n, m := len(a), len(b)
+	if n*m > 4_000_000 {
+		// Too big for a table: report the middle as replaced wholesale.
+		var out []op
+		for i := range a {
+			out = append(out, op{opDel, off + i, 0})
+		}
+		for j := range b {
+			out = append(out, op{opAdd, 0, off + j})
+		}
+		return out
+	}
+	t := make([][]int32, n+1)
+	for i := range t {
+		t[i] = make([]int32, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				t[i][j] = t[i+1][j+1] + 1
+			} else if t[i+1][j] >= t[i][j+1] {
+				t[i][j] = t[i+1][j]
+			} else {
+				t[i][j] = t[i][j+1]
+			}
+		}
+	}
+	var out []op
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && a[i] == b[j]:
+			out = append(out, op{opEqual, off + i, off + j})
+			i++
+			j++
+		case j < m && (i == n || t[i][j+1] >= t[i+1][j]):
+			out = append(out, op{opAdd, 0, off + j})
+			j++
+		default:
+			out = append(out, op{opDel, off + i, 0})
+			i++
+		}
+	}
+	return out
+}
+
+// Summary is a one-line count of the changes.
+func Summary(cs []Change) string {
+	if len(cs) == 0 {
+		return "no differences"
+	}
+	counts := map[Kind]int{}
+	var order []Kind
+	for _, c := range cs {
+		if counts[c.Kind] == 0 {
+			order = append(order, c.Kind)
+		}
+		counts[c.Kind]++
+	}
+	parts := make([]string, len(order))
+	for i, k := range order {
+		parts[i] = fmt.Sprintf("%d %s", counts[k], k)
+	}
+	return fmt.Sprintf("%d changes: %s", len(cs), strings.Join(parts, ", "))
+}
