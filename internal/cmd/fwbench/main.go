@@ -1,0 +1,122 @@
+// Command fwbench measures fw against the reference iptables tools side by
+// side, in one run, on the same generated ruleset, inside a throwaway
+// network namespace, and prints wall time, user and system CPU and peak
+// memory of each, with fw/reference ratios. Each measurement is the median
+// of -runs runs.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type sample struct {
+	wall, user, sys time.Duration
+	rss             int64 // KiB
+}
+
+type row struct {
+	name     string
+	ours     []string
+	ref      []string
+	stdin    string // file fed to both
+	setup    func() // run before every measurement of the row
+	services int
+}
+
+var (
+	binDir   = flag.String("bin", "bin", "directory with fw binaries")
+	sizes    = flag.String("services", "10000", "comma-separated service counts for the generated rulesets")
+	runs     = flag.Int("runs", 3, "runs per measurement (median is reported)")
+	genrules = flag.String("genrules", "", "path of the genrules binary")
+)
+
+func main() {
+	flag.Parse()
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "fwbench: needs root (it works in a throwaway network namespace)")
+		os.Exit(1)
+	}
+	tmp, err := os.MkdirTemp("", "fwbench")
+	must(err)
+	defer os.RemoveAll(tmp)
+	ns := fmt.Sprintf("fwbench-%d", os.Getpid())
+	must(exec.Command("ip", "netns", "add", ns).Run())
+	defer exec.Command("ip", "netns", "del", ns).Run()
+	inNS := func(args ...string) []string { return append([]string{"ip", "netns", "exec", ns}, args...) }
+
+	var rows []row
+	for _, s := range strings.Split(*sizes, ",") {
+		file := filepath.Join(tmp, "rules-"+s)
+		out, err := exec.Command(*genrules, "-services", s).Output()
+		must(err)
+		must(os.WriteFile(file, out, 0o644))
+		n := 0
+		fmt.Sscan(s, &n)
+		rows = append(rows, row{
+			name:     fmt.Sprintf("parse+validate (%s svc, %d lines)", s, bytes.Count(out, []byte("\n"))),
+			ours:     inNS(filepath.Join(*binDir, "fw-restore"), "--test", file),
+			ref:      inNS("iptables-legacy-restore", "--test", file),
+			services: n,
+		})
+	}
+	fmt.Printf("| row | fw wall | ref wall | ratio | fw user | ref user | ratio | fw sys | ref sys | fw peak RSS | ref peak RSS | ratio |\n")
+	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		ours := measure(r, r.ours)
+		ref := measure(r, r.ref)
+		fmt.Printf("| %s | %s | %s | %.2fx | %s | %s | %.2fx | %s | %s | %s | %s | %.2fx |\n", r.name,
+			dur(ours.wall), dur(ref.wall), ratio(ours.wall, ref.wall),
+			dur(ours.user), dur(ref.user), ratio(ours.user, ref.user),
+			dur(ours.sys), dur(ref.sys),
+			mib(ours.rss), mib(ref.rss), float64(ours.rss)/float64(max(ref.rss, 1)))
+	}
+}
+
+func measure(r row, argv []string) sample {
+	var ss []sample
+	for i := 0; i < *runs; i++ {
+		if r.setup != nil {
+			r.setup()
+		}
+		cmd := exec.Command(argv[0], argv[1:]...)
+		if r.stdin != "" {
+			f, err := os.Open(r.stdin)
+			must(err)
+			cmd.Stdin = f
+			defer f.Close()
+		}
+		var errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = nil, &errb
+		start := time.Now()
+		err := cmd.Run()
+		wall := time.Since(start)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "fwbench: %s: %v\n%s", strings.Join(argv, " "), err, errb.String())
+			os.Exit(1)
+		}
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		ss = append(ss, sample{wall, time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano()), ru.Maxrss})
+	}
+	sort.Slice(ss, func(i, j int) bool { return ss[i].wall < ss[j].wall })
+	return ss[len(ss)/2]
+}
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(max(b, 1)) }
+func dur(d time.Duration) string      { return fmt.Sprintf("%.3fs", d.Seconds()) }
+func mib(kib int64) string            { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fwbench:", err)
+		os.Exit(1)
+	}
+}
