@@ -74,6 +74,9 @@ type ExtInfo struct {
 	Hooks HookMask
 	// New returns a zero value for the given family, ready for Parse.
 	New func(f Family) Ext
+	// Size is sizeof the kernel struct the payload mirrors (before
+	// XT_ALIGN padding); the kernel refuses any other size.
+	Size int
 }
 
 // KernelName is the name the extension has in the kernel.
@@ -101,6 +104,16 @@ type Ext interface {
 	Finish(c *FinishContext) error
 	// Print writes the options in iptables-save order.
 	Print(w *Writer)
+}
+
+// Payload is the kernel side of an extension value: the bytes after the
+// 32-byte xt_entry_match / xt_entry_target header, per family.
+type Payload interface {
+	// MarshalPayload returns the payload, XT_ALIGN(Info().Size) bytes.
+	MarshalPayload(f Family) ([]byte, error)
+	// UnmarshalPayload fills the value from a payload as the kernel
+	// returns it (at least Info().Size bytes; kernel-private parts zero).
+	UnmarshalPayload(f Family, data []byte) error
 }
 
 // Checker is implemented by extensions whose validity depends on the rule

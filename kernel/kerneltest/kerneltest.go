@@ -12,8 +12,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // Required reports whether kernel tests must run (FW_REQUIRE_KERNEL=1).
@@ -99,4 +102,28 @@ func DropComments(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// Do runs fn on an OS thread that has joined the namespace, and waits for
+// it. The thread is never returned to the Go scheduler (it exits with the
+// goroutine), so no other goroutine ever runs in the namespace by
+// accident.
+func (n *Netns) Do(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		// No UnlockOSThread: the thread dies with this goroutine.
+		f, err := os.Open("/run/netns/" + n.Name)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer f.Close()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("setns %s: %w", n.Name, err)
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
 }

@@ -3,6 +3,7 @@ package ext
 import (
 	"fmt"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -15,7 +16,7 @@ type Comment struct {
 const commentMax = 255
 
 var commentInfo = &table.ExtInfo{
-	Name: "comment", Kind: table.MatchKind, Family: table.BothFamilies,
+	Name: "comment", Kind: table.MatchKind, Family: table.BothFamilies, Size: commentSize,
 	Options: opts("comment="),
 	New:     func(table.Family) table.Ext { return &Comment{} },
 }
@@ -39,3 +40,20 @@ func (m *Comment) Finish(c *table.FinishContext) error {
 }
 
 func (m *Comment) Print(w *table.Writer) { w.OptQuoted(false, "comment", m.Comment) }
+
+// struct xt_comment_info: char comment[XT_MAX_COMMENT_LEN = 256].
+const commentSize = 256
+
+func (m *Comment) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(commentSize))
+	if err := w.String(0, commentSize, m.Comment); err != nil {
+		return nil, fmt.Errorf("comment: %w", err)
+	}
+	return w.B, nil
+}
+
+func (m *Comment) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.Comment = r.String(0, commentSize)
+	return r.Err()
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -25,7 +26,7 @@ const (
 )
 
 var tcpInfo = &table.ExtInfo{
-	Name: "tcp", Kind: table.MatchKind, Family: table.BothFamilies,
+	Name: "tcp", Kind: table.MatchKind, Family: table.BothFamilies, Size: tcpSize,
 	Options: opts("!source-port=", "|sport", "!destination-port=", "|dport", "!syn", "!tcp-flags=", "!tcp-option="),
 	New: func(table.Family) table.Ext {
 		return &TCP{Spts: [2]uint16{0, 0xffff}, Dpts: [2]uint16{0, 0xffff}}
@@ -146,4 +147,29 @@ func invBit(inv bool, bit uint8) uint8 {
 		return bit
 	}
 	return 0
+}
+
+// struct xt_tcp: spts[2]@0 dpts[2]@4 (host order) option@8 flg_mask@9
+// flg_cmp@10 invflags@11.
+const tcpSize = 12
+
+func (m *TCP) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(tcpSize))
+	w.U16(0, m.Spts[0])
+	w.U16(2, m.Spts[1])
+	w.U16(4, m.Dpts[0])
+	w.U16(6, m.Dpts[1])
+	w.U8(8, m.Option)
+	w.U8(9, m.FlgMask)
+	w.U8(10, m.FlgCmp)
+	w.U8(11, m.Invflags)
+	return w.B, nil
+}
+
+func (m *TCP) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.Spts = [2]uint16{r.U16(0), r.U16(2)}
+	m.Dpts = [2]uint16{r.U16(4), r.U16(6)}
+	m.Option, m.FlgMask, m.FlgCmp, m.Invflags = r.U8(8), r.U8(9), r.U8(10), r.U8(11)
+	return r.Err()
 }

@@ -1,0 +1,78 @@
+// Package kernel is the contract between fw and a packet-filter backend
+// (legacy x_tables or nf_tables): read the iptables tables of a family,
+// replace some of them all at once. It also holds what both backends
+// share: errors that name the operation, and the xtables lock.
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+
+	"github.com/fwkit/fw/table"
+)
+
+// Backend reads and writes the iptables tables of one kernel interface.
+type Backend interface {
+	// Name is "legacy" or "nft".
+	Name() string
+	// Tables lists the tables of family f that exist in the kernel, in
+	// the order the backend's iptables-save prints them.
+	Tables(f table.Family) ([]string, error)
+	// Load reads the named tables (all existing ones when names is nil).
+	Load(f table.Family, names []string) (*table.Ruleset, error)
+	// Commit makes the tables of rs what the kernel has, every table of
+	// rs or none of them. Tables not in rs are not touched.
+	Commit(rs *table.Ruleset, opt CommitOptions) error
+}
+
+// CommitOptions tune a commit.
+type CommitOptions struct {
+	// Test builds and checks everything it can without changing the
+	// kernel.
+	Test bool
+}
+
+// OpError is a kernel failure: which backend, which operation, which
+// table, and the cause in words.
+type OpError struct {
+	Backend string
+	Op      string
+	Table   string
+	Err     error
+}
+
+func (e *OpError) Error() string {
+	s := e.Backend + ": " + e.Op
+	if e.Table != "" {
+		s += " table " + e.Table
+	}
+	return s + ": " + Explain(e.Err)
+}
+
+func (e *OpError) Unwrap() error { return e.Err }
+
+// Explain turns an errno into words about rulesets rather than files.
+func Explain(err error) string {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return err.Error()
+	}
+	switch errno {
+	case syscall.EPERM:
+		return "permission denied (fw needs CAP_NET_ADMIN: run it as root)"
+	case syscall.ENOENT:
+		return "no such table, chain, match or target in the kernel (is the module available?)"
+	case syscall.EAGAIN:
+		return "the ruleset changed while fw was working on it (someone else wrote it); try again"
+	case syscall.ELOOP:
+		return "the chains jump in a loop"
+	case syscall.ENOPROTOOPT:
+		return "the kernel does not support this interface (module not loaded?)"
+	case syscall.EPROTONOSUPPORT:
+		return "the kernel does not support this revision of the extension"
+	case syscall.EINVAL:
+		return "the kernel refused the ruleset as invalid (see dmesg for the extension's reason)"
+	}
+	return fmt.Sprintf("%v", errno)
+}

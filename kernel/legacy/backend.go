@@ -1,0 +1,249 @@
+package legacy
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/fwkit/fw/kernel"
+	"github.com/fwkit/fw/table"
+)
+
+// Backend is the legacy x_tables backend.
+type Backend struct {
+	Registry *table.Registry
+	// LockWait is how long Commit waits for the xtables lock: < 0 forever,
+	// 0 not at all.
+	LockWait time.Duration
+}
+
+var _ kernel.Backend = (*Backend)(nil)
+
+func (b *Backend) Name() string { return "legacy" }
+
+func (b *Backend) opErr(op, tbl string, err error) error {
+	return &kernel.OpError{Backend: "legacy", Op: op, Table: tbl, Err: err}
+}
+
+// Tables lists the instantiated tables in /proc order. Tables the kernel
+// has but iptables does not know are skipped here; Load reports them.
+func (b *Backend) Tables(f table.Family) ([]string, error) {
+	names, err := tableNames(f)
+	if err != nil {
+		return nil, b.opErr("list tables", "", err)
+	}
+	return names, nil
+}
+
+// Load reads tables. Reading a table that does not exist yet creates it
+// (that is how the kernel works); names == nil reads only existing ones.
+func (b *Backend) Load(f table.Family, names []string) (*table.Ruleset, error) {
+	if names == nil {
+		var err error
+		if names, err = b.Tables(f); err != nil {
+			return nil, err
+		}
+	}
+	c, err := open(f)
+	if err != nil {
+		return nil, b.opErr("open", "", err)
+	}
+	defer c.close()
+	rs := &table.Ruleset{Family: f}
+	for _, name := range names {
+		if table.LookupTable(name) == nil {
+			return nil, b.opErr("read", name, fmt.Errorf("the kernel has a table %q that iptables does not know", name))
+		}
+		t, _, _, err := b.read(c, f, name)
+		if err != nil {
+			return nil, err
+		}
+		rs.Tables = append(rs.Tables, t)
+	}
+	return rs, nil
+}
+
+func (b *Backend) read(c *conn, f table.Family, name string) (*table.Table, *Info, []byte, error) {
+	for attempt := 0; ; attempt++ {
+		in, err := c.info(name)
+		if err != nil {
+			return nil, nil, nil, b.opErr("read info of", name, err)
+		}
+		blob, err := c.entries(name, in)
+		if errors.Is(err, syscall.EAGAIN) && attempt < 5 {
+			continue // the table changed between the two calls
+		}
+		if err != nil {
+			return nil, nil, nil, b.opErr("read", name, err)
+		}
+		t, err := Decode(f, name, blob, in, b.Registry)
+		if err != nil {
+			return nil, nil, nil, b.opErr("decode", name, err)
+		}
+		return t, in, blob, nil
+	}
+}
+
+// Commit replaces every table of rs. All tables are encoded and every
+// extension revision is checked before the first write; each table is
+// replaced atomically by the kernel; if a later table is refused, the
+// tables already replaced are put back as they were (rules and counters),
+// so a failed commit leaves the kernel as it found it. The xtables lock is
+// held throughout, like iptables-restore holds it.
+func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
+	type job struct {
+		t       *table.Table
+		blob    *Blob
+		oldInfo *Info
+		oldBlob []byte
+		old     *table.Table
+		done    bool
+	}
+	var jobs []*job
+	// rs.Tables is in print order, which for legacy is newest first; the
+	// kernel instantiates tables in the order fw first asks for them, so
+	// walking backwards reproduces the order iptables-restore would give.
+	for i := len(rs.Tables) - 1; i >= 0; i-- {
+		t := rs.Tables[i]
+		blob, err := Encode(rs.Family, t)
+		if err != nil {
+			return b.opErr("encode", t.Name, err)
+		}
+		jobs = append(jobs, &job{t: t, blob: blob})
+	}
+	lock, err := kernel.AcquireLock(b.LockWait)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	c, err := open(rs.Family)
+	if err != nil {
+		return b.opErr("open", "", err)
+	}
+	defer c.close()
+	if err := b.checkRevisions(c, rs); err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		in, err := c.info(j.t.Name)
+		if err != nil {
+			return b.opErr("read info of", j.t.Name, err)
+		}
+		if in.ValidHooks != j.blob.ValidHooks {
+			return b.opErr("replace", j.t.Name, fmt.Errorf("kernel table hooks %#x, expected %#x", in.ValidHooks, j.blob.ValidHooks))
+		}
+		old, err := c.entries(j.t.Name, in)
+		if err != nil {
+			return b.opErr("read", j.t.Name, err)
+		}
+		j.oldInfo, j.oldBlob = in, old
+	}
+	if opt.Test {
+		return nil
+	}
+	var failure error
+	for _, j := range jobs {
+		if _, err := c.replace(j.t.Name, j.blob, j.oldInfo.NumEntries); err != nil {
+			failure = b.opErr("replace", j.t.Name, err)
+			break
+		}
+		j.done = true
+		if err := c.addCounters(j.t.Name, j.blob.Counters); err != nil {
+			failure = b.opErr("set counters of", j.t.Name, err)
+			break
+		}
+	}
+	if failure == nil {
+		return nil
+	}
+	// Put back what was replaced, newest first.
+	for i := len(jobs) - 1; i >= 0; i-- {
+		j := jobs[i]
+		if !j.done {
+			continue
+		}
+		if err := b.restoreOld(c, rs.Family, j.t.Name, j.oldInfo, j.oldBlob); err != nil {
+			return fmt.Errorf("%w; and rolling back table %s failed too: %v", failure, j.t.Name, err)
+		}
+	}
+	return failure
+}
+
+// restoreOld writes back a table exactly as it was read: the same entries
+// (which carry their counters) and the counters re-added.
+func (b *Backend) restoreOld(c *conn, f table.Family, name string, in *Info, blob []byte) error {
+	old := &Blob{Entries: blob, NumEntries: int(in.NumEntries), ValidHooks: in.ValidHooks, HookEntry: in.HookEntry, Underflow: in.Underflow}
+	cur, err := c.info(name)
+	if err != nil {
+		return err
+	}
+	for h := range old.HookEntry {
+		if in.ValidHooks&(1<<h) == 0 {
+			old.HookEntry[h], old.Underflow[h] = 0, 0
+		}
+	}
+	counters, err := entryCounters(f, blob)
+	if err != nil {
+		return err
+	}
+	if _, err := c.replace(name, old, cur.NumEntries); err != nil {
+		return err
+	}
+	return c.addCounters(name, counters)
+}
+
+// entryCounters pulls the counters out of a blob as read from the kernel.
+func entryCounters(f table.Family, blob []byte) ([]table.Counters, error) {
+	lay := layouts[f]
+	var out []table.Counters
+	for off := 0; off < len(blob); {
+		e, err := readEntry(lay, blob, off)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e.counters)
+		off = e.next
+	}
+	return out, nil
+}
+
+// checkRevisions asks the kernel for every extension revision the
+// ruleset uses, so that a missing module fails before anything changes.
+func (b *Backend) checkRevisions(c *conn, rs *table.Ruleset) error {
+	seen := map[*table.ExtInfo]bool{}
+	check := func(t *table.Table, e table.Ext) error {
+		info := e.Info()
+		if seen[info] {
+			return nil
+		}
+		seen[info] = true
+		err := c.revisionSupported(info.Kind, info.KernelName(), info.Revision)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, syscall.EPROTONOSUPPORT):
+			return b.opErr("check", t.Name, fmt.Errorf("the kernel has %s %s but not revision %d, which fw writes", info.Kind, info.KernelName(), info.Revision))
+		case errors.Is(err, syscall.ENOENT):
+			return b.opErr("check", t.Name, fmt.Errorf("the kernel has no %s %s (module not available?)", info.Kind, info.KernelName()))
+		}
+		return b.opErr("check", t.Name, err)
+	}
+	for _, t := range rs.Tables {
+		for _, ch := range t.Chains {
+			for _, r := range ch.Rules {
+				for _, m := range r.Matches {
+					if err := check(t, m); err != nil {
+						return err
+					}
+				}
+				if e, ok := r.Target.(table.Ext); ok {
+					if err := check(t, e); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package legacy
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/fwkit/fw/format"
+	"github.com/fwkit/fw/kernel"
+	"github.com/fwkit/fw/kernel/kerneltest"
+	"github.com/fwkit/fw/table"
+	"github.com/fwkit/fw/table/ext"
+)
+
+func save(t *testing.T, rs *table.Ruleset, counters bool) string {
+	var b bytes.Buffer
+	if err := format.Encode(&b, rs, format.EncodeOptions{Counters: counters}); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+const sample = `*filter
+:INPUT DROP [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:chain_b - [0:0]
+:empty - [0:0]
+-A INPUT -s 10.0.0.0/8 -d 192.168.1.1/32 -i eth+ -p tcp -m tcp --dport 22 -m comment --comment "ssh in" -j ACCEPT
+-A INPUT ! -i lo ! -p udp -f -j chain_b
+-A INPUT -g empty
+-A INPUT -s 1.2.3.0/255.0.255.0
+-A INPUT -j RETURN
+-A chain_b -o wlan0 -j DROP
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING DROP [0:0]
+-A POSTROUTING -p tcp -m tcp --sport 1:1024 --tcp-flags FIN,SYN,RST,ACK SYN
+COMMIT
+`
+
+// TestReadReference: rules written by iptables-legacy-restore read back
+// through our decoder print as iptables-legacy-save prints them.
+func TestReadReference(t *testing.T) {
+	kerneltest.Need(t, "iptables-legacy-restore", "iptables-legacy-save")
+	ns := kerneltest.NewNetns(t)
+	if r, err := ns.Run([]byte(sample), "iptables-legacy-restore"); err != nil || r.Code != 0 {
+		t.Fatalf("reference restore: %v %s", err, r.Stderr)
+	}
+	ref, _ := ns.Run(nil, "iptables-legacy-save")
+	var got string
+	err := ns.Do(func() error {
+		b := &Backend{Registry: ext.Registry()}
+		rs, err := b.Load(table.IPv4, nil)
+		if err != nil {
+			return err
+		}
+		got = save(t, rs, false)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(kerneltest.DropComments(ref.Stdout), got); d != "" {
+		t.Fatalf("(-reference +fw)\n%s", d)
+	}
+}
+
+// TestWriteReference: rules we write print through iptables-legacy-save
+// exactly as after iptables-legacy-restore of the same file.
+func TestWriteReference(t *testing.T) {
+	kerneltest.Need(t, "iptables-legacy-restore", "iptables-legacy-save")
+	refNS := kerneltest.NewNetns(t)
+	if r, err := refNS.Run([]byte(sample), "iptables-legacy-restore"); err != nil || r.Code != 0 {
+		t.Fatalf("reference restore: %v %s", err, r.Stderr)
+	}
+	want, _ := refNS.Run(nil, "iptables-legacy-save")
+	ns := kerneltest.NewNetns(t)
+	rs, _, err := format.Load("sample", []byte(sample), format.LoadOptions{Family: table.IPv4, Registry: ext.Registry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = ns.Do(func() error {
+		return (&Backend{Registry: ext.Registry()}).Commit(rs, kernel.CommitOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := ns.Run(nil, "iptables-legacy-save")
+	if d := cmp.Diff(kerneltest.DropComments(want.Stdout), kerneltest.DropComments(got.Stdout)); d != "" {
+		t.Fatalf("(-reference +fw)\n%s", d)
+	}
+}

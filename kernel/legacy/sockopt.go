@@ -1,0 +1,196 @@
+package legacy
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/fwkit/fw/internal/xtbin"
+	"github.com/fwkit/fw/table"
+)
+
+// Socket option numbers (linux/netfilter_ipv4/ip_tables.h,
+// linux/netfilter_ipv6/ip6_tables.h). The IPv6 revision queries are
+// base+4/+5, not +2/+3.
+const (
+	soSetReplace     = 64
+	soSetAddCounters = 65
+	soGetInfo        = 64
+	soGetEntries     = 65
+)
+
+type famSock struct {
+	domain      int
+	level       int
+	revMatch    int
+	revTarget   int
+	namesFile   string
+	family      table.Family
+	programName string
+}
+
+var socks = map[table.Family]*famSock{
+	table.IPv4: {unix.AF_INET, unix.IPPROTO_IP, 66, 67, "ip_tables_names", table.IPv4, "iptables"},
+	table.IPv6: {unix.AF_INET6, unix.IPPROTO_IPV6, 68, 69, "ip6_tables_names", table.IPv6, "ip6tables"},
+}
+
+// Sizes of the sockopt argument structs.
+const (
+	getInfoSize      = 84 // struct ipt_getinfo
+	getEntriesHeader = 40 // struct ipt_get_entries before entrytable
+	replaceHeader    = 96 // struct ipt_replace before entries
+	countersHeader   = 40 // struct xt_counters_info before counters
+	countersSize     = 16 // struct xt_counters
+	getRevisionSize  = 30 // struct xt_get_revision
+	tableNameLen     = 32
+)
+
+// conn is an open raw socket for one family.
+type conn struct {
+	fd int
+	s  *famSock
+}
+
+func open(f table.Family) (*conn, error) {
+	s := socks[f]
+	fd, err := unix.Socket(s.domain, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
+	if err != nil {
+		return nil, fmt.Errorf("raw socket: %w", err)
+	}
+	return &conn{fd: fd, s: s}, nil
+}
+
+func (c *conn) close() { unix.Close(c.fd) }
+
+func (c *conn) getsockopt(opt int, buf []byte) (int, error) {
+	l := uint32(len(buf))
+	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(c.fd), uintptr(c.s.level), uintptr(opt),
+		uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&l)), 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(l), nil
+}
+
+func (c *conn) setsockopt(opt int, buf []byte) error {
+	_, _, e := unix.Syscall6(unix.SYS_SETSOCKOPT, uintptr(c.fd), uintptr(c.s.level), uintptr(opt),
+		uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// info runs IPT_SO_GET_INFO. Note that asking creates the table in the
+// kernel if it did not exist yet.
+func (c *conn) info(name string) (*Info, error) {
+	w := xtbin.NewWriter(getInfoSize)
+	if err := w.String(0, tableNameLen, name); err != nil {
+		return nil, err
+	}
+	if _, err := c.getsockopt(soGetInfo, w.B); err != nil {
+		return nil, err
+	}
+	r := xtbin.NewReader(w.B)
+	in := &Info{ValidHooks: r.U32(32), NumEntries: r.U32(76), Size: r.U32(80)}
+	for h := 0; h < int(table.NumHooks); h++ {
+		in.HookEntry[h] = r.U32(36 + 4*h)
+		in.Underflow[h] = r.U32(56 + 4*h)
+	}
+	return in, r.Err()
+}
+
+// entries runs IPT_SO_GET_ENTRIES for a table whose info was just read.
+func (c *conn) entries(name string, in *Info) ([]byte, error) {
+	buf := make([]byte, getEntriesHeader+int(in.Size))
+	w := &xtbin.Writer{B: buf}
+	w.String(0, tableNameLen, name)
+	w.U32(32, in.Size)
+	if _, err := c.getsockopt(soGetEntries, buf); err != nil {
+		return nil, err
+	}
+	return buf[getEntriesHeader:], nil
+}
+
+// replace runs IPT_SO_SET_REPLACE. oldCount must be the kernel's current
+// number of entries (else EAGAIN: someone changed the table meanwhile);
+// the kernel fills the returned slice with the old entries' counters.
+func (c *conn) replace(name string, b *Blob, oldCount uint32) ([]table.Counters, error) {
+	old := make([]byte, countersSize*max(int(oldCount), 1))
+	buf := make([]byte, replaceHeader+len(b.Entries))
+	w := &xtbin.Writer{B: buf}
+	w.String(0, tableNameLen, name)
+	w.U32(32, b.ValidHooks)
+	w.U32(36, uint32(b.NumEntries))
+	w.U32(40, uint32(len(b.Entries)))
+	for h := 0; h < int(table.NumHooks); h++ {
+		w.U32(44+4*h, b.HookEntry[h])
+		w.U32(64+4*h, b.Underflow[h])
+	}
+	w.U32(84, oldCount)
+	w.U64(88, uint64(uintptr(unsafe.Pointer(&old[0]))))
+	w.Bytes(replaceHeader, b.Entries)
+	err := c.setsockopt(soSetReplace, buf)
+	runtime.KeepAlive(old)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]table.Counters, oldCount)
+	r := xtbin.NewReader(old)
+	for i := range out {
+		out[i] = table.Counters{Packets: r.U64(i * countersSize), Bytes: r.U64(i*countersSize + 8)}
+	}
+	return out, nil
+}
+
+// addCounters runs IPT_SO_SET_ADD_COUNTERS: the only way counters get
+// into a freshly replaced table.
+func (c *conn) addCounters(name string, cs []table.Counters) error {
+	buf := make([]byte, countersHeader+countersSize*len(cs))
+	w := &xtbin.Writer{B: buf}
+	w.String(0, tableNameLen, name)
+	w.U32(32, uint32(len(cs)))
+	for i, x := range cs {
+		w.U64(countersHeader+i*countersSize, x.Packets)
+		w.U64(countersHeader+i*countersSize+8, x.Bytes)
+	}
+	return c.setsockopt(soSetAddCounters, buf)
+}
+
+// revisionSupported asks the kernel whether it has an extension in a
+// revision (0 success; EPROTONOSUPPORT: other revisions only; ENOENT:
+// unknown extension).
+func (c *conn) revisionSupported(kind table.ExtKind, name string, rev uint8) error {
+	opt := c.s.revMatch
+	if kind == table.TargetKind {
+		opt = c.s.revTarget
+	}
+	w := xtbin.NewWriter(getRevisionSize)
+	if err := w.String(0, extNameLen, name); err != nil {
+		return err
+	}
+	w.U8(29, rev)
+	_, err := c.getsockopt(opt, w.B)
+	return err
+}
+
+// tableNames lists the tables the kernel has instantiated, newest first
+// (the order iptables-legacy-save prints them). It reads /proc through
+// thread-self so that a thread moved into another network namespace sees
+// its own list.
+func tableNames(f table.Family) ([]string, error) {
+	s := socks[f]
+	b, err := os.ReadFile("/proc/thread-self/net/" + s.namesFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil // module not loaded: no tables
+	}
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(string(b)), nil
+}
