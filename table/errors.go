@@ -76,7 +76,8 @@ func At(pos Pos, err error) *Error {
 	}
 	var h *HintError
 	if errors.As(err, &h) {
-		return &Error{Pos: pos, Msg: h.Msg, Hint: h.Hint, Err: err}
+		// err.Error() keeps the context wrapped around the hint error.
+		return &Error{Pos: pos, Msg: err.Error(), Hint: h.Hint, Err: err}
 	}
 	return &Error{Pos: pos, Msg: err.Error(), Err: err}
 }

@@ -15,7 +15,8 @@ import (
 // xtables_strtoui uses): decimal, 0x hex or 0-prefixed octal, and checks it
 // against [min, max].
 func ParseUint(s string, min, max uint64) (uint64, bool) {
-	t := strings.TrimPrefix(s, "+")
+	// strtoul skips leading white space, then takes one optional sign.
+	t := strings.TrimPrefix(strings.TrimLeft(s, " \t\n\v\f\r"), "+")
 	base := 10
 	switch {
 	case len(t) > 2 && (t[:2] == "0x" || t[:2] == "0X"):

@@ -1,6 +1,9 @@
 package table
 
-import "strconv"
+import (
+	"net/netip"
+	"strconv"
+)
 
 // Target is what a rule does on a match: a standard verdict, a jump or goto
 // to a user chain, or a target extension (an Ext of TargetKind).
@@ -91,9 +94,27 @@ func (a Addr) String() string {
 		return ""
 	}
 	if n := a.PrefixLen(); n >= 0 {
-		return a.IP.String() + "/" + strconv.Itoa(n)
+		return FormatIP(a.IP) + "/" + strconv.Itoa(n)
 	}
-	return a.IP.String() + "/" + a.Mask.String()
+	return FormatIP(a.IP) + "/" + FormatIP(a.Mask)
+}
+
+// FormatIP prints an address as glibc's inet_ntop does, which is what
+// iptables prints. It differs from netip only for IPv4-compatible IPv6
+// addresses (twelve zero bytes, then not 0.0.x.x), which glibc writes in
+// dotted form: ::1.2.3.4.
+func FormatIP(a netip.Addr) string {
+	if a.Is6() {
+		b := a.As16()
+		zero := true
+		for _, c := range b[:12] {
+			zero = zero && c == 0
+		}
+		if zero && (b[12] != 0 || b[13] != 0) {
+			return "::" + netip.AddrFrom4([4]byte(b[12:])).String()
+		}
+	}
+	return a.String()
 }
 
 func writeIface(w *Writer, inv bool, flag, name string) {

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/fwkit/fw/kernel"
 	"github.com/fwkit/fw/table"
 )
 
@@ -74,6 +76,8 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // Main runs app and exits with the status its error calls for, printing
 // the error (every line prefixed with the program name) on stderr.
 func Main(app *cli.App) {
+	// -v is --verbose in iptables-restore; the version is -V there too.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version"}
 	app.Version = Version
 	app.HideHelpCommand = true
 	app.UseShortOptionHandling = false
@@ -99,6 +103,8 @@ func Report(prog string, err error, w io.Writer) int {
 		}
 	case errors.As(err, &ue), errors.As(err, &el), errors.As(err, &te):
 		code = ExitBadInput
+	case errors.Is(err, kernel.ErrLockBusy):
+		code = ExitResource
 	}
 	if errors.As(err, &el) {
 		for _, e := range el {
@@ -111,4 +117,52 @@ func Report(prog string, err error, w io.Writer) int {
 	}
 	fmt.Fprintf(w, "%s: %v\n", prog, err)
 	return code
+}
+
+// BackendFlag is --backend.
+var BackendFlag = &cli.StringFlag{Name: "backend", Value: "auto", Usage: "kernel interface: legacy, nft or auto (env FW_BACKEND)"}
+
+// WriteFileAtomic replaces path with data so that readers see the old file
+// or the new one, never a part: a temporary file in the same directory,
+// fsync, rename, then fsync of the directory. On any error the old file
+// is left as it was.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(name)
+		}
+	}()
+	if fi, err := os.Stat(path); err == nil {
+		perm = fi.Mode().Perm()
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(name, path); err != nil {
+		return err
+	}
+	ok = true
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
