@@ -31,7 +31,8 @@ type cmd struct {
 	seen     map[optID]table.Pos
 	invert   bool
 	invPos   table.Pos
-	protoUse bool // the protocol's match was loaded implicitly
+	protoUse bool   // the protocol's match was loaded implicitly
+	protoArg string // the -p argument as written, lower-cased
 	skip     bool // -4/-6 for the other family: iptables ignores the line
 	err      bool
 }
@@ -257,7 +258,13 @@ func (c *cmd) loadProto() bool {
 	if c.protoUse || c.ip.Proto == 0 {
 		return false
 	}
-	name := table.ProtocolMatchName(c.ip.Proto)
+	// iptables looks the match up by the -p word as written; only a
+	// number is turned into a name first (-p 6 loads tcp, -p mh loads mh,
+	// but -p mobility-header loads nothing).
+	name := c.protoArg
+	if _, numeric := table.ParseUint(name, 0, 255); numeric {
+		name = table.ProtocolMatchName(c.ip.Proto)
+	}
 	info := c.d.opt.Registry.Lookup(table.MatchKind, name, c.d.opt.Family)
 	if info == nil {
 		return false
@@ -375,7 +382,7 @@ func (c *cmd) builtin(b *builtinOpt, w *Word, arg *Word) {
 			c.fail(w, "'! -p all' would never match")
 			return
 		}
-		c.ip.Proto, c.ip.InvProto = p, inv
+		c.ip.Proto, c.ip.InvProto, c.protoArg = p, inv, strings.ToLower(arg.Text)
 	case oIn, oOut:
 		name := arg.Text
 		if err := checkIface(name); err != nil {

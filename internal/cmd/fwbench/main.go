@@ -111,8 +111,8 @@ func measure(r row, argv []string) sample {
 }
 
 func ratio(a, b time.Duration) float64 { return float64(a) / float64(max(b, 1)) }
-func dur(d time.Duration) string      { return fmt.Sprintf("%.3fs", d.Seconds()) }
-func mib(kib int64) string            { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
+func dur(d time.Duration) string       { return fmt.Sprintf("%.3fs", d.Seconds()) }
+func mib(kib int64) string             { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
 
 func must(err error) {
 	if err != nil {
