@@ -77,8 +77,38 @@ func TestKernelCorpus(t *testing.T) {
 				back, _ := fwNS.Run(nil, save, "-t", cs.Table)
 				if d := cmp.Diff(want, kerneltest.DropComments(back.Stdout)); d != "" {
 					t.Errorf("%s (%s): %s: the reference reads fw's rule differently (-reference restore +fw restore):\n%s", cs.Pos(), fam, cs.Rule, d)
+					continue
+				}
+				// And the kernel holds the very same bytes.
+				var refBlob, fwBlob []byte
+				refNS.Do(func() error { refBlob, _, err = b.Raw(fam, cs.Table); return err })
+				fwNS.Do(func() error { fwBlob, _, err = b.Raw(fam, cs.Table); return err })
+				if off := firstDiff(refBlob, fwBlob); off >= 0 {
+					t.Errorf("%s (%s): %s: fw's kernel entries differ from the reference's at byte %d of %d/%d:\nreference % x\nfw        % x",
+						cs.Pos(), fam, cs.Rule, off, len(refBlob), len(fwBlob), window(refBlob, off), window(fwBlob, off))
 				}
 			}
 		}
 	}
+}
+
+// firstDiff returns the first offset where a and b differ, or -1.
+func firstDiff(a, b []byte) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}
+
+func window(b []byte, off int) []byte {
+	lo, hi := max(off-8, 0), min(off+24, len(b))
+	if lo > hi {
+		return nil
+	}
+	return b[lo:hi]
 }

@@ -383,6 +383,7 @@ func (c *cmd) builtin(b *builtinOpt, w *Word, arg *Word) {
 			return
 		}
 		c.ip.Proto, c.ip.InvProto, c.protoArg = p, inv, strings.ToLower(arg.Text)
+		c.ip.ProtoFlag = fam == table.IPv6
 	case oIn, oOut:
 		name := arg.Text
 		if err := checkIface(name); err != nil {

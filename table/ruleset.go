@@ -109,6 +109,10 @@ type IPHeader struct {
 	InvIn, InvOut  bool
 	Proto          uint8 // 0 = any
 	InvProto       bool
+	// ProtoFlag is IPv6's IP6T_F_PROTO: set whenever -p was written, even
+	// "-p all". It is not just spelling: with it the kernel walks the
+	// extension headers and drops packets whose headers it cannot parse.
+	ProtoFlag bool
 	Frag, InvFrag  bool // IPv4 only
 }
 

@@ -247,3 +247,22 @@ func (b *Backend) checkRevisions(c *conn, rs *table.Ruleset) error {
 	}
 	return nil
 }
+
+// Raw returns a table's entries exactly as the kernel hands them out, for
+// byte-level comparisons in tests and for debugging.
+func (b *Backend) Raw(f table.Family, name string) ([]byte, *Info, error) {
+	c, err := open(f)
+	if err != nil {
+		return nil, nil, b.opErr("open", "", err)
+	}
+	defer c.close()
+	in, err := c.info(name)
+	if err != nil {
+		return nil, nil, b.opErr("read info of", name, err)
+	}
+	blob, err := c.entries(name, in)
+	if err != nil {
+		return nil, nil, b.opErr("read", name, err)
+	}
+	return blob, in, nil
+}

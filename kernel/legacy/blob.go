@@ -326,7 +326,7 @@ func writeIP(lay *entryLayout, w *xtbin.Writer, ip *table.IPHeader, isGoto bool)
 	if lay.addrLen == 4 && ip.Frag {
 		flags |= ipv4FlagFrag
 	}
-	if lay.addrLen == 16 && (ip.Proto != 0 || ip.InvProto) {
+	if lay.addrLen == 16 && (ip.ProtoFlag || ip.Proto != 0 || ip.InvProto) {
 		flags |= ipv6FlagProto
 	}
 	if isGoto {

@@ -245,6 +245,8 @@ func readIP(lay *entryLayout, r *xtbin.Reader, e *rawEntry) error {
 	ip.Proto = uint8(proto)
 	if n == 4 {
 		ip.Frag, ip.InvFrag = flags&ipv4FlagFrag != 0, inv&invFrag != 0
+	} else {
+		ip.ProtoFlag = flags&ipv6FlagProto != 0
 	}
 	e.isGoto = flags&lay.gotoFlag != 0
 	return r.Err()
