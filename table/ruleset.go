@@ -112,8 +112,8 @@ type IPHeader struct {
 	// ProtoFlag is IPv6's IP6T_F_PROTO: set whenever -p was written, even
 	// "-p all". It is not just spelling: with it the kernel walks the
 	// extension headers and drops packets whose headers it cannot parse.
-	ProtoFlag bool
-	Frag, InvFrag  bool // IPv4 only
+	ProtoFlag     bool
+	Frag, InvFrag bool // IPv4 only
 }
 
 // Addr is an address with a mask that need not be contiguous (iptables

@@ -127,25 +127,37 @@ func compareRules(tbl string, a, b *table.Chain, opt Options) []Change {
 	ops := align(ra, rb)
 	var out []Change
 	line := func(c *table.Chain, i int) int { return c.Rules[i].Pos.Line }
-	for k := 0; k < len(ops); k++ {
-		o := ops[k]
+	// Between two equal rules, removals and additions pair up in order
+	// as changes in place; what is left over is removed or added.
+	var dels, adds []op
+	flush := func() {
+		n := min(len(dels), len(adds))
+		for k := 0; k < n; k++ {
+			d, n := dels[k], adds[k]
+			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleChanged, Old: ra[d.i], New: rb[n.j], OldPos: d.i + 1, NewPos: n.j + 1, OldLine: line(a, d.i), NewLine: line(b, n.j)})
+		}
+		for _, o := range dels[n:] {
+			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleRemoved, Old: ra[o.i], OldPos: o.i + 1, OldLine: line(a, o.i)})
+		}
+		for _, o := range adds[n:] {
+			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleAdded, New: rb[o.j], NewPos: o.j + 1, NewLine: line(b, o.j)})
+		}
+		dels, adds = dels[:0], adds[:0]
+	}
+	for _, o := range ops {
 		switch o.kind {
 		case opEqual:
+			flush()
 			if opt.Counters && a.Rules[o.i].Counters != b.Rules[o.j].Counters {
 				out = append(out, Change{Table: tbl, Chain: b.Name, Kind: CountersDiff, Old: counters(a.Rules[o.i].Counters), New: counters(b.Rules[o.j].Counters), OldPos: o.i + 1, NewPos: o.j + 1, OldLine: line(a, o.i), NewLine: line(b, o.j)})
 			}
 		case opDel:
-			if k+1 < len(ops) && ops[k+1].kind == opAdd {
-				n := ops[k+1]
-				out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleChanged, Old: ra[o.i], New: rb[n.j], OldPos: o.i + 1, NewPos: n.j + 1, OldLine: line(a, o.i), NewLine: line(b, n.j)})
-				k++
-				continue
-			}
-			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleRemoved, Old: ra[o.i], OldPos: o.i + 1, OldLine: line(a, o.i)})
+			dels = append(dels, o)
 		case opAdd:
-			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleAdded, New: rb[o.j], NewPos: o.j + 1, NewLine: line(b, o.j)})
+			adds = append(adds, o)
 		}
 	}
+	flush()
 	return pairMoves(out)
 }
 
