@@ -130,7 +130,7 @@ func TestUpstream(t *testing.T) {
 // system has (a missing module, set, accounting object, label file), not
 // from the rule text.
 func kernelState(stderr string) bool {
-	for _, s := range []string{"No such file or directory", "Set ", "doesn't exist", "nfacct", "connlabel", "No chain/target/match by that name", "Could not open"} {
+	for _, s := range []string{"No such file or directory", "Set ", "doesn't exist", "nfacct", "connlabel", "No chain/target/match by that name", "Could not open", "missing kernel module"} {
 		if strings.Contains(stderr, s) {
 			return true
 		}

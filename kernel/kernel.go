@@ -5,7 +5,6 @@
 package kernel
 
 import (
-	"errors"
 	"fmt"
 	"syscall"
 
@@ -54,8 +53,10 @@ func (e *OpError) Unwrap() error { return e.Err }
 
 // Explain turns an errno into words about rulesets rather than files.
 func Explain(err error) string {
-	var errno syscall.Errno
-	if !errors.As(err, &errno) {
+	// Only a bare errno gets the generic words; an error that carries
+	// its own context (a rule, a reason from the kernel log) says more.
+	errno, ok := err.(syscall.Errno)
+	if !ok {
 		return err.Error()
 	}
 	switch errno {

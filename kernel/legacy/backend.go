@@ -140,12 +140,25 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		j.oldInfo, j.oldBlob = in, old
 	}
 	if opt.Test {
+		// What only the kernel can check (each extension's checkentry),
+		// checked in a scratch network namespace: the real ruleset is
+		// not touched.
+		for _, j := range jobs {
+			if rerr := diagnose(rs.Family, j.t); rerr != nil {
+				return b.opErr("check", j.t.Name, rerr)
+			}
+		}
 		return nil
 	}
 	var failure error
 	for _, j := range jobs {
 		if _, err := c.replace(j.t.Name, j.blob, j.oldInfo.NumEntries); err != nil {
 			failure = b.opErr("replace", j.t.Name, err)
+			if !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, syscall.EPERM) {
+				if rerr := diagnose(rs.Family, j.t); rerr != nil {
+					failure = b.opErr("replace", j.t.Name, rerr)
+				}
+			}
 			break
 		}
 		j.done = true

@@ -2,6 +2,7 @@ package legacy
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -93,5 +94,36 @@ func TestWriteReference(t *testing.T) {
 	got, _ := ns.Run(nil, "iptables-legacy-save")
 	if d := cmp.Diff(kerneltest.DropComments(want.Stdout), kerneltest.DropComments(got.Stdout)); d != "" {
 		t.Fatalf("(-reference +fw)\n%s", d)
+	}
+}
+
+// TestKernelRefusalNamesRule: when the kernel refuses a table, the error
+// names the rule (found in a scratch namespace) and the kernel's reason,
+// and --test finds the same without touching anything. The rule is built
+// by hand, since fw's own validation would refuse it earlier.
+func TestKernelRefusalNamesRule(t *testing.T) {
+	kerneltest.Need(t, "iptables-legacy-save")
+	reg := ext.Registry()
+	rs, _, err := format.Load("x.rules", []byte("*filter\n-A INPUT -p udp -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n"), format.LoadOptions{Family: table.IPv4, Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := rs.Table("filter").Chain("INPUT").Rules[1]
+	bad.IP.Proto = 17 // a tcp match on a udp rule: the kernel says EINVAL
+	ns := kerneltest.NewNetns(t)
+	if r, err := ns.Run([]byte("*filter\n-A OUTPUT -j DROP\nCOMMIT\n"), "iptables-legacy-restore"); err != nil || r.Code != 0 {
+		t.Fatal(err, r.Stderr)
+	}
+	before, _ := ns.Run(nil, "iptables-legacy-save")
+	b := &Backend{Registry: reg}
+	for _, test := range []bool{true, false} {
+		err := ns.Do(func() error { return b.Commit(rs, kernel.CommitOptions{Test: test}) })
+		if err == nil || !strings.Contains(err.Error(), "x.rules:3: table filter chain INPUT rule 2: the kernel refused the rule") {
+			t.Errorf("test=%v: error %v", test, err)
+		}
+		after, _ := ns.Run(nil, "iptables-legacy-save")
+		if kerneltest.DropComments(after.Stdout) != kerneltest.DropComments(before.Stdout) {
+			t.Errorf("test=%v: kernel changed", test)
+		}
 	}
 }
