@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -173,7 +174,9 @@ func kernelLog(t time.Time) string {
 		}
 		if strings.Contains(msg, "x_tables") || strings.Contains(msg, "xt_") || strings.Contains(msg, "ip_tables") ||
 			strings.Contains(msg, "ip6_tables") || strings.Contains(msg, ": only valid") {
-			msgs = append(msgs, strings.TrimSpace(msg))
+			if m := strings.TrimSpace(msg); !slices.Contains(msgs, m) {
+				msgs = append(msgs, m)
+			}
 		}
 	}
 	if len(msgs) > 3 {
