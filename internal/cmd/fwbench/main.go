@@ -61,12 +61,28 @@ func main() {
 		must(os.WriteFile(file, out, 0o644))
 		n := 0
 		fmt.Sscan(s, &n)
-		rows = append(rows, row{
-			name:     fmt.Sprintf("parse+validate (%s svc, %d lines)", s, bytes.Count(out, []byte("\n"))),
-			ours:     inNS(filepath.Join(*binDir, "fw-restore"), "--test", file),
-			ref:      inNS("iptables-legacy-restore", "--test", file),
-			services: n,
-		})
+		lines := bytes.Count(out, []byte("\n"))
+		rows = append(rows,
+			row{
+				name:     fmt.Sprintf("legacy restore --test (%s svc, %d lines)", s, lines),
+				ours:     inNS(filepath.Join(*binDir, "fw-restore"), "--backend", "legacy", "--test", file),
+				ref:      inNS("iptables-legacy-restore", "--test", file),
+				services: n,
+			},
+			row{
+				name:     fmt.Sprintf("legacy restore (%s svc)", s),
+				ours:     inNS(filepath.Join(*binDir, "fw-restore"), "--backend", "legacy", file),
+				ref:      inNS("iptables-legacy-restore", file),
+				services: n,
+			},
+			row{
+				name:     fmt.Sprintf("legacy save (%s svc)", s),
+				ours:     inNS(filepath.Join(*binDir, "fw-save"), "--backend", "legacy"),
+				ref:      inNS("iptables-legacy-save"),
+				setup:    func() { must(exec.Command("ip", "netns", "exec", ns, "iptables-legacy-restore", file).Run()) },
+				services: n,
+			},
+		)
 	}
 	fmt.Printf("| row | fw wall | ref wall | ratio | fw user | ref user | ratio | fw sys | ref sys | fw peak RSS | ref peak RSS | ratio |\n")
 	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
