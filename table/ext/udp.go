@@ -1,6 +1,9 @@
 package ext
 
-import "github.com/fwkit/fw/table"
+import (
+	"github.com/fwkit/fw/internal/xtbin"
+	"github.com/fwkit/fw/table"
+)
 
 // UDP is the udp match; it mirrors struct xt_udp.
 type UDP struct {
@@ -14,7 +17,7 @@ const (
 )
 
 var udpInfo = &table.ExtInfo{
-	Name: "udp", Kind: table.MatchKind, Family: table.BothFamilies,
+	Name: "udp", Kind: table.MatchKind, Family: table.BothFamilies, Size: udpSize,
 	Options: opts("!source-port=", "|sport", "!destination-port=", "|dport"),
 	New: func(table.Family) table.Ext {
 		return &UDP{Spts: [2]uint16{0, 0xffff}, Dpts: [2]uint16{0, 0xffff}}
@@ -24,30 +27,58 @@ var udpInfo = &table.ExtInfo{
 func (m *UDP) Info() *table.ExtInfo { return udpInfo }
 func (m *UDP) Name() string         { return "udp" }
 
+// Parse reads ports as libxt_udp does (XTTYPE_PORTRC, so "010" is port 10
+// and any tcp or udp service name is accepted). Reversed ranges and a
+// negated full range are accepted by iptables but never match; the latter
+// is even saved without its '!', so a reload would match everything.
 func (m *UDP) Parse(a *table.OptArgs) error {
-	var err error
+	r, err := parsePortRC(a.Arg)
+	if err != nil {
+		return err
+	}
+	if err := checkLiveRange(a.Opt.Name, uint64(r[0]), uint64(r[1]), 0xffff, a.Invert); err != nil {
+		return err
+	}
 	switch a.Key() {
 	case "source-port":
-		m.Spts, err = parsePortRange(a.Arg, "udp")
+		m.Spts = r
 		m.Invflags |= invBit(a.Invert, udpInvSrcPt)
 	case "destination-port":
-		m.Dpts, err = parsePortRange(a.Arg, "udp")
+		m.Dpts = r
 		m.Invflags |= invBit(a.Invert, udpInvDstPt)
 	default:
 		return unknownOption(a)
 	}
-	return err
+	return nil
 }
 
 func (m *UDP) Finish(*table.FinishContext) error { return nil }
 
-func (m *UDP) Check(c *table.CheckContext) error { return needProto(c, "udp match", 17) }
+func (m *UDP) Check(c *table.CheckContext) error { return needProto(c, "udp match", protoUDP) }
 
+// Print skips a full range even when it is negated, as 1.8.9 does.
 func (m *UDP) Print(w *table.Writer) {
-	if m.Spts != [2]uint16{0, 0xffff} || m.Invflags&udpInvSrcPt != 0 {
+	if m.Spts != [2]uint16{0, 0xffff} {
 		w.Opt(m.Invflags&udpInvSrcPt != 0, "sport", portRangeText(m.Spts))
 	}
-	if m.Dpts != [2]uint16{0, 0xffff} || m.Invflags&udpInvDstPt != 0 {
+	if m.Dpts != [2]uint16{0, 0xffff} {
 		w.Opt(m.Invflags&udpInvDstPt != 0, "dport", portRangeText(m.Dpts))
 	}
+}
+
+// struct xt_udp: spts[2]@0 dpts[2]@4 (host order) invflags@8; 10 bytes.
+const udpSize = 10
+
+func (m *UDP) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(udpSize))
+	putPorts(w, 0, m.Spts)
+	putPorts(w, 4, m.Dpts)
+	w.U8(8, m.Invflags)
+	return w.B, nil
+}
+
+func (m *UDP) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.Spts, m.Dpts, m.Invflags = getPorts(r, 0), getPorts(r, 4), r.U8(8)
+	return r.Err()
 }

@@ -1,0 +1,57 @@
+package ext
+
+import (
+	"fmt"
+
+	"github.com/fwkit/fw/table"
+)
+
+// Connmark is the connmark match; it mirrors struct xt_connmark_mtinfo1.
+type Connmark struct {
+	Mark, Mask uint32
+	Invert     uint8
+}
+
+var connmarkInfo = &table.ExtInfo{
+	Name: "connmark", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1,
+	Options: opts("!mark="),
+	New:     func(table.Family) table.Ext { return &Connmark{} },
+}
+
+func (m *Connmark) Info() *table.ExtInfo { return connmarkInfo }
+func (m *Connmark) Name() string         { return "connmark" }
+
+func (m *Connmark) Parse(a *table.OptArgs) error {
+	if a.Key() != "mark" {
+		return unknownOption(a)
+	}
+	v, mask, err := parseValueMask(a.Arg, 0xffffffff)
+	if err != nil {
+		return err
+	}
+	m.Mark, m.Mask = uint32(v), uint32(mask)
+	if a.Invert {
+		m.Invert = 1
+	}
+	return nil
+}
+
+func (m *Connmark) Finish(c *table.FinishContext) error {
+	if !c.Seen["mark"] {
+		return fmt.Errorf("--mark is required")
+	}
+	return nil
+}
+
+func (m *Connmark) Print(w *table.Writer) {
+	w.Opt(m.Invert != 0, "mark", ctMarkMaskText(m.Mark, m.Mask))
+}
+
+// ctMarkMaskText prints value/mask as libxtables does for marks: hex, the
+// mask left out when it is all ones.
+func ctMarkMaskText(v, mask uint32) string {
+	if mask == 0xffffffff {
+		return hex(uint64(v))
+	}
+	return hex(uint64(v)) + "/" + hex(uint64(mask))
+}

@@ -1,0 +1,46 @@
+package ext
+
+import (
+	"math"
+
+	"github.com/fwkit/fw/table"
+)
+
+// CPU is the cpu match; it mirrors struct xt_cpu_info.
+type CPU struct {
+	CPU    uint32
+	Invert uint32
+}
+
+var cpuInfo = &table.ExtInfo{
+	Name: "cpu", Kind: table.MatchKind, Family: table.BothFamilies,
+	Options: opts("!cpu="),
+	New:     func(table.Family) table.Ext { return &CPU{} },
+}
+
+func (m *CPU) Info() *table.ExtInfo { return cpuInfo }
+func (m *CPU) Name() string         { return "cpu" }
+
+func (m *CPU) Parse(a *table.OptArgs) error {
+	if a.Key() != "cpu" {
+		return unknownOption(a)
+	}
+	v, err := rtUint("cpu", a.Arg, 0, math.MaxUint32)
+	if err != nil {
+		return err
+	}
+	m.CPU = uint32(v)
+	if a.Invert {
+		m.Invert = 1
+	}
+	return nil
+}
+
+func (m *CPU) Finish(c *table.FinishContext) error {
+	if !c.Seen["cpu"] {
+		return table.WithHint("add --cpu N", "--cpu is required")
+	}
+	return nil
+}
+
+func (m *CPU) Print(w *table.Writer) { w.OptUint(m.Invert != 0, "cpu", uint64(m.CPU)) }

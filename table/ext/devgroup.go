@@ -1,0 +1,103 @@
+package ext
+
+import (
+	"fmt"
+
+	"github.com/fwkit/fw/internal/xtbin"
+	"github.com/fwkit/fw/table"
+)
+
+// DevGroup is the devgroup match; it mirrors struct xt_devgroup_info.
+type DevGroup struct {
+	Flags    uint32
+	SrcGroup uint32
+	SrcMask  uint32
+	DstGroup uint32
+	DstMask  uint32
+}
+
+// xt_devgroup flags.
+const (
+	devgroupMatchSrc  = 0x1
+	devgroupInvertSrc = 0x2
+	devgroupMatchDst  = 0x4
+	devgroupInvertDst = 0x8
+)
+
+var devgroupInfo = &table.ExtInfo{
+	Name: "devgroup", Kind: table.MatchKind, Family: table.BothFamilies, Size: devgroupSize,
+	Options: opts("!src-group=", "!dst-group="),
+	New:     func(table.Family) table.Ext { return &DevGroup{} },
+}
+
+func (m *DevGroup) Info() *table.ExtInfo { return devgroupInfo }
+func (m *DevGroup) Name() string         { return "devgroup" }
+
+// Parse takes "value[/mask]" or a group name from DevGroupsFile.
+func (m *DevGroup) Parse(a *table.OptArgs) error {
+	v, mask, err := hdrValueMask(a.Arg, devGroupNames())
+	if err != nil {
+		return err
+	}
+	switch a.Key() {
+	case "src-group":
+		m.SrcGroup, m.SrcMask = v, mask
+		m.Flags |= devgroupMatchSrc | uint32(invBit(a.Invert, devgroupInvertSrc))
+	case "dst-group":
+		m.DstGroup, m.DstMask = v, mask
+		m.Flags |= devgroupMatchDst | uint32(invBit(a.Invert, devgroupInvertDst))
+	default:
+		return unknownOption(a)
+	}
+	return nil
+}
+
+func (m *DevGroup) Finish(c *table.FinishContext) error {
+	if m.Flags&(devgroupMatchSrc|devgroupMatchDst) == 0 {
+		return fmt.Errorf("--src-group or --dst-group is required")
+	}
+	return nil
+}
+
+// Check applies the kernel's rule: the incoming device exists only in
+// PREROUTING, INPUT and FORWARD, the outgoing one only in FORWARD, OUTPUT
+// and POSTROUTING.
+func (m *DevGroup) Check(c *table.CheckContext) error {
+	if m.Flags&devgroupMatchSrc != 0 && !hdrHooksOnly(c.Hooks, table.PreRouting, table.Input, table.Forward) {
+		return fmt.Errorf("devgroup --src-group is only valid in PREROUTING, INPUT and FORWARD")
+	}
+	if m.Flags&devgroupMatchDst != 0 && !hdrHooksOnly(c.Hooks, table.Forward, table.Output, table.PostRouting) {
+		return fmt.Errorf("devgroup --dst-group is only valid in FORWARD, OUTPUT and POSTROUTING")
+	}
+	return nil
+}
+
+func (m *DevGroup) Print(w *table.Writer) {
+	if m.Flags&devgroupMatchSrc != 0 {
+		w.Opt(m.Flags&devgroupInvertSrc != 0, "src-group", hdrValueMaskText(m.SrcGroup, m.SrcMask, devGroupNames()))
+	}
+	if m.Flags&devgroupMatchDst != 0 {
+		w.Opt(m.Flags&devgroupInvertDst != 0, "dst-group", hdrValueMaskText(m.DstGroup, m.DstMask, devGroupNames()))
+	}
+}
+
+// struct xt_devgroup_info: flags@0 src_group@4 src_mask@8 dst_group@12
+// dst_mask@16, all u32 host order.
+const devgroupSize = 20
+
+func (m *DevGroup) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(devgroupSize))
+	w.U32(0, m.Flags)
+	w.U32(4, m.SrcGroup)
+	w.U32(8, m.SrcMask)
+	w.U32(12, m.DstGroup)
+	w.U32(16, m.DstMask)
+	return w.B, nil
+}
+
+func (m *DevGroup) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.Flags, m.SrcGroup, m.SrcMask = r.U32(0), r.U32(4), r.U32(8)
+	m.DstGroup, m.DstMask = r.U32(12), r.U32(16)
+	return r.Err()
+}

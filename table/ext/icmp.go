@@ -1,0 +1,142 @@
+package ext
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/fwkit/fw/internal/xtbin"
+	"github.com/fwkit/fw/table"
+)
+
+// ICMP is the IPv4 icmp match; it mirrors struct ipt_icmp. Type 255 means
+// any type (the kernel ignores the codes then).
+type ICMP struct {
+	Type     uint8
+	Code     [2]uint8
+	Invflags uint8
+}
+
+const icmpInv = 0x01
+
+var icmpInfo = &table.ExtInfo{
+	Name: "icmp", Kind: table.MatchKind, Family: table.IPv4, Size: icmpSize,
+	Options: opts("!icmp-type="),
+	New: func(table.Family) table.Ext {
+		return &ICMP{Type: 0xff, Code: [2]uint8{0, 0xff}}
+	},
+}
+
+// icmpNames is libxt_icmp.h's table, in its order (which decides what is
+// ambiguous).
+var icmpNames = []icmpName{
+	{"any", 0xff, 0, 0xff},
+	{"echo-reply", 0, 0, 0xff},
+	{"pong", 0, 0, 0xff},
+	{"destination-unreachable", 3, 0, 0xff},
+	{"network-unreachable", 3, 0, 0},
+	{"host-unreachable", 3, 1, 1},
+	{"protocol-unreachable", 3, 2, 2},
+	{"port-unreachable", 3, 3, 3},
+	{"fragmentation-needed", 3, 4, 4},
+	{"source-route-failed", 3, 5, 5},
+	{"network-unknown", 3, 6, 6},
+	{"host-unknown", 3, 7, 7},
+	{"network-prohibited", 3, 9, 9},
+	{"host-prohibited", 3, 10, 10},
+	{"TOS-network-unreachable", 3, 11, 11},
+	{"TOS-host-unreachable", 3, 12, 12},
+	{"communication-prohibited", 3, 13, 13},
+	{"host-precedence-violation", 3, 14, 14},
+	{"precedence-cutoff", 3, 15, 15},
+	{"source-quench", 4, 0, 0xff},
+	{"redirect", 5, 0, 0xff},
+	{"network-redirect", 5, 0, 0},
+	{"host-redirect", 5, 1, 1},
+	{"TOS-network-redirect", 5, 2, 2},
+	{"TOS-host-redirect", 5, 3, 3},
+	{"echo-request", 8, 0, 0xff},
+	{"ping", 8, 0, 0xff},
+	{"router-advertisement", 9, 0, 0xff},
+	{"router-solicitation", 10, 0, 0xff},
+	{"time-exceeded", 11, 0, 0xff},
+	{"ttl-exceeded", 11, 0, 0xff},
+	{"ttl-zero-during-transit", 11, 0, 0},
+	{"ttl-zero-during-reassembly", 11, 1, 1},
+	{"parameter-problem", 12, 0, 0xff},
+	{"ip-header-bad", 12, 0, 0},
+	{"required-option-missing", 12, 1, 1},
+	{"timestamp-request", 13, 0, 0xff},
+	{"timestamp-reply", 14, 0, 0xff},
+	{"address-mask-request", 17, 0, 0xff},
+	{"address-mask-reply", 18, 0, 0xff},
+}
+
+func (m *ICMP) Info() *table.ExtInfo { return icmpInfo }
+func (m *ICMP) Name() string         { return "icmp" }
+
+// Parse refuses, on top of what iptables refuses, a negated "any" (it
+// would never match) and code ranges that iptables-save would shorten.
+func (m *ICMP) Parse(a *table.OptArgs) error {
+	typ, code, err := parseICMPType(a.Arg, icmpNames)
+	if err != nil {
+		return err
+	}
+	if typ == 0xff && a.Invert {
+		return table.WithHint("drop the match, or the '!'", "! --icmp-type %s would never match", a.Arg)
+	}
+	if typ != 0xff {
+		if err := checkICMPCode(code); err != nil {
+			return err
+		}
+	}
+	m.Type, m.Code = typ, code
+	m.Invflags |= invBit(a.Invert, icmpInv)
+	return nil
+}
+
+func (m *ICMP) Finish(c *table.FinishContext) error {
+	if !c.Seen["icmp-type"] {
+		return table.WithHint("add e.g. --icmp-type echo-request, or --icmp-type any", "--icmp-type is required")
+	}
+	return nil
+}
+
+func (m *ICMP) Check(c *table.CheckContext) error { return needProto(c, "icmp match", protoICMP) }
+
+// Print writes numbers only; type 255 is "any" whatever its codes.
+func (m *ICMP) Print(w *table.Writer) {
+	inv := m.Invflags&icmpInv != 0
+	if m.Type == 0xff {
+		w.Opt(inv, "icmp-type", "any")
+		return
+	}
+	w.Opt(inv, "icmp-type", icmpTypeText(m.Type, m.Code))
+}
+
+// icmpTypeText is "type" when the codes are the full range, else
+// "type/first-code" (the rest of a code range is not printed).
+func icmpTypeText(typ uint8, code [2]uint8) string {
+	s := strconv.Itoa(int(typ))
+	if code != [2]uint8{0, 0xff} {
+		s += fmt.Sprintf("/%d", code[0])
+	}
+	return s
+}
+
+// struct ipt_icmp: type@0 code[2]@1 invflags@3; 4 bytes.
+const icmpSize = 4
+
+func (m *ICMP) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(icmpSize))
+	w.U8(0, m.Type)
+	w.U8(1, m.Code[0])
+	w.U8(2, m.Code[1])
+	w.U8(3, m.Invflags)
+	return w.B, nil
+}
+
+func (m *ICMP) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.Type, m.Code, m.Invflags = r.U8(0), [2]uint8{r.U8(1), r.U8(2)}, r.U8(3)
+	return r.Err()
+}

@@ -1,0 +1,55 @@
+package ext
+
+import (
+	"fmt"
+
+	"github.com/fwkit/fw/table"
+)
+
+// Length is the length match; it mirrors struct xt_length_info.
+type Length struct {
+	Min, Max uint16
+	Invert   uint8
+}
+
+var lengthInfo = &table.ExtInfo{
+	Name: "length", Kind: table.MatchKind, Family: table.BothFamilies,
+	Options: opts("!length="),
+	New:     func(table.Family) table.Ext { return &Length{} },
+}
+
+func (m *Length) Info() *table.ExtInfo { return lengthInfo }
+func (m *Length) Name() string         { return "length" }
+
+func (m *Length) Parse(a *table.OptArgs) error {
+	if a.Key() != "length" {
+		return unknownOption(a)
+	}
+	vals, err := rtRangeList("length", a.Arg, 0xFFFF, 2)
+	if err != nil {
+		return err
+	}
+	m.Min, m.Max = uint16(vals[0]), uint16(vals[0])
+	if len(vals) > 1 {
+		m.Max = uint16(vals[1])
+	}
+	if a.Invert {
+		m.Invert = 1
+	}
+	return nil
+}
+
+func (m *Length) Finish(c *table.FinishContext) error {
+	switch {
+	case !c.Seen["length"]:
+		return table.WithHint("add --length MIN[:MAX]", "--length is required")
+	case m.Min > m.Max:
+		// iptables takes it, but no packet length lies in the range.
+		return fmt.Errorf("--length %d:%d is a reversed range, which never matches", m.Min, m.Max)
+	}
+	return nil
+}
+
+func (m *Length) Print(w *table.Writer) {
+	w.Opt(m.Invert != 0, "length", rangeText(uint64(m.Min), uint64(m.Max)))
+}

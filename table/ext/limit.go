@@ -1,0 +1,104 @@
+package ext
+
+import (
+	"fmt"
+
+	"github.com/fwkit/fw/table"
+)
+
+// Limit is the limit match; it mirrors struct xt_rateinfo. Avg is the
+// time between packets in 1/10000 s; the fields after Burst belong to the
+// kernel and are written as zero.
+type Limit struct {
+	Avg       uint32
+	Burst     uint32
+	Prev      uint64 // unsigned long, kernel-private
+	Credit    uint32 // kernel-private
+	CreditCap uint32 // kernel-private
+	Cost      uint32 // kernel-private
+	Master    uint64 // pointer, kernel-private
+}
+
+const (
+	limitScale        = 10000 // XT_LIMIT_SCALE
+	limitDefaultBurst = 5
+	limitMaxBurst     = 10000
+)
+
+var limitInfo = &table.ExtInfo{
+	Name: "limit", Kind: table.MatchKind, Family: table.BothFamilies,
+	Options: opts("limit=", "limit-burst="),
+	New: func(table.Family) table.Ext {
+		// iptables starts from 3/hour, burst 5.
+		return &Limit{Avg: limitScale * 3600 / 3, Burst: limitDefaultBurst}
+	},
+}
+
+func (m *Limit) Info() *table.ExtInfo { return limitInfo }
+func (m *Limit) Name() string         { return "limit" }
+
+func (m *Limit) Parse(a *table.OptArgs) error {
+	switch a.Key() {
+	case "limit":
+		avg, err := limitParseRate(a.Arg)
+		if err != nil {
+			return err
+		}
+		m.Avg = avg
+	case "limit-burst":
+		v, err := rtUint("limit-burst", a.Arg, 0, limitMaxBurst)
+		if err != nil {
+			return err
+		}
+		m.Burst = uint32(v)
+	default:
+		return unknownOption(a)
+	}
+	return nil
+}
+
+// limitParseRate reads "N[/unit]" as libxt_limit does: N through atoi (so
+// "5x" is 5 and a negative N wraps to a huge one), the unit any prefix of
+// second/minute/hour/day.
+func limitParseRate(s string) (uint32, error) {
+	mult, ok := rtRateUnit(s)
+	r := uint32(rtAtoi(s))
+	if !ok || r == 0 {
+		return 0, table.WithHint("write N/sec, N/minute, N/hour or N/day", "invalid rate %q", s)
+	}
+	avg := uint32(limitScale*mult) / r
+	if avg == 0 {
+		return 0, fmt.Errorf("rate %q is too fast (at most %d/second)", s, limitScale)
+	}
+	return avg, nil
+}
+
+func (m *Limit) Finish(*table.FinishContext) error {
+	if m.Burst == 0 || limitCredits(m.Avg*m.Burst) < limitCredits(m.Avg) {
+		return table.WithHint("use a lower rate or a smaller --limit-burst",
+			"rate and burst overflow the kernel's credit counter (--limit %s --limit-burst %d)", limitRate(m.Avg), m.Burst)
+	}
+	return nil
+}
+
+// limitCredits is the kernel's user2credits for xt_limit, in 32-bit
+// arithmetic like the kernel's (the overflow check depends on its wrap).
+func limitCredits(user uint32) uint32 {
+	cpj := uint32(rtPow2Below(0xFFFFFFFF / (kernelHZ * 60 * 60 * 24)))
+	if user > 0xFFFFFFFF/(kernelHZ*cpj) {
+		return (user / limitScale) * kernelHZ * cpj
+	}
+	return user * kernelHZ * cpj / limitScale
+}
+
+func limitRate(avg uint32) string {
+	s, _ := rtRateText(uint64(avg), limitScale)
+	return s
+}
+
+func (m *Limit) Print(w *table.Writer) {
+	w.Opt(false, "limit", limitRate(m.Avg))
+	if m.Burst != limitDefaultBurst {
+		w.OptUint(false, "limit-burst", uint64(m.Burst))
+	}
+}

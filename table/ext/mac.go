@@ -1,0 +1,94 @@
+package ext
+
+import (
+	"fmt"
+
+	"github.com/fwkit/fw/internal/xtbin"
+	"github.com/fwkit/fw/table"
+)
+
+// Mac is the mac match; it mirrors struct xt_mac_info (the address, two
+// bytes of padding, then an int).
+type Mac struct {
+	SrcAddr [6]byte
+	Invert  int32
+}
+
+var macInfo = &table.ExtInfo{
+	Name: "mac", Kind: table.MatchKind, Family: table.BothFamilies, Size: macSize,
+	Options: opts("!mac-source="),
+	// The source MAC is only known for packets that came in on an
+	// interface; the kernel refuses the match in OUTPUT and POSTROUTING.
+	Hooks: table.PreRouting.Mask() | table.Input.Mask() | table.Forward.Mask(),
+	New:   func(table.Family) table.Ext { return &Mac{} },
+}
+
+func (m *Mac) Info() *table.ExtInfo { return macInfo }
+func (m *Mac) Name() string         { return "mac" }
+
+func (m *Mac) Parse(a *table.OptArgs) error {
+	if a.Key() != "mac-source" {
+		return unknownOption(a)
+	}
+	addr, ok := parseMAC(a.Arg)
+	if !ok {
+		return table.WithHint("write six hex bytes separated by colons, e.g. 42:01:02:03:04:05", "invalid MAC address %q", a.Arg)
+	}
+	m.SrcAddr = addr
+	if a.Invert {
+		m.Invert = 1
+	}
+	return nil
+}
+
+// parseMAC reads six colon-separated bytes as libxtables does: each part is
+// strtoul base 16 of at most two characters, so "4" and even an empty part
+// (0) or "-1" (0xff) are accepted.
+func parseMAC(s string) ([6]byte, bool) {
+	var out [6]byte
+	for i := range out {
+		v, n, _ := hdrStrtoumax(s, 16)
+		if n > 2 {
+			return out, false
+		}
+		out[i] = byte(v)
+		s = s[n:]
+		if i < len(out)-1 {
+			if s == "" || s[0] != ':' {
+				return out, false
+			}
+			s = s[1:]
+		}
+	}
+	return out, s == ""
+}
+
+func (m *Mac) Finish(c *table.FinishContext) error {
+	if !c.Seen["mac-source"] {
+		return fmt.Errorf("--mac-source is required")
+	}
+	return nil
+}
+
+func (m *Mac) Print(w *table.Writer) {
+	a := m.SrcAddr
+	w.Opt(m.Invert != 0, "mac-source", fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", a[0], a[1], a[2], a[3], a[4], a[5]))
+}
+
+// struct xt_mac_info: srcaddr[6]@0, 2 bytes of padding, invert int@8 (host
+// order).
+const macSize = 12
+
+func (m *Mac) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(macSize))
+	w.Bytes(0, m.SrcAddr[:])
+	w.U32(8, uint32(m.Invert))
+	return w.B, nil
+}
+
+func (m *Mac) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	r.Bytes(0, m.SrcAddr[:])
+	m.Invert = int32(r.U32(8))
+	return r.Err()
+}

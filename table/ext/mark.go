@@ -1,0 +1,67 @@
+package ext
+
+import (
+	"fmt"
+
+	"github.com/fwkit/fw/internal/xtbin"
+	"github.com/fwkit/fw/table"
+)
+
+// Mark is the mark match, revision 1; it mirrors struct xt_mark_mtinfo1.
+type Mark struct {
+	Mark, Mask uint32
+	Invert     uint8
+}
+
+var markInfo = &table.ExtInfo{
+	Name: "mark", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1, Size: markSize,
+	Options: opts("!mark="),
+	New:     func(table.Family) table.Ext { return &Mark{} },
+}
+
+func (m *Mark) Info() *table.ExtInfo { return markInfo }
+func (m *Mark) Name() string         { return "mark" }
+
+func (m *Mark) Parse(a *table.OptArgs) error {
+	if a.Key() != "mark" {
+		return unknownOption(a)
+	}
+	v, mask, err := hdrValueMask(a.Arg, nil)
+	if err != nil {
+		return err
+	}
+	m.Mark, m.Mask = v, mask
+	if a.Invert {
+		m.Invert = 1
+	}
+	return nil
+}
+
+func (m *Mark) Finish(c *table.FinishContext) error {
+	if !c.Seen["mark"] {
+		return fmt.Errorf("--mark is required")
+	}
+	return nil
+}
+
+func (m *Mark) Print(w *table.Writer) {
+	w.Opt(m.Invert != 0, "mark", hdrValueMaskText(m.Mark, m.Mask, nil))
+}
+
+// struct xt_mark_mtinfo1: mark u32@0 mask u32@4 (host order) invert u8@8,
+// 3 bytes of padding.
+const markSize = 12
+
+func (m *Mark) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(markSize))
+	w.U32(0, m.Mark)
+	w.U32(4, m.Mask)
+	w.U8(8, m.Invert)
+	return w.B, nil
+}
+
+func (m *Mark) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.Mark, m.Mask, m.Invert = r.U32(0), r.U32(4), r.U8(8)
+	return r.Err()
+}

@@ -1,0 +1,73 @@
+package ext
+
+import (
+	"fmt"
+
+	"github.com/fwkit/fw/internal/xtbin"
+	"github.com/fwkit/fw/table"
+)
+
+// Realm is the IPv4 realm match; it mirrors struct xt_realm_info.
+type Realm struct {
+	ID, Mask uint32
+	Invert   uint8
+}
+
+var realmInfo = &table.ExtInfo{
+	Name: "realm", Kind: table.MatchKind, Family: table.IPv4, Size: realmSize,
+	Options: opts("!realm="),
+	// The realm comes from the routing decision, which PREROUTING has not
+	// made yet; the kernel refuses the match there.
+	Hooks: table.Input.Mask() | table.Forward.Mask() | table.Output.Mask() | table.PostRouting.Mask(),
+	New:   func(table.Family) table.Ext { return &Realm{} },
+}
+
+func (m *Realm) Info() *table.ExtInfo { return realmInfo }
+func (m *Realm) Name() string         { return "realm" }
+
+// Parse takes "value[/mask]" or a realm name from RealmsFile.
+func (m *Realm) Parse(a *table.OptArgs) error {
+	if a.Key() != "realm" {
+		return unknownOption(a)
+	}
+	v, mask, err := hdrValueMask(a.Arg, realmNames())
+	if err != nil {
+		return err
+	}
+	m.ID, m.Mask = v, mask
+	if a.Invert {
+		m.Invert = 1
+	}
+	return nil
+}
+
+func (m *Realm) Finish(c *table.FinishContext) error {
+	if !c.Seen["realm"] {
+		return fmt.Errorf("--realm is required")
+	}
+	return nil
+}
+
+// Print uses the realm's name from RealmsFile when it has one and the mask
+// is full, as iptables-save does.
+func (m *Realm) Print(w *table.Writer) {
+	w.Opt(m.Invert != 0, "realm", hdrValueMaskText(m.ID, m.Mask, realmNames()))
+}
+
+// struct xt_realm_info: id u32@0 mask u32@4 (host order) invert u8@8, 3
+// bytes of padding.
+const realmSize = 12
+
+func (m *Realm) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(realmSize))
+	w.U32(0, m.ID)
+	w.U32(4, m.Mask)
+	w.U8(8, m.Invert)
+	return w.B, nil
+}
+
+func (m *Realm) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.ID, m.Mask, m.Invert = r.U32(0), r.U32(4), r.U8(8)
+	return r.Err()
+}

@@ -1,0 +1,172 @@
+package ext
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/fwkit/fw/table"
+)
+
+// Recent is the recent match at revision 1; it mirrors struct
+// xt_recent_mtinfo_v1.
+type Recent struct {
+	Seconds  uint32
+	HitCount uint32
+	CheckSet uint8
+	Invert   uint8
+	// TableName is name[200]. iptables copies "DEFAULT" into the field
+	// and the user's name over it, so a shorter name leaves the tail of
+	// "DEFAULT" after its NUL; only the string up to the NUL matters.
+	TableName string
+	Side      uint8
+	Mask      [16]byte // union nf_inet_addr; all ones by default, also for IPv4
+
+	fam table.Family // decides how Mask prints
+}
+
+// xt_recent check_set bits and sides.
+const (
+	recentCheck  = 0x01
+	recentSet    = 0x02
+	recentUpdate = 0x04
+	recentRemove = 0x08
+	recentTTL    = 0x10
+	recentReap   = 0x20
+
+	recentOps = recentCheck | recentSet | recentUpdate | recentRemove
+
+	recentSource = 0
+	recentDest   = 1
+
+	recentNameSize  = 200
+	recentMaxNStamp = 65536 // XT_RECENT_MAX_NSTAMPS: --hitcount must be below it
+)
+
+var recentInfo = &table.ExtInfo{
+	Name: "recent", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1,
+	Options: opts("!set", "!rcheck", "!update", "!remove", "seconds=", "reap", "hitcount=",
+		"rttl", "name=", "rsource", "rdest", "mask="),
+	New: func(f table.Family) table.Ext {
+		m := &Recent{TableName: "DEFAULT", Side: recentSource, fam: f}
+		for i := range m.Mask {
+			m.Mask[i] = 0xff
+		}
+		return m
+	},
+}
+
+func (m *Recent) Info() *table.ExtInfo { return recentInfo }
+func (m *Recent) Name() string         { return "recent" }
+
+func (m *Recent) Parse(a *table.OptArgs) error {
+	switch a.Key() {
+	case "set", "rcheck", "update", "remove":
+		m.CheckSet |= map[string]uint8{"set": recentSet, "rcheck": recentCheck, "update": recentUpdate, "remove": recentRemove}[a.Key()]
+		if a.Invert {
+			m.Invert = 1
+		}
+	case "seconds":
+		v, err := rtUint("seconds", a.Arg, 1, math.MaxUint32)
+		if err != nil {
+			return err
+		}
+		m.Seconds = uint32(v)
+	case "hitcount":
+		v, err := rtUint("hitcount", a.Arg, 0, math.MaxUint32)
+		if err != nil {
+			return err
+		}
+		m.HitCount = uint32(v)
+	case "reap":
+		m.CheckSet |= recentReap
+	case "rttl":
+		m.CheckSet |= recentTTL
+	case "name":
+		m.TableName = rtTruncate(a.Arg, recentNameSize-1)
+	case "rsource":
+		m.Side = recentSource
+	case "rdest":
+		m.Side = recentDest
+	case "mask":
+		mask, err := rtHost(a.Arg, a.Family)
+		if err != nil {
+			return fmt.Errorf("invalid --mask: %w", err)
+		}
+		m.Mask = mask
+	default:
+		return unknownOption(a)
+	}
+	return nil
+}
+
+func (m *Recent) Finish(c *table.FinishContext) error {
+	var ops []string
+	for _, o := range []string{"set", "rcheck", "update", "remove"} {
+		if c.Seen[o] {
+			ops = append(ops, "--"+o)
+		}
+	}
+	switch {
+	case len(ops) == 0:
+		return table.WithHint("add one of --set, --rcheck, --update or --remove", "an action is required")
+	case len(ops) > 1:
+		return fmt.Errorf("%s and %s cannot be used together", ops[0], ops[1])
+	case c.Seen["reap"] && !c.Seen["seconds"]:
+		return fmt.Errorf("--reap needs --seconds")
+	case c.Seen["rttl"] && (c.Seen["set"] || c.Seen["remove"]):
+		return fmt.Errorf("--rttl cannot be used with %s", ops[0])
+	}
+	// The kernel's checks.
+	if m.CheckSet&(recentSet|recentRemove) != 0 && (m.Seconds != 0 || m.HitCount != 0 || m.CheckSet&(recentTTL|recentReap) != 0) {
+		return fmt.Errorf("%s takes no --seconds, --hitcount, --rttl or --reap", ops[0])
+	}
+	if m.HitCount >= recentMaxNStamp {
+		return fmt.Errorf("--hitcount %d is too large (at most %d)", m.HitCount, recentMaxNStamp-1)
+	}
+	if m.Seconds > math.MaxInt32 {
+		// iptables-save prints it as a negative number, which its restore
+		// refuses.
+		return table.WithHint("iptables-save would print it as a negative number",
+			"--seconds %d is too large to be saved (at most %d)", m.Seconds, math.MaxInt32)
+	}
+	if err := rtProcName("name", m.TableName); err != nil {
+		return err
+	}
+	return rtBareName("name", m.TableName)
+}
+
+func (m *Recent) Print(w *table.Writer) {
+	inv := m.Invert != 0
+	for _, o := range []struct {
+		bit  uint8
+		name string
+	}{{recentSet, "set"}, {recentCheck, "rcheck"}, {recentUpdate, "update"}, {recentRemove, "remove"}} {
+		if m.CheckSet&o.bit != 0 {
+			w.Flag(inv, o.name)
+			inv = false
+		}
+	}
+	if inv {
+		w.Raw(" !")
+	}
+	if m.Seconds != 0 {
+		w.Opt(false, "seconds", fmt.Sprint(int32(m.Seconds)))
+	}
+	if m.CheckSet&recentReap != 0 {
+		w.Flag(false, "reap")
+	}
+	if m.HitCount != 0 {
+		w.Opt(false, "hitcount", fmt.Sprint(int32(m.HitCount)))
+	}
+	if m.CheckSet&recentTTL != 0 {
+		w.Flag(false, "rttl")
+	}
+	w.Opt(false, "name", m.TableName)
+	w.Opt(false, "mask", rtNtop(m.Mask, m.fam))
+	switch m.Side {
+	case recentSource:
+		w.Flag(false, "rsource")
+	case recentDest:
+		w.Flag(false, "rdest")
+	}
+}

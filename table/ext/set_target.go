@@ -1,0 +1,203 @@
+package ext
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/fwkit/fw/table"
+)
+
+// SetTarget is the SET target, revision 3; it mirrors struct
+// xt_set_info_target_v3.
+type SetTarget struct {
+	AddSet, DelSet, MapSet SetTgRef
+	Flags                  uint32
+	Timeout                uint32
+}
+
+// SetTgRef mirrors struct xt_set_info: a set and the packet fields (src or
+// dst, one per set dimension) it is keyed on. The kernel knows a set by
+// Index, which only a running kernel can give for Name; text keeps the
+// name, and Index stays setTgNoSet until a kernel resolves it.
+type SetTgRef struct {
+	Index uint16
+	Dim   uint8
+	// Flags has bit i set when dimension i (1-based) is "src".
+	Flags uint8
+	Name  string
+}
+
+const (
+	setTgNoSet   = 0xffff // IPSET_INVALID_ID
+	setTgDimMax  = 6      // IPSET_DIM_MAX
+	setTgNameMax = 31     // IPSET_MAXNAMELEN - 1
+
+	setTgExist    = 1 << 0 // IPSET_FLAG_EXIST
+	setTgMapMark  = 1 << 8 // IPSET_FLAG_MAP_SKBMARK
+	setTgMapPrio  = 1 << 9 // IPSET_FLAG_MAP_SKBPRIO
+	setTgMapQueue = 1 << 10
+
+	setTgNoTimeout = 0xffffffff
+)
+
+// setTgMapHooks are where the kernel lets --map-prio and --map-queue change
+// the packet: after the routing decision.
+const setTgMapHooks = table.HookMask(1<<table.Forward | 1<<table.Output | 1<<table.PostRouting)
+
+// iptables parses SET with old-style getopt code that accepts '!' before
+// any option and ignores it, and repeats of the flag options; hence every
+// option is negatable and the flags are Multi.
+var setTargetInfo = &table.ExtInfo{
+	Name: "SET", Kind: table.TargetKind, Family: table.BothFamilies, Revision: 3,
+	Options: opts("!add-set=", "!del-set=", "!*exist", "!*timeout=", "!map-set=", "!*map-mark", "!*map-prio", "!*map-queue"),
+	New: func(table.Family) table.Ext {
+		return &SetTarget{
+			AddSet: SetTgRef{Index: setTgNoSet}, DelSet: SetTgRef{Index: setTgNoSet}, MapSet: SetTgRef{Index: setTgNoSet},
+			Timeout: setTgNoTimeout,
+		}
+	},
+}
+
+func (t *SetTarget) Info() *table.ExtInfo { return setTargetInfo }
+func (t *SetTarget) Name() string         { return "SET" }
+
+func (t *SetTarget) Parse(a *table.OptArgs) error {
+	switch a.Key() {
+	case "add-set":
+		return parseSetTgRef(a, &t.AddSet)
+	case "del-set":
+		return parseSetTgRef(a, &t.DelSet)
+	case "map-set":
+		return parseSetTgRef(a, &t.MapSet)
+	case "exist":
+		t.Flags |= setTgExist
+	case "map-mark":
+		t.Flags |= setTgMapMark
+	case "map-prio":
+		t.Flags |= setTgMapPrio
+	case "map-queue":
+		t.Flags |= setTgMapQueue
+	case "timeout":
+		v, ok := table.ParseUint(a.Arg, 0, setTgNoTimeout-1)
+		if !ok {
+			return fmt.Errorf("invalid timeout %q (expected a number from 0 to %d)", a.Arg, uint32(setTgNoTimeout-1))
+		}
+		t.Timeout = uint32(v)
+	default:
+		return unknownOption(a)
+	}
+	return nil
+}
+
+// parseSetTgRef reads "NAME DIRS": the option's argument and the next
+// word, a comma-separated list of up to six "src"/"dst".
+func parseSetTgRef(a *table.OptArgs, r *SetTgRef) error {
+	dirs, ok := a.Next()
+	if !ok {
+		return table.WithHint("write --"+a.Key()+" NAME src[,dst...]", "--%s needs two arguments, a set name and src/dst flags", a.Key())
+	}
+	if !mgBareOK(a.Arg) {
+		// iptables-save prints the name unquoted.
+		return fmt.Errorf("set name %q is empty or contains a blank or a double quote, which iptables-save cannot write back", a.Arg)
+	}
+	if len(a.Arg) > setTgNameMax {
+		return fmt.Errorf("set name %q is too long (%d bytes, at most %d)", a.Arg, len(a.Arg), setTgNameMax)
+	}
+	r.Name = a.Arg
+	return parseSetTgDirs(dirs, &r.Dim, &r.Flags)
+}
+
+// parseSetTgDirs reads the src/dst list of a set reference. iptables
+// compares only the first three letters of each item ("srcfoo" is src);
+// fw wants the words themselves.
+func parseSetTgDirs(s string, dim, flags *uint8) error {
+	items := strings.Split(s, ",")
+	if len(items) > setTgDimMax {
+		return fmt.Errorf("too many src/dst flags in %q (at most %d)", s, setTgDimMax)
+	}
+	for i, it := range items {
+		switch it {
+		case "src":
+			*flags |= 1 << (i + 1)
+		case "dst":
+		default:
+			return table.WithHint("the flags are a comma-separated list of src and dst, one per dimension of the set", "invalid flag %q in %q", it, s)
+		}
+	}
+	*dim = uint8(len(items))
+	return nil
+}
+
+func (t *SetTarget) Finish(c *table.FinishContext) error {
+	if err := mgRequireOne(c, "add-set", "del-set", "map-set"); err != nil {
+		return err
+	}
+	if !c.Seen["add-set"] {
+		for _, o := range []string{"exist", "timeout"} {
+			if c.Seen[o] {
+				return fmt.Errorf("--%s can only be used with --add-set", o)
+			}
+		}
+	}
+	if !c.Seen["map-set"] {
+		for _, o := range []string{"map-mark", "map-prio", "map-queue"} {
+			if c.Seen[o] {
+				return fmt.Errorf("--%s can only be used with --map-set", o)
+			}
+		}
+	} else if !c.Seen["map-mark"] && !c.Seen["map-prio"] && !c.Seen["map-queue"] {
+		return fmt.Errorf("--map-set needs --map-mark, --map-prio or --map-queue")
+	}
+	return nil
+}
+
+// Check applies the kernel's rules for --map-set: it changes packet
+// metadata, which only the mangle table may do, and the priority and queue
+// only matter once the packet is routed.
+func (t *SetTarget) Check(c *table.CheckContext) error {
+	if t.MapSet.Dim == 0 {
+		return nil
+	}
+	if c.Table != "mangle" {
+		return fmt.Errorf("SET --map-set is only valid in the mangle table, not in %q", c.Table)
+	}
+	if t.Flags&(setTgMapPrio|setTgMapQueue) != 0 && c.Hooks&^setTgMapHooks != 0 {
+		return fmt.Errorf("SET --map-prio and --map-queue are only valid in FORWARD, OUTPUT and POSTROUTING, not in %s", mgHookNames(c.Hooks&^setTgMapHooks))
+	}
+	return nil
+}
+
+func (t *SetTarget) Print(w *table.Writer) {
+	printSetTgRef(w, "add-set", &t.AddSet)
+	if t.Flags&setTgExist != 0 {
+		w.Flag(false, "exist")
+	}
+	if t.Timeout != setTgNoTimeout {
+		w.OptUint(false, "timeout", uint64(t.Timeout))
+	}
+	printSetTgRef(w, "del-set", &t.DelSet)
+	printSetTgRef(w, "map-set", &t.MapSet)
+	if t.Flags&setTgMapMark != 0 {
+		w.Flag(false, "map-mark")
+	}
+	if t.Flags&setTgMapPrio != 0 {
+		w.Flag(false, "map-prio")
+	}
+	if t.Flags&setTgMapQueue != 0 {
+		w.Flag(false, "map-queue")
+	}
+}
+
+func printSetTgRef(w *table.Writer, opt string, r *SetTgRef) {
+	if r.Dim == 0 {
+		return
+	}
+	dirs := make([]string, r.Dim)
+	for i := range dirs {
+		dirs[i] = "dst"
+		if r.Flags&(1<<(i+1)) != 0 {
+			dirs[i] = "src"
+		}
+	}
+	w.Opt(false, opt, r.Name+" "+strings.Join(dirs, ","))
+}

@@ -1,0 +1,114 @@
+package ext
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/fwkit/fw/internal/xtbin"
+	"github.com/fwkit/fw/table"
+)
+
+// TPROXY is the TPROXY target at revision 1, the same for IPv4 and IPv6;
+// it mirrors struct xt_tproxy_target_info_v1 (an IPv4 laddr sits in the
+// first four bytes of its union). Without --on-ip the address is all
+// zero and without --tproxy-mark the mark and mask are 0/0; iptables-save
+// prints all three options either way.
+type TPROXY struct {
+	MarkMask  uint32
+	MarkValue uint32
+	Laddr     [16]byte
+	Lport     uint16       // big-endian in the kernel
+	fam       table.Family // which member of the laddr union is in use
+}
+
+var tproxyTargetInfo = &table.ExtInfo{
+	Name: "TPROXY", Kind: table.TargetKind, Family: table.BothFamilies, Revision: 1, Size: tproxySize,
+	Options: opts("on-port=", "on-ip=", "tproxy-mark="),
+	Tables:  []string{"mangle"},
+	Hooks:   table.PreRouting.Mask(),
+	New:     func(f table.Family) table.Ext { return &TPROXY{fam: f} },
+}
+
+func (t *TPROXY) Info() *table.ExtInfo { return tproxyTargetInfo }
+func (t *TPROXY) Name() string         { return "TPROXY" }
+
+func (t *TPROXY) Parse(a *table.OptArgs) error {
+	var err error
+	switch a.Key() {
+	case "on-port":
+		t.Lport, err = parseGaiPort(a.Arg)
+	case "on-ip":
+		t.Laddr, err = parseHostAddr(a.Arg, a.Family)
+	case "tproxy-mark":
+		var v, m uint64
+		v, m, err = parseValueMask(a.Arg, 0xffffffff)
+		t.MarkValue, t.MarkMask = uint32(v), uint32(m)
+	default:
+		return unknownOption(a)
+	}
+	return err
+}
+
+// parseGaiPort reads a port as getaddrinfo reads a service: a decimal
+// number (leading zeros are not octal) or a service name. getaddrinfo
+// keeps only the low 16 bits of a larger number (70000 would be 4464) and
+// takes an empty string as port 0; fw refuses both.
+func parseGaiPort(s string) (uint16, error) {
+	if s == "" {
+		return 0, fmt.Errorf("empty port")
+	}
+	digits := strings.TrimPrefix(s, "+")
+	if digits != "" && strings.Trim(digits, "0123456789") == "" {
+		v, err := strconv.ParseUint(digits, 10, 64)
+		if err != nil || v > 65535 {
+			return 0, fmt.Errorf("port %q is out of range (0 to 65535)", s)
+		}
+		return uint16(v), nil
+	}
+	if p, ok := table.ServicePort(s, "tcp"); ok {
+		return p, nil
+	}
+	if p, ok := table.ServicePort(s, "udp"); ok {
+		return p, nil
+	}
+	return 0, fmt.Errorf("port %q does not resolve to anything", s)
+}
+
+func (t *TPROXY) Finish(c *table.FinishContext) error {
+	if !c.Seen["on-port"] {
+		return table.WithHint("add --on-port PORT (0 keeps the original port)", "--on-port is required")
+	}
+	return nil
+}
+
+// Check is the kernel's: TPROXY only makes sense for TCP and UDP.
+func (t *TPROXY) Check(c *table.CheckContext) error {
+	return needProto(c, "TPROXY target", 6, 17)
+}
+
+func (t *TPROXY) Print(w *table.Writer) {
+	w.OptUint(false, "on-port", uint64(t.Lport))
+	w.Opt(false, "on-ip", ntop(t.fam, t.Laddr))
+	w.Opt(false, "tproxy-mark", hex(uint64(t.MarkValue))+"/"+hex(uint64(t.MarkMask)))
+}
+
+// MarshalPayload writes struct xt_tproxy_target_info_v1 (layout at
+// tproxySize) for either family.
+func (t *TPROXY) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(tproxySize))
+	w.U32(0, t.MarkMask)
+	w.U32(4, t.MarkValue)
+	w.Bytes(8, t.Laddr[:])
+	w.BE16(24, t.Lport)
+	return w.B, nil
+}
+
+func (t *TPROXY) UnmarshalPayload(f table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	t.fam = f
+	t.MarkMask, t.MarkValue = r.U32(0), r.U32(4)
+	r.Bytes(8, t.Laddr[:])
+	t.Lport = r.BE16(24)
+	return r.Err()
+}

@@ -1,0 +1,734 @@
+package ext
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/fwkit/fw/internal/xtbin"
+	"github.com/fwkit/fw/table"
+)
+
+// Helpers of the nat group: the NAT range structs every NAT target stores,
+// the --to-source/--to-destination/--to-ports syntax they share, and the
+// getaddrinfo-style host parsing of TEE, TPROXY, NETMAP and the NPT targets.
+
+// NAT range flags (NF_NAT_RANGE_*).
+const (
+	natMapIPs           = 0x01
+	natProtoSpecified   = 0x02
+	natProtoRandom      = 0x04
+	natPersistent       = 0x08
+	natProtoRandomFully = 0x10
+	natProtoOffset      = 0x20
+	natNetmap           = 0x40
+)
+
+// NATIPv4Range mirrors struct nf_nat_ipv4_range. Min and Max are the
+// port (union nf_conntrack_man_proto) as numbers; the kernel holds them
+// big-endian, like the addresses.
+type NATIPv4Range struct {
+	Flags        uint32
+	MinIP, MaxIP [4]byte
+	Min, Max     uint16
+}
+
+// NATIPv4MultiRangeCompat mirrors struct nf_nat_ipv4_multi_range_compat,
+// the payload of the revision 0 IPv4 NAT targets. The kernel refuses any
+// rangesize but 1, which userspace always writes.
+type NATIPv4MultiRangeCompat struct {
+	RangeSize uint32
+	Range     [1]NATIPv4Range
+}
+
+// NATRange mirrors struct nf_nat_range, the payload of the IPv6 NAT
+// targets (SNAT revision 1, MASQUERADE, REDIRECT, NETMAP). An IPv4 address
+// would sit in the first four bytes of the nf_inet_addr unions.
+type NATRange struct {
+	Flags              uint32
+	MinAddr, MaxAddr   [16]byte
+	MinProto, MaxProto uint16
+}
+
+// NATRange2 mirrors struct nf_nat_range2 (DNAT revision 2): nf_nat_range
+// plus the base port of a shifted port map (--to-destination a:p-q/base).
+type NATRange2 struct {
+	Flags                         uint32
+	MinAddr, MaxAddr              [16]byte
+	MinProto, MaxProto, BaseProto uint16
+}
+
+func (r *NATIPv4MultiRangeCompat) range2() NATRange2 {
+	s := &r.Range[0]
+	var o NATRange2
+	o.Flags = s.Flags
+	copy(o.MinAddr[:], s.MinIP[:])
+	copy(o.MaxAddr[:], s.MaxIP[:])
+	o.MinProto, o.MaxProto = s.Min, s.Max
+	return o
+}
+
+// setRange2 keeps what the compat struct can hold; a base port is lost,
+// as it is in iptables (the offset flag stays).
+func (r *NATIPv4MultiRangeCompat) setRange2(o NATRange2) {
+	s := &r.Range[0]
+	s.Flags = o.Flags
+	copy(s.MinIP[:], o.MinAddr[:4])
+	copy(s.MaxIP[:], o.MaxAddr[:4])
+	s.Min, s.Max = o.MinProto, o.MaxProto
+}
+
+func (r *NATRange) range2() NATRange2 {
+	return NATRange2{Flags: r.Flags, MinAddr: r.MinAddr, MaxAddr: r.MaxAddr, MinProto: r.MinProto, MaxProto: r.MaxProto}
+}
+
+func (r *NATRange) setRange2(o NATRange2) {
+	*r = NATRange{Flags: o.Flags, MinAddr: o.MinAddr, MaxAddr: o.MaxAddr, MinProto: o.MinProto, MaxProto: o.MaxProto}
+}
+
+// natPortOK is iptables' test for whether a NAT target may be given
+// ports: the rule's protocol as parsed so far, negated or not. ICMP is
+// there because its id plays the port's role in NAT; udplite is missing,
+// as in iptables.
+func natPortOK(ip *table.IPHeader) bool {
+	if ip == nil {
+		return false
+	}
+	switch ip.Proto {
+	case 6, 17, 132, 33, 1:
+		return true
+	}
+	return false
+}
+
+func errNeedPortProto() error {
+	return table.WithHint("put '-p tcp' (or udp, sctp, dccp) before -j", "ports need -p tcp, udp, sctp or dccp")
+}
+
+// parseNATOption applies one option shared by the NAT targets to r.
+func parseNATOption(a *table.OptArgs, r *NATRange2) error {
+	switch a.Key() {
+	case "to-source", "to-destination":
+		return parseNATTo(a.Arg, natPortOK(a.IP), a.Family, r)
+	case "to-ports":
+		return parseNATPorts(a.Arg, natPortOK(a.IP), r)
+	case "random":
+		r.Flags |= natProtoRandom
+	case "random-fully":
+		r.Flags |= natProtoRandomFully
+	case "persistent":
+		r.Flags |= natPersistent
+	default:
+		return unknownOption(a)
+	}
+	return nil
+}
+
+// parseNATTo parses "[addr[-addr]][:port[-port[/base]]]"; IPv6 addresses
+// go in brackets when ports follow. Like iptables, an IPv6 address
+// without brackets is taken whole when it has more than one colon.
+func parseNATTo(s string, portOK bool, fam table.Family, r *NATRange2) error {
+	var ips, ports string
+	hasPorts := false
+	if strings.HasPrefix(s, "[") {
+		if fam == table.IPv4 {
+			return fmt.Errorf("invalid address format %q (brackets are for IPv6 addresses)", s)
+		}
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return fmt.Errorf("invalid address format %q (missing ']')", s)
+		}
+		ips = s[1:end]
+		switch rest := s[end+1:]; {
+		case rest == "":
+		case rest[0] == ':':
+			ports, hasPorts = rest[1:], true
+		default:
+			// iptables skips anything between ']' and ':'.
+			return fmt.Errorf("unexpected %q after ']' in %q", rest, s)
+		}
+		if hasPorts && ips == "" {
+			// "[]:80": ports only.
+			return parseNATPorts(ports, portOK, r)
+		}
+	} else {
+		if strings.Contains(s, "[") {
+			return fmt.Errorf("invalid address format %q", s)
+		}
+		ips = s
+		if c := strings.IndexByte(s, ':'); c >= 0 && !strings.Contains(s[c+1:], ":") {
+			ips, ports, hasPorts = s[:c], s[c+1:], true
+		}
+		if hasPorts && ips == "" {
+			return parseNATPorts(ports, portOK, r)
+		}
+		if hasPorts && len(ips) == 2 {
+			// iptables mistakes any two characters before the colon for
+			// "[]" and drops them: "12:80" would save as ":80".
+			return fmt.Errorf("bad IP address %q", ips)
+		}
+	}
+	if hasPorts {
+		if err := parseNATPorts(ports, portOK, r); err != nil {
+			return err
+		}
+	}
+	r.Flags |= natMapIPs
+	lo, hi, isRange := strings.Cut(ips, "-")
+	min, err := parseInetPton(lo, fam)
+	if err != nil {
+		return err
+	}
+	max := min
+	if isRange {
+		if max, err = parseInetPton(hi, fam); err != nil {
+			return err
+		}
+		if addrLess(max, min) {
+			return fmt.Errorf("invalid address range %q (first > last)", ips)
+		}
+	}
+	r.MinAddr, r.MaxAddr = min, max
+	return nil
+}
+
+func addrLess(a, b [16]byte) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
+}
+
+// parseInetPton parses an address as inet_pton does: IPv4 only as four
+// decimal parts without leading zeros, IPv6 without a zone.
+func parseInetPton(s string, fam table.Family) ([16]byte, error) {
+	var out [16]byte
+	a, err := netip.ParseAddr(s)
+	switch {
+	case err != nil || a.Zone() != "":
+		return out, fmt.Errorf("bad IP address %q", s)
+	case fam == table.IPv4 && !a.Is4(), fam == table.IPv6 && !a.Is6():
+		return out, fmt.Errorf("bad IP address %q (not an %s address)", s, famName(fam))
+	}
+	copy(out[:], a.AsSlice())
+	return out, nil
+}
+
+func famName(f table.Family) string {
+	if f == table.IPv6 {
+		return "IPv6"
+	}
+	return "IPv4"
+}
+
+// parseNATPorts parses "port", "port-port" or "port-port/base" into r.
+// Only a single port may be a service name; the ends of a range and the
+// base are numbers (the base may also be a service name, as in iptables).
+func parseNATPorts(s string, portOK bool, r *NATRange2) error {
+	if !portOK {
+		return errNeedPortProto()
+	}
+	r.Flags |= natProtoSpecified
+	lo, rest, ok := cPrefixUint(s, 0, 65535)
+	if !ok {
+		p, found := natService(s)
+		if !found {
+			return fmt.Errorf("invalid port %q (a number from 0 to 65535 or a service name)", s)
+		}
+		r.MinProto, r.MaxProto = p, p
+		return nil
+	}
+	switch {
+	case rest == "":
+		r.MinProto, r.MaxProto = uint16(lo), uint16(lo)
+		return nil
+	case rest[0] == ':':
+		return table.WithHint("write a port range as LOW-HIGH", "invalid port range %q (use a dash, not a colon)", s)
+	case rest[0] != '-':
+		return fmt.Errorf("garbage %q after port in %q", rest, s)
+	}
+	hi, rest, ok := cPrefixUint(rest[1:], 0, 65535)
+	if !ok {
+		return fmt.Errorf("invalid port range %q (the ends of a range must be numbers from 0 to 65535)", s)
+	}
+	if hi < lo {
+		return fmt.Errorf("invalid port range %q (min > max)", s)
+	}
+	r.MinProto, r.MaxProto = uint16(lo), uint16(hi)
+	switch {
+	case rest == "":
+		return nil
+	case rest[0] != '/':
+		return fmt.Errorf("garbage %q after port range in %q", rest, s)
+	}
+	b := rest[1:]
+	base, tail, ok := cPrefixUint(b, 1, 65535)
+	switch {
+	case ok && tail != "":
+		// iptables ignores text after the base port.
+		return fmt.Errorf("garbage %q after base port in %q", tail, s)
+	case !ok:
+		p, found := natService(b)
+		if !found {
+			return fmt.Errorf("invalid base port %q (a number from 1 to 65535 or a service name)", b)
+		}
+		base = uint64(p)
+	}
+	r.Flags |= natProtoOffset
+	r.BaseProto = uint16(base)
+	return nil
+}
+
+// cPrefixUint reads a C number (strtoul with base 0) from the start of s
+// and returns the rest, as xtables_strtoui does when asked for the end: a
+// number out of [min,max], a leading '-' or no digits at all fail.
+func cPrefixUint(s string, min, max uint64) (uint64, string, bool) {
+	t := strings.TrimLeft(s, " \t\n\v\f\r")
+	if strings.HasPrefix(t, "-") {
+		return 0, s, false
+	}
+	t = strings.TrimPrefix(t, "+")
+	base, digits := 10, "0123456789"
+	switch {
+	case len(t) > 2 && (t[:2] == "0x" || t[:2] == "0X") && isHexDigit(t[2]):
+		base, digits, t = 16, "0123456789abcdefABCDEF", t[2:]
+	case len(t) > 0 && t[0] == '0':
+		base, digits = 8, "01234567"
+	}
+	n := 0
+	for n < len(t) && strings.IndexByte(digits, t[n]) >= 0 {
+		n++
+	}
+	if n == 0 {
+		return 0, s, false
+	}
+	v, err := strconv.ParseUint(t[:n], base, 64)
+	if err != nil || v < min || v > max {
+		return 0, s, false
+	}
+	return v, t[n:], true
+}
+
+func isHexDigit(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// natService looks a port up by service name for any protocol, as
+// getservbyname(name, NULL) does.
+func natService(name string) (uint16, bool) {
+	for _, proto := range []string{"tcp", "udp", "sctp", "dccp"} {
+		if p, ok := table.ServicePort(name, proto); ok {
+			return p, true
+		}
+	}
+	return 0, false
+}
+
+// printNATRange writes what iptables' NAT targets save: the range after
+// opt (brackets around IPv6 addresses only when ports follow; the colon
+// dropped for --to-ports), then the flags.
+func printNATRange(w *table.Writer, r NATRange2, fam table.Family, opt string, portsOnly bool) {
+	var b strings.Builder
+	brackets := fam == table.IPv6 && r.Flags&natProtoSpecified != 0
+	if r.Flags&natMapIPs != 0 {
+		if brackets {
+			b.WriteByte('[')
+		}
+		b.WriteString(ntop(fam, r.MinAddr))
+		if r.MinAddr != r.MaxAddr {
+			b.WriteByte('-')
+			b.WriteString(ntop(fam, r.MaxAddr))
+		}
+		if brackets {
+			b.WriteByte(']')
+		}
+	}
+	if r.Flags&natProtoSpecified != 0 {
+		if !portsOnly || b.Len() > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(strconv.Itoa(int(r.MinProto)))
+		if r.MaxProto != r.MinProto {
+			b.WriteString("-" + strconv.Itoa(int(r.MaxProto)))
+		}
+		if r.Flags&natProtoOffset != 0 {
+			b.WriteString("/" + strconv.Itoa(int(r.BaseProto)))
+		}
+	}
+	if b.Len() > 0 {
+		w.Opt(false, opt, b.String())
+	}
+	if r.Flags&natProtoRandom != 0 {
+		w.Flag(false, "random")
+	}
+	if r.Flags&natProtoRandomFully != 0 {
+		w.Flag(false, "random-fully")
+	}
+	if r.Flags&natPersistent != 0 {
+		w.Flag(false, "persistent")
+	}
+}
+
+// errNoBasePort refuses a shifted port map where the target's struct has
+// no room for the base: iptables keeps the offset flag, drops the base and
+// saves "/0", which is not what was asked for.
+func errNoBasePort(opt string) error {
+	return table.WithHint("only DNAT can shift a port range", "--%s cannot shift a port range (/BASE): the base port would be lost", opt)
+}
+
+// ntop prints an address of the family as inet_ntop does, which is what
+// iptables prints.
+func ntop(fam table.Family, a [16]byte) string {
+	if fam == table.IPv4 {
+		return netip.AddrFrom4([4]byte(a[:4])).String()
+	}
+	return table.FormatIP(netip.AddrFrom16(a))
+}
+
+// inetAton parses an IPv4 address as inet_aton does, which is what
+// getaddrinfo accepts for a numeric host: one to four parts, each a C
+// number (0x hex, 0 octal), the last filling the remaining bytes
+// ("10" is 0.0.0.10, "1.2.3" is 1.2.0.3).
+func inetAton(s string) ([4]byte, bool) {
+	var out [4]byte
+	parts := strings.Split(s, ".")
+	if len(parts) > 4 {
+		return out, false
+	}
+	var vals []uint64
+	for _, p := range parts {
+		if p == "" || p[0] < '0' || p[0] > '9' {
+			return out, false
+		}
+		base, t := 10, p
+		switch {
+		case len(p) > 1 && (p[1] == 'x' || p[1] == 'X') && p[0] == '0':
+			base, t = 16, p[2:]
+		case p[0] == '0' && len(p) > 1:
+			base, t = 8, p[1:]
+		}
+		if t == "" {
+			return out, false
+		}
+		v, err := strconv.ParseUint(t, base, 32)
+		if err != nil || strings.ContainsAny(t, "+-_") {
+			return out, false
+		}
+		vals = append(vals, v)
+	}
+	n := len(vals)
+	for _, v := range vals[:n-1] {
+		if v > 0xff {
+			return out, false
+		}
+	}
+	if last := vals[n-1]; last > 0xffffffff>>(8*(n-1)) {
+		return out, false
+	}
+	var v uint32
+	for i, x := range vals[:n-1] {
+		v |= uint32(x) << (24 - 8*i)
+	}
+	v |= uint32(vals[n-1])
+	out = [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
+	return out, true
+}
+
+// parseHostAddr resolves a host as iptables' XTTYPE_HOST does through
+// getaddrinfo: a numeric address of the family (inet_aton forms for
+// IPv4), else a name, which fw looks up only in /etc/hosts. A name with
+// several different addresses is an error, as in iptables.
+func parseHostAddr(s string, fam table.Family) ([16]byte, error) {
+	var out [16]byte
+	if fam == table.IPv4 {
+		if a, ok := inetAton(s); ok {
+			copy(out[:], a[:])
+			return out, nil
+		}
+	} else if a, err := netip.ParseAddr(s); err == nil {
+		if a.Zone() != "" {
+			return out, table.WithHint("write the address without a zone", "address %q has a zone, which is meaningless here", s)
+		}
+		if a.Is6() {
+			return a.As16(), nil
+		}
+		return out, fmt.Errorf("%q is not an IPv6 address", s)
+	}
+	switch {
+	case s == "":
+		return out, fmt.Errorf("empty address")
+	case fam == table.IPv4 && strings.Contains(s, ":"):
+		return out, fmt.Errorf("%q is not an IPv4 address", s)
+	case strings.ContainsAny(s, "[]"):
+		return out, table.WithHint("write the address without brackets", "bad address %q", s)
+	case strings.ContainsAny(s, "+/%: "):
+		return out, fmt.Errorf("bad address %q", s)
+	}
+	addrs, err := table.ParseAddr(s, fam)
+	if err != nil {
+		return out, err
+	}
+	first := addrs[0].IP
+	for _, a := range addrs[1:] {
+		if a.IP != first {
+			return out, fmt.Errorf("%q resolves to more than one address", s)
+		}
+	}
+	copy(out[:], first.AsSlice())
+	return out, nil
+}
+
+// parseHostMask parses XTTYPE_HOSTMASK: "host[/len]" where len is a
+// prefix length or a mask in address form. A mask that is not contiguous
+// yields length 255, as in iptables (its users treat it as all ones or
+// refuse it). Without "/" the length is the full width.
+func parseHostMask(s string, fam table.Family) (addr [16]byte, hlen uint8, err error) {
+	host, mask, hasMask := strings.Cut(s, "/")
+	if addr, err = parseHostAddr(host, fam); err != nil {
+		return
+	}
+	width := uint64(32)
+	if fam == table.IPv6 {
+		width = 128
+	}
+	hlen = uint8(width)
+	if !hasMask {
+		return
+	}
+	if v, ok := table.ParseUint(mask, 0, width); ok {
+		return addr, uint8(v), nil
+	}
+	var m [16]byte
+	ok := false
+	if fam == table.IPv4 {
+		var a [4]byte
+		if a, ok = inetAton(mask); ok {
+			copy(m[:], a[:])
+		}
+	} else if a, perr := netip.ParseAddr(mask); perr == nil && a.Is6() && a.Zone() == "" {
+		m, ok = a.As16(), true
+	}
+	if !ok {
+		return addr, 0, fmt.Errorf("bad mask %q in %q (neither a prefix length from 0 to %d nor a network mask)", mask, s, width)
+	}
+	n := maskBits(m[:width/8])
+	if n < 0 {
+		return addr, 255, nil
+	}
+	return addr, uint8(n), nil
+}
+
+// maskBits is the prefix length of a contiguous mask, or -1.
+func maskBits(m []byte) int {
+	n := 0
+	for n < 8*len(m) && m[n/8]&(0x80>>(n%8)) != 0 {
+		n++
+	}
+	for i := n; i < 8*len(m); i++ {
+		if m[i/8]&(0x80>>(i%8)) != 0 {
+			return -1
+		}
+	}
+	return n
+}
+
+// prefixMask returns the mask of n leading ones in 16 bytes (n above 128
+// gives all ones, as iptables' plenmask leaves it).
+func prefixMask(n int) [16]byte {
+	var m [16]byte
+	if n > 128 {
+		n = 128
+	}
+	for i := 0; i < n; i++ {
+		m[i/8] |= 0x80 >> (i % 8)
+	}
+	return m
+}
+
+// NPT mirrors struct ip6t_npt_tginfo, the payload of DNPT and SNPT. The
+// kernel-private checksum adjustment that follows the lengths is computed
+// by the kernel from the prefixes; userspace writes zero there and never
+// reads it, so it is not kept.
+type NPT struct {
+	SrcPfx, DstPfx       [16]byte
+	SrcPfxLen, DstPfxLen uint8
+}
+
+func (t *NPT) Parse(a *table.OptArgs) error {
+	addr, n, err := parseHostMask(a.Arg, table.IPv6)
+	if err != nil {
+		return err
+	}
+	switch a.Key() {
+	case "src-pfx":
+		t.SrcPfx, t.SrcPfxLen = addr, n
+	case "dst-pfx":
+		t.DstPfx, t.DstPfxLen = addr, n
+	default:
+		return unknownOption(a)
+	}
+	return nil
+}
+
+// Finish checks what the kernel's checkentry checks (a prefix of at most
+// 64 bits with no host bits set), and refuses ::/0, which iptables-save
+// leaves out, so that its output could not be restored.
+func (t *NPT) Finish(c *table.FinishContext) error {
+	for _, p := range []struct {
+		opt  string
+		addr [16]byte
+		n    uint8
+	}{{"src-pfx", t.SrcPfx, t.SrcPfxLen}, {"dst-pfx", t.DstPfx, t.DstPfxLen}} {
+		if !c.Seen[p.opt] {
+			return table.WithHint("NPT needs both --src-pfx and --dst-pfx", "--%s is required", p.opt)
+		}
+		text := ntop(table.IPv6, p.addr)
+		switch {
+		case p.n == 255:
+			return fmt.Errorf("--%s: the mask is not contiguous", p.opt)
+		case p.n > 64:
+			return table.WithHint("write the prefix with its length, e.g. 2001:db8::/48", "--%s: prefix length %d is longer than 64", p.opt, p.n)
+		case p.addr != maskedAddr(p.addr, int(p.n)):
+			return fmt.Errorf("--%s: %s/%d has bits set after the prefix", p.opt, text, p.n)
+		case p.n == 0 && p.addr == [16]byte{}:
+			return fmt.Errorf("--%s: ::/0 is not saved by iptables-save, so the rule could not be restored", p.opt)
+		}
+	}
+	return nil
+}
+
+func maskedAddr(a [16]byte, n int) [16]byte {
+	m := prefixMask(n)
+	for i := range a {
+		a[i] &= m[i]
+	}
+	return a
+}
+
+// Print leaves a prefix out when it is all zero, as iptables-save does.
+func (t *NPT) Print(w *table.Writer) {
+	if t.SrcPfx != [16]byte{} || t.SrcPfxLen != 0 {
+		w.Opt(false, "src-pfx", ntop(table.IPv6, t.SrcPfx)+"/"+strconv.Itoa(int(t.SrcPfxLen)))
+	}
+	if t.DstPfx != [16]byte{} || t.DstPfxLen != 0 {
+		w.Opt(false, "dst-pfx", ntop(table.IPv6, t.DstPfx)+"/"+strconv.Itoa(int(t.DstPfxLen)))
+	}
+}
+
+// Sizes of the kernel structs (before XT_ALIGN), as the kernel checks them,
+// with the field offsets the codecs below use (amd64, checked with offsetof).
+const (
+	// struct nf_nat_ipv4_multi_range_compat: rangesize u32@0, then
+	// range[0] (struct nf_nat_ipv4_range): flags u32@4, min_ip@8 and
+	// max_ip@12 (network order), min@16 and max@18 (ports, network order).
+	natCompatSize = 20
+	// struct nf_nat_range: flags u32@0, min_addr[16]@4, max_addr[16]@20,
+	// min_proto@36 and max_proto@38 (ports, network order).
+	natRangeSize = 40
+	// struct nf_nat_range2: nf_nat_range, then base_proto@40 (network
+	// order); 42 bytes padded to the unions' 4-byte alignment.
+	natRange2Size = 44
+	// struct ip6t_npt_tginfo: src_pfx[16]@0, dst_pfx[16]@16,
+	// src_pfx_len u8@32, dst_pfx_len u8@33, adjustment u16@34 (the
+	// kernel's, computed in checkentry).
+	nptSize = 36
+	// struct xt_tproxy_target_info_v1: mark_mask u32@0, mark_value u32@4,
+	// laddr[16]@8, lport@24 (network order); 26 bytes padded to 4.
+	tproxySize = 28
+	// struct xt_tee_tginfo: gw[16]@0, oif[16]@16, priv pointer@32
+	// (kernel-private, 8-aligned).
+	teeSize = 40
+)
+
+func (r *NATIPv4MultiRangeCompat) marshal() []byte {
+	w := xtbin.NewWriter(xtbin.Align(natCompatSize))
+	s := &r.Range[0]
+	w.U32(0, r.RangeSize)
+	w.U32(4, s.Flags)
+	w.Bytes(8, s.MinIP[:])
+	w.Bytes(12, s.MaxIP[:])
+	w.BE16(16, s.Min)
+	w.BE16(18, s.Max)
+	return w.B
+}
+
+// unmarshal keeps rangesize as found: the kernel accepts only 1, and the
+// text form has no place for it.
+func (r *NATIPv4MultiRangeCompat) unmarshal(data []byte) error {
+	rd := xtbin.NewReader(data)
+	s := &r.Range[0]
+	r.RangeSize = rd.U32(0)
+	s.Flags = rd.U32(4)
+	rd.Bytes(8, s.MinIP[:])
+	rd.Bytes(12, s.MaxIP[:])
+	s.Min, s.Max = rd.BE16(16), rd.BE16(18)
+	return rd.Err()
+}
+
+// putNATRange writes the nf_nat_range part shared by nf_nat_range and
+// nf_nat_range2. An IPv4 address sits in the first four bytes of its
+// union; the rest is zero as parsed, and is written as found on decode.
+func putNATRange(w *xtbin.Writer, flags uint32, min, max [16]byte, minProto, maxProto uint16) {
+	w.U32(0, flags)
+	w.Bytes(4, min[:])
+	w.Bytes(20, max[:])
+	w.BE16(36, minProto)
+	w.BE16(38, maxProto)
+}
+
+func getNATRange(rd *xtbin.Reader) (flags uint32, min, max [16]byte, minProto, maxProto uint16) {
+	flags = rd.U32(0)
+	rd.Bytes(4, min[:])
+	rd.Bytes(20, max[:])
+	return flags, min, max, rd.BE16(36), rd.BE16(38)
+}
+
+func (r *NATRange) marshal() []byte {
+	w := xtbin.NewWriter(xtbin.Align(natRangeSize))
+	putNATRange(w, r.Flags, r.MinAddr, r.MaxAddr, r.MinProto, r.MaxProto)
+	return w.B
+}
+
+func (r *NATRange) unmarshal(data []byte) error {
+	rd := xtbin.NewReader(data)
+	r.Flags, r.MinAddr, r.MaxAddr, r.MinProto, r.MaxProto = getNATRange(rd)
+	return rd.Err()
+}
+
+func (r *NATRange2) marshal() []byte {
+	w := xtbin.NewWriter(xtbin.Align(natRange2Size))
+	putNATRange(w, r.Flags, r.MinAddr, r.MaxAddr, r.MinProto, r.MaxProto)
+	w.BE16(40, r.BaseProto)
+	return w.B
+}
+
+func (r *NATRange2) unmarshal(data []byte) error {
+	rd := xtbin.NewReader(data)
+	r.Flags, r.MinAddr, r.MaxAddr, r.MinProto, r.MaxProto = getNATRange(rd)
+	r.BaseProto = rd.BE16(40)
+	return rd.Err()
+}
+
+// MarshalPayload writes the prefixes; the adjustment is left zero, as
+// iptables leaves it, for the kernel to compute.
+func (t *NPT) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(nptSize))
+	w.Bytes(0, t.SrcPfx[:])
+	w.Bytes(16, t.DstPfx[:])
+	w.U8(32, t.SrcPfxLen)
+	w.U8(33, t.DstPfxLen)
+	return w.B, nil
+}
+
+// UnmarshalPayload ignores the adjustment, which the kernel returns
+// filled in.
+func (t *NPT) UnmarshalPayload(_ table.Family, data []byte) error {
+	rd := xtbin.NewReader(data)
+	rd.Bytes(0, t.SrcPfx[:])
+	rd.Bytes(16, t.DstPfx[:])
+	t.SrcPfxLen, t.DstPfxLen = rd.U8(32), rd.U8(33)
+	return rd.Err()
+}

@@ -1,0 +1,179 @@
+package ext
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/fwkit/fw/table"
+)
+
+// Helpers of the v6log group: the libxtables syntaxes its extensions share
+// beyond util.go (multi-int ranges, host/mask arguments resolved the way
+// getaddrinfo does) and the 16-byte address fields of kernel structs.
+
+// v6lRange parses libxtables' "multi-int" range syntax (XTTYPE_UINT*RC):
+// one or two numbers in [0,max] separated by ':', where an empty part means
+// 0 before the colon and max after it. n is the number of parts given,
+// which some extensions look at ("4" is not a range, "4:" is). A reversed
+// range is returned as given; callers decide.
+func v6lRange(s string, max uint64) (lo, hi uint64, n int, err error) {
+	parts := strings.Split(s, ":")
+	if len(parts) > 2 {
+		return 0, 0, 0, fmt.Errorf("too many parts in %q (at most two, \"min:max\")", s)
+	}
+	vals := [2]uint64{0, max}
+	for i, p := range parts {
+		if p == "" {
+			continue
+		}
+		if vals[i], err = parseUint(p, 0, max); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	n = len(parts)
+	if n == 1 {
+		vals[1] = vals[0]
+	}
+	return vals[0], vals[1], n, nil
+}
+
+// v6lAton parses an IPv4 address the way inet_aton (and so getaddrinfo)
+// does: one to four parts, each a C number (decimal, 0x hex, 0 octal),
+// the last part filling all remaining bytes ("10" is 0.0.0.10, "10.1" is
+// 10.0.0.1). libxtables' host/mask options resolve through getaddrinfo,
+// which is why this differs from the -s/-d syntax.
+func v6lAton(s string) (netip.Addr, bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	var vals []uint64
+	for _, p := range parts {
+		if p == "" || p[0] < '0' || p[0] > '9' {
+			return netip.Addr{}, false
+		}
+		base, digits := 10, p
+		if p[0] == '0' {
+			base, digits = 8, p[1:]
+			if len(p) > 1 && (p[1] == 'x' || p[1] == 'X') {
+				base, digits = 16, p[2:]
+			}
+		}
+		v := uint64(0)
+		if digits != "" {
+			var err error
+			if v, err = strconv.ParseUint(digits, base, 32); err != nil {
+				return netip.Addr{}, false
+			}
+		}
+		vals = append(vals, v)
+	}
+	var out uint32
+	last := len(vals) - 1
+	for i, v := range vals[:last] {
+		if v > 0xff {
+			return netip.Addr{}, false
+		}
+		out |= uint32(v) << (24 - 8*i)
+	}
+	if width := 32 - 8*last; vals[last] >= 1<<width {
+		return netip.Addr{}, false
+	}
+	out |= uint32(vals[last])
+	return netip.AddrFrom4([4]byte{byte(out >> 24), byte(out >> 16), byte(out >> 8), byte(out)}), true
+}
+
+// v6lParseHost parses one address of family fam, or a host name from
+// /etc/hosts that must stand for a single address (getaddrinfo's rule in
+// libxtables: a name with several addresses is refused).
+func v6lParseHost(s string, fam table.Family) (netip.Addr, error) {
+	if fam == table.IPv6 {
+		if a, err := netip.ParseAddr(s); err == nil {
+			if !a.Is6() || a.Zone() != "" {
+				return netip.Addr{}, fmt.Errorf("%q is not an IPv6 address", s)
+			}
+			return a, nil
+		}
+	} else if a, ok := v6lAton(s); ok {
+		return a, nil
+	}
+	if s == "" || strings.ContainsAny(s, "/ ") {
+		return netip.Addr{}, fmt.Errorf("invalid address %q", s)
+	}
+	addrs, err := table.ParseAddr(s, fam)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	for _, a := range addrs[1:] {
+		if a.IP != addrs[0].IP {
+			return netip.Addr{}, fmt.Errorf("host name %q resolves to more than one address", s)
+		}
+	}
+	return addrs[0].IP, nil
+}
+
+// v6lHostMask parses libxtables' XTTYPE_HOSTMASK argument: "host[/mask]"
+// where mask is a prefix length (a C number) or a full mask. The address
+// is kept as written, not masked. A non-contiguous mask is refused: the
+// reference silently turns it into a full-length mask.
+func v6lHostMask(s string, fam table.Family) (addr, mask netip.Addr, err error) {
+	host, m, hasMask := strings.Cut(s, "/")
+	if addr, err = v6lParseHost(host, fam); err != nil {
+		return
+	}
+	bits := 32
+	if fam == table.IPv6 {
+		bits = 128
+	}
+	plen := uint64(bits)
+	if hasMask {
+		var ok bool
+		if plen, ok = table.ParseUint(m, 0, uint64(bits)); !ok {
+			var full netip.Addr
+			if fam == table.IPv6 {
+				full, err = netip.ParseAddr(m)
+				ok = err == nil && full.Is6() && full.Zone() == ""
+			} else {
+				full, ok = v6lAton(m)
+			}
+			if !ok {
+				return addr, mask, fmt.Errorf("invalid mask %q (a prefix length is 0 to %d)", m, bits)
+			}
+			n := (table.Addr{IP: full, Mask: full}).PrefixLen()
+			if n < 0 {
+				return addr, mask, table.WithHint("write the mask as a prefix length", "mask %q is not contiguous", m)
+			}
+			plen = uint64(n)
+		}
+	}
+	return addr, table.PrefixMask(fam, int(plen)), nil
+}
+
+// v6lBytes16 stores an address in a 16-byte kernel field (union
+// nf_inet_addr: an IPv4 address in the first four bytes).
+func v6lBytes16(a netip.Addr) [16]byte {
+	var b [16]byte
+	copy(b[:], a.AsSlice())
+	return b
+}
+
+// v6lAddr reads a 16-byte kernel address field for the family.
+func v6lAddr(b [16]byte, fam table.Family) netip.Addr {
+	if fam == table.IPv6 {
+		return netip.AddrFrom16(b)
+	}
+	return netip.AddrFrom4([4]byte{b[0], b[1], b[2], b[3]})
+}
+
+// v6lPrefixLen returns the prefix length of a mask field, or -1.
+func v6lPrefixLen(b [16]byte, fam table.Family) int {
+	m := v6lAddr(b, fam)
+	return (table.Addr{IP: m, Mask: m}).PrefixLen()
+}
+
+// v6lAddrText prints an address field as libxtables does (inet_ntop).
+func v6lAddrText(b [16]byte, fam table.Family) string {
+	return table.FormatIP(v6lAddr(b, fam))
+}
