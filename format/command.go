@@ -33,7 +33,7 @@ type cmd struct {
 	invPos   table.Pos
 	protoUse bool   // the protocol's match was loaded implicitly
 	protoArg string // the -p argument as written, lower-cased
-	skip     bool // -4/-6 for the other family: iptables ignores the line
+	skip     bool   // -4/-6 for the other family: iptables ignores the line
 	err      bool
 }
 
