@@ -7,6 +7,7 @@ package kerneltest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -75,7 +77,11 @@ type Result struct {
 
 // Run runs a command inside the namespace with stdin as input.
 func (n *Netns) Run(stdin []byte, name string, args ...string) (Result, error) {
-	cmd := exec.Command("ip", append([]string{"netns", "exec", n.Name, name}, args...)...)
+	// A reference tool waiting on the machine-wide xtables lock must not
+	// stall a whole test run.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", n.Name, name}, args...)...)
 	cmd.Stdin = bytes.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
