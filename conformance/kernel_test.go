@@ -81,9 +81,11 @@ func TestKernelCorpus(t *testing.T) {
 				}
 				// And the kernel holds the very same bytes.
 				var refBlob, fwBlob []byte
-				refNS.Do(func() error { refBlob, _, err = b.Raw(fam, cs.Table); return err })
-				fwNS.Do(func() error { fwBlob, _, err = b.Raw(fam, cs.Table); return err })
-				if off := firstDiff(refBlob, fwBlob); off >= 0 {
+				err1 := refNS.Do(func() error { var err error; refBlob, _, err = b.Raw(fam, cs.Table); return err })
+				err2 := fwNS.Do(func() error { var err error; fwBlob, _, err = b.Raw(fam, cs.Table); return err })
+				if err1 != nil || err2 != nil || len(refBlob) == 0 {
+					t.Errorf("%s (%s): reading the raw tables failed: %v / %v", cs.Pos(), fam, err1, err2)
+				} else if off := firstDiff(refBlob, fwBlob); off >= 0 {
 					t.Errorf("%s (%s): %s: fw's kernel entries differ from the reference's at byte %d of %d/%d:\nreference % x\nfw        % x",
 						cs.Pos(), fam, cs.Rule, off, len(refBlob), len(fwBlob), window(refBlob, off), window(fwBlob, off))
 				}
