@@ -77,3 +77,12 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 }
+
+// loadCase returns the rules a case produces.
+func loadCase(cs *Case, fam table.Family, reg *table.Registry) ([]*table.Rule, error) {
+	rs, _, err := format.Load(cs.Pos(), []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: reg})
+	if err != nil {
+		return nil, err
+	}
+	return rs.Table(cs.Table).Chain(cs.Chain).Rules, nil
+}
