@@ -1,17 +1,18 @@
 #!/bin/sh
 # Installs the reference tools the tests compare against (Debian packages
-# iptables and nftables) when they are missing and this runs as root.
+# iptables, nftables and ipset, which the set match tests use to create
+# sets) when they are missing and this runs as root.
 set -e
 missing=""
-for t in iptables-legacy-restore iptables-legacy-save ip6tables-legacy-restore iptables-nft-restore nft ip; do
+for t in iptables-legacy-restore iptables-legacy-save ip6tables-legacy-restore iptables-nft-restore nft ipset ip; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-	echo "deps: missing$missing; install the Debian packages iptables, nftables and iproute2 (kernel tests will skip)" >&2
+	echo "deps: missing$missing; install the Debian packages iptables, nftables, ipset and iproute2 (kernel tests will skip)" >&2
 	exit 0
 fi
-echo "deps: installing iptables nftables iproute2 (missing:$missing)" >&2
+echo "deps: installing iptables nftables ipset iproute2 (missing:$missing)" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
-apt-get install -y -qq iptables nftables iproute2 >/dev/null
+apt-get install -y -qq iptables nftables ipset iproute2 >/dev/null

@@ -3,6 +3,7 @@ package ext
 import (
 	"fmt"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -20,7 +21,7 @@ const (
 )
 
 var clusterInfo = &table.ExtInfo{
-	Name: "cluster", Kind: table.MatchKind, Family: table.BothFamilies,
+	Name: "cluster", Kind: table.MatchKind, Family: table.BothFamilies, Size: clusterSize,
 	Options: opts("cluster-total-nodes=", "!cluster-local-node=", "!cluster-local-nodemask=", "cluster-hash-seed="),
 	New:     func(table.Family) table.Ext { return &Cluster{} },
 }
@@ -89,4 +90,23 @@ func (m *Cluster) Print(w *table.Writer) {
 	w.Opt(m.Flags&clusterInvert != 0, "cluster-local-nodemask", fmt.Sprintf("0x%08x", m.NodeMask))
 	w.OptUint(false, "cluster-total-nodes", uint64(m.TotalNodes))
 	w.Opt(false, "cluster-hash-seed", fmt.Sprintf("0x%08x", m.HashSeed))
+}
+
+// struct xt_cluster_match_info: total_nodes@0 node_mask@4 hash_seed@8
+// flags@12 (u32 host order).
+const clusterSize = 16
+
+func (m *Cluster) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(clusterSize))
+	w.U32(0, m.TotalNodes)
+	w.U32(4, m.NodeMask)
+	w.U32(8, m.HashSeed)
+	w.U32(12, m.Flags)
+	return w.B, nil
+}
+
+func (m *Cluster) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.TotalNodes, m.NodeMask, m.HashSeed, m.Flags = r.U32(0), r.U32(4), r.U32(8), r.U32(12)
+	return r.Err()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -31,7 +32,7 @@ var connbytesModes = []string{connbytesPkts: "packets", connbytesBytes: "bytes",
 var connbytesDirs = []string{connbytesDirOriginal: "original", connbytesDirReply: "reply", connbytesDirBoth: "both"}
 
 var connbytesInfo = &table.ExtInfo{
-	Name: "connbytes", Kind: table.MatchKind, Family: table.BothFamilies,
+	Name: "connbytes", Kind: table.MatchKind, Family: table.BothFamilies, Size: connbytesSize,
 	Options: opts("!connbytes=", "connbytes-dir=", "connbytes-mode="),
 	New:     func(table.Family) table.Ext { return &Connbytes{} },
 }
@@ -115,4 +116,23 @@ func connbytesName(names []string, i uint8) string {
 		return names[i]
 	}
 	return "unknown"
+}
+
+// struct xt_connbytes_info: count.from@0 count.to@8 (u64 host order),
+// what@16 direction@17 (u8), 6 bytes of tail padding.
+const connbytesSize = 24
+
+func (m *Connbytes) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(connbytesSize))
+	w.U64(0, m.From)
+	w.U64(8, m.To)
+	w.U8(16, m.What)
+	w.U8(17, m.Direction)
+	return w.B, nil
+}
+
+func (m *Connbytes) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.From, m.To, m.What, m.Direction = r.U64(0), r.U64(8), r.U8(16), r.U8(17)
+	return r.Err()
 }

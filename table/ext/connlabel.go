@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -29,7 +30,7 @@ const (
 var ConnlabelFile = "/etc/xtables/connlabel.conf"
 
 var connlabelInfo = &table.ExtInfo{
-	Name: "connlabel", Kind: table.MatchKind, Family: table.BothFamilies,
+	Name: "connlabel", Kind: table.MatchKind, Family: table.BothFamilies, Size: connlabelSize,
 	Options: opts("!label=", "set"),
 	New:     func(table.Family) table.Ext { return &Connlabel{} },
 }
@@ -141,4 +142,20 @@ func (m *Connlabel) Print(w *table.Writer) {
 	if m.Options&connlabelSet != 0 {
 		w.Flag(false, "set")
 	}
+}
+
+// struct xt_connlabel_mtinfo: bit@0 options@2 (u16 host order).
+const connlabelSize = 4
+
+func (m *Connlabel) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(connlabelSize))
+	w.U16(0, m.Bit)
+	w.U16(2, m.Options)
+	return w.B, nil
+}
+
+func (m *Connlabel) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.Bit, m.Options = r.U16(0), r.U16(2)
+	return r.Err()
 }

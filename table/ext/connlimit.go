@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -27,7 +28,7 @@ const (
 )
 
 var connlimitInfo = &table.ExtInfo{
-	Name: "connlimit", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1,
+	Name: "connlimit", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1, Size: connlimitSize,
 	Options: opts("!connlimit-upto=", "!connlimit-above=", "connlimit-mask=", "connlimit-saddr", "connlimit-daddr"),
 	New: func(f table.Family) table.Ext {
 		m := &Connlimit{fam: f}
@@ -108,4 +109,25 @@ func (m *Connlimit) Print(w *table.Writer) {
 	} else {
 		w.Flag(false, "connlimit-saddr")
 	}
+}
+
+// struct xt_connlimit_info: mask@0 (nf_inet_addr, network order; IPv4 in
+// the first word, the other twelve bytes as userspace left them), limit@16
+// flags@20 (u32), data@24 (kernel pointer, written as zero).
+const connlimitSize = 32
+
+func (m *Connlimit) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(connlimitSize))
+	w.Bytes(0, m.Mask[:])
+	w.U32(16, m.Limit)
+	w.U32(20, m.Flags)
+	return w.B, nil
+}
+
+func (m *Connlimit) UnmarshalPayload(f table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	r.Bytes(0, m.Mask[:])
+	m.Limit, m.Flags = r.U32(16), r.U32(20)
+	m.fam = f
+	return r.Err()
 }

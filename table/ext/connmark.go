@@ -3,6 +3,7 @@ package ext
 import (
 	"fmt"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -13,7 +14,7 @@ type Connmark struct {
 }
 
 var connmarkInfo = &table.ExtInfo{
-	Name: "connmark", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1,
+	Name: "connmark", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1, Size: connmarkSize,
 	Options: opts("!mark="),
 	New:     func(table.Family) table.Ext { return &Connmark{} },
 }
@@ -54,4 +55,22 @@ func ctMarkMaskText(v, mask uint32) string {
 		return hex(uint64(v))
 	}
 	return hex(uint64(v)) + "/" + hex(uint64(mask))
+}
+
+// struct xt_connmark_mtinfo1: mark@0 mask@4 (u32), invert@8 (u8), 3 bytes
+// of tail padding.
+const connmarkSize = 12
+
+func (m *Connmark) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(connmarkSize))
+	w.U32(0, m.Mark)
+	w.U32(4, m.Mask)
+	w.U8(8, m.Invert)
+	return w.B, nil
+}
+
+func (m *Connmark) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.Mark, m.Mask, m.Invert = r.U32(0), r.U32(4), r.U8(8)
+	return r.Err()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -32,7 +33,7 @@ const (
 var connmarkOps = []string{"set-xmark", "set-mark", "and-mark", "or-mark", "xor-mark", "save-mark", "restore-mark"}
 
 var connmarkTargetInfo = &table.ExtInfo{
-	Name: "CONNMARK", Kind: table.TargetKind, Family: table.BothFamilies, Revision: 2,
+	Name: "CONNMARK", Kind: table.TargetKind, Family: table.BothFamilies, Revision: 2, Size: connmarkTargetSize,
 	Options: opts("set-xmark=", "set-mark=", "and-mark=", "or-mark=", "xor-mark=", "save-mark", "restore-mark",
 		"left-shift-mark=", "right-shift-mark=", "ctmask=", "nfmask=", "mask="),
 	New: func(table.Family) table.Ext { return &ConnmarkTarget{CtMask: 0xffffffff, NfMask: 0xffffffff} },
@@ -129,4 +130,26 @@ func (t *ConnmarkTarget) Print(w *table.Writer) {
 		}
 		w.OptUint(false, op, uint64(t.ShiftBits))
 	}
+}
+
+// struct xt_connmark_tginfo2: ctmark@0 ctmask@4 nfmask@8 (u32),
+// shift_dir@12 shift_bits@13 mode@14 (u8), 1 byte of tail padding.
+const connmarkTargetSize = 16
+
+func (t *ConnmarkTarget) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(connmarkTargetSize))
+	w.U32(0, t.CtMark)
+	w.U32(4, t.CtMask)
+	w.U32(8, t.NfMask)
+	w.U8(12, t.ShiftDir)
+	w.U8(13, t.ShiftBits)
+	w.U8(14, t.Mode)
+	return w.B, nil
+}
+
+func (t *ConnmarkTarget) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	t.CtMark, t.CtMask, t.NfMask = r.U32(0), r.U32(4), r.U32(8)
+	t.ShiftDir, t.ShiftBits, t.Mode = r.U8(12), r.U8(13), r.U8(14)
+	return r.Err()
 }

@@ -3,6 +3,7 @@ package ext
 import (
 	"fmt"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -18,7 +19,7 @@ const (
 )
 
 var connsecmarkTargetInfo = &table.ExtInfo{
-	Name: "CONNSECMARK", Kind: table.TargetKind, Family: table.BothFamilies,
+	Name: "CONNSECMARK", Kind: table.TargetKind, Family: table.BothFamilies, Size: connsecmarkSize,
 	Options: opts("save", "restore"),
 	// The kernel refuses it elsewhere: security marks belong to the
 	// tables that run before and after the security decisions.
@@ -58,4 +59,19 @@ func (t *Connsecmark) Print(w *table.Writer) {
 	case connsecmarkRestore:
 		w.Flag(false, "restore")
 	}
+}
+
+// struct xt_connsecmark_target_info: mode@0 (u8).
+const connsecmarkSize = 1
+
+func (t *Connsecmark) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(connsecmarkSize))
+	w.U8(0, t.Mode)
+	return w.B, nil
+}
+
+func (t *Connsecmark) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	t.Mode = r.U8(0)
+	return r.Err()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -82,7 +83,7 @@ var ctStatusNames = ctFlagNames{
 }
 
 var conntrackInfo = &table.ExtInfo{
-	Name: "conntrack", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 3,
+	Name: "conntrack", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 3, Size: conntrackSize,
 	Options: opts("!ctstate=", "!ctproto=", "!ctorigsrc=", "!ctorigdst=", "!ctreplsrc=", "!ctrepldst=",
 		"!ctstatus=", "!ctexpire=", "!ctorigsrcport=", "!ctorigdstport=", "!ctreplsrcport=", "!ctrepldstport=",
 		"ctdir="),
@@ -325,4 +326,61 @@ func (m *Conntrack) Print(w *table.Writer) {
 		}
 		w.Opt(false, "ctdir", dir)
 	}
+}
+
+// struct xt_conntrack_mtinfo3: origsrc_addr@0 origsrc_mask@16
+// origdst_addr@32 origdst_mask@48 replsrc_addr@64 replsrc_mask@80
+// repldst_addr@96 repldst_mask@112 (nf_inet_addr, network order),
+// expires_min@128 expires_max@132 (u32), l4proto@136, origsrc_port@138
+// origdst_port@140 replsrc_port@142 repldst_port@144 (u16 host order),
+// match_flags@146 invert_flags@148 state_mask@150 status_mask@152,
+// origsrc_port_high@154 origdst_port_high@156 replsrc_port_high@158
+// repldst_port_high@160 (u16 host order).
+const conntrackSize = 164
+
+// conntrackAddrs lists the address fields in payload order.
+func (m *Conntrack) conntrackAddrs() []*[16]byte {
+	return []*[16]byte{
+		&m.OrigSrcAddr, &m.OrigSrcMask, &m.OrigDstAddr, &m.OrigDstMask,
+		&m.ReplSrcAddr, &m.ReplSrcMask, &m.ReplDstAddr, &m.ReplDstMask,
+	}
+}
+
+// conntrackU16s lists the u16 fields from l4proto on, in payload order.
+func (m *Conntrack) conntrackU16s() []*uint16 {
+	return []*uint16{
+		&m.L4Proto, &m.OrigSrcPort, &m.OrigDstPort, &m.ReplSrcPort, &m.ReplDstPort,
+		&m.MatchFlags, &m.InvertFlags, &m.StateMask, &m.StatusMask,
+		&m.OrigSrcPortHigh, &m.OrigDstPortHigh, &m.ReplSrcPortHigh, &m.ReplDstPortHigh,
+	}
+}
+
+// MarshalPayload writes revision 3, also for -m state (whose alias flag is
+// part of MatchFlags).
+func (m *Conntrack) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(conntrackSize))
+	for i, a := range m.conntrackAddrs() {
+		w.Bytes(16*i, a[:])
+	}
+	w.U32(128, m.ExpiresMin)
+	w.U32(132, m.ExpiresMax)
+	for i, v := range m.conntrackU16s() {
+		w.U16(136+2*i, *v)
+	}
+	return w.B, nil
+}
+
+// UnmarshalPayload reads revision 3; a payload with STATE_ALIAS becomes a
+// value that prints as -m state.
+func (m *Conntrack) UnmarshalPayload(f table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	for i, a := range m.conntrackAddrs() {
+		r.Bytes(16*i, a[:])
+	}
+	m.ExpiresMin, m.ExpiresMax = r.U32(128), r.U32(132)
+	for i, v := range m.conntrackU16s() {
+		*v = r.U16(136 + 2*i)
+	}
+	m.fam = f
+	return r.Err()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -46,7 +47,7 @@ var ctEventNames = ctFlagNames{
 var ctExpEventNames = ctFlagNames{{"new", 1 << 0}}
 
 var ctTargetInfo = &table.ExtInfo{
-	Name: "CT", Kind: table.TargetKind, Family: table.BothFamilies, Revision: 2,
+	Name: "CT", Kind: table.TargetKind, Family: table.BothFamilies, Revision: 2, Size: ctSize,
 	Options: opts("notrack", "helper=", "timeout=", "ctevents=", "expevents=", "zone-orig=", "zone-reply=", "zone="),
 	Tables:  []string{"raw"},
 	New:     func(table.Family) table.Ext { return &CT{} },
@@ -188,4 +189,42 @@ func (t *CT) Print(w *table.Writer) {
 			w.OptUint(false, name, uint64(t.Zone))
 		}
 	}
+}
+
+// struct xt_ct_target_info_v1 (revision 2): flags@0 zone@2 (u16),
+// ct_events@4 exp_events@8 (u32), helper[16]@12, timeout[32]@28, ct@64
+// (kernel pointer, written as zero). -j NOTRACK is this struct with flags
+// NOTRACK|NOTRACK_ALIAS and everything else zero.
+const (
+	ctSize       = 72
+	ctHelperLen  = 16
+	ctTimeoutLen = 32
+)
+
+func (t *CT) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(ctSize))
+	w.U16(0, t.Flags)
+	w.U16(2, t.Zone)
+	w.U32(4, t.CtEvents)
+	w.U32(8, t.ExpEvents)
+	if err := w.String(12, ctHelperLen, t.Helper); err != nil {
+		return nil, fmt.Errorf("helper name: %w", err)
+	}
+	if err := w.String(28, ctTimeoutLen, t.Timeout); err != nil {
+		return nil, fmt.Errorf("timeout policy name: %w", err)
+	}
+	return w.B, nil
+}
+
+// UnmarshalPayload reads revision 2; a payload with NOTRACK_ALIAS becomes
+// a value that prints as -j NOTRACK. The kernel hands back only the first
+// bytes of the timeout name (see ctTimeoutSaved), NUL-terminated by the
+// zeroed rest.
+func (t *CT) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	t.Flags, t.Zone = r.U16(0), r.U16(2)
+	t.CtEvents, t.ExpEvents = r.U32(4), r.U32(8)
+	t.Helper = r.String(12, ctHelperLen)
+	t.Timeout = r.String(28, ctTimeoutLen)
+	return r.Err()
 }

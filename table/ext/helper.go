@@ -3,6 +3,7 @@ package ext
 import (
 	"fmt"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -16,7 +17,7 @@ type Helper struct {
 const helperNameMax = 29
 
 var helperInfo = &table.ExtInfo{
-	Name: "helper", Kind: table.MatchKind, Family: table.BothFamilies,
+	Name: "helper", Kind: table.MatchKind, Family: table.BothFamilies, Size: helperSize,
 	Options: opts("!helper="),
 	New:     func(table.Family) table.Ext { return &Helper{} },
 }
@@ -48,3 +49,26 @@ func (m *Helper) Finish(c *table.FinishContext) error {
 }
 
 func (m *Helper) Print(w *table.Writer) { w.OptQuoted(m.Invert != 0, "helper", m.HelperName) }
+
+// struct xt_helper_info: invert@0 (int), name[30]@4, 2 bytes of tail
+// padding.
+const (
+	helperSize    = 36
+	helperNameLen = 30
+)
+
+func (m *Helper) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(helperSize))
+	w.U32(0, uint32(m.Invert))
+	if err := w.String(4, helperNameLen, m.HelperName); err != nil {
+		return nil, fmt.Errorf("helper name: %w", err)
+	}
+	return w.B, nil
+}
+
+func (m *Helper) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.Invert = int32(r.U32(0))
+	m.HelperName = r.String(4, helperNameLen)
+	return r.Err()
+}

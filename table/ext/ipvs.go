@@ -3,6 +3,7 @@ package ext
 import (
 	"strings"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -40,7 +41,7 @@ const (
 )
 
 var ipvsInfo = &table.ExtInfo{
-	Name: "ipvs", Kind: table.MatchKind, Family: table.BothFamilies,
+	Name: "ipvs", Kind: table.MatchKind, Family: table.BothFamilies, Size: ipvsSize,
 	Options: opts("!ipvs", "!vproto=", "!vaddr=", "!vport=", "vdir=", "!vmethod=", "!vportctl="),
 	New:     func(f table.Family) table.Ext { return &IPVS{fam: f} },
 }
@@ -159,4 +160,32 @@ func (m *IPVS) Print(w *table.Writer) {
 	if m.Bitmask&ipvsVPortCtl != 0 {
 		w.OptUint(m.inv(ipvsVPortCtl), "vportctl", uint64(m.VPortCtl))
 	}
+}
+
+// struct xt_ipvs_mtinfo: vaddr@0 vmask@16 (nf_inet_addr, network order),
+// vport@32 (be16), l4proto@34 fwd_method@35 (u8), vportctl@36 (be16),
+// invert@38 bitmask@39 (u8).
+const ipvsSize = 40
+
+func (m *IPVS) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(ipvsSize))
+	w.Bytes(0, m.VAddr[:])
+	w.Bytes(16, m.VMask[:])
+	w.BE16(32, m.VPort)
+	w.U8(34, m.L4Proto)
+	w.U8(35, m.FwdMethod)
+	w.BE16(36, m.VPortCtl)
+	w.U8(38, m.Invert)
+	w.U8(39, m.Bitmask)
+	return w.B, nil
+}
+
+func (m *IPVS) UnmarshalPayload(f table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	r.Bytes(0, m.VAddr[:])
+	r.Bytes(16, m.VMask[:])
+	m.VPort, m.L4Proto, m.FwdMethod = r.BE16(32), r.U8(34), r.U8(35)
+	m.VPortCtl, m.Invert, m.Bitmask = r.BE16(36), r.U8(38), r.U8(39)
+	m.fam = f
+	return r.Err()
 }

@@ -7,7 +7,7 @@ import "github.com/fwkit/fw/table"
 // it back as "-j NOTRACK" because of the alias flag; the value is a CT.
 var notrackTargetInfo = &table.ExtInfo{
 	Name: "NOTRACK", Kernel: "CT", TextOnly: true, Kind: table.TargetKind,
-	Family: table.BothFamilies, Revision: 2,
+	Family: table.BothFamilies, Revision: 2, Size: ctSize,
 	Tables: []string{"raw"},
 	New:    func(table.Family) table.Ext { return &CT{Flags: ctNotrack | ctNotrackAlias} },
 }

@@ -107,15 +107,15 @@ func (m *Policy) Parse(a *table.OptArgs) error {
 		e.SPI = uint32(v)
 		return once(policySPI)
 	case "tunnel-src", "tunnel-dst":
-		addr, mask, err := v6lHostMask(a.Arg, a.Family)
+		addr, mask, err := v6lHostMask16(a.Arg, a.Family)
 		if err != nil {
 			return err
 		}
 		if a.Key() == "tunnel-src" {
-			e.Saddr, e.Smask = v6lBytes16(addr), v6lBytes16(mask)
+			e.Saddr, e.Smask = addr, mask
 			return once(policySaddr)
 		}
-		e.Daddr, e.Dmask = v6lBytes16(addr), v6lBytes16(mask)
+		e.Daddr, e.Dmask = addr, mask
 		return once(policyDaddr)
 	case "proto":
 		p, ok := table.ParseProtocol(a.Arg)

@@ -135,7 +135,7 @@ func reParseRate(s string) (uint32, error) {
 
 // Finish applies iptables' defaulting and the kernel's checks; whether
 // the estimators exist is only known where the rule is loaded.
-func (m *RateEst) Finish(c *table.FinishContext) error {
+func (m *RateEst) Finish(*table.FinishContext) error {
 	if m.Flags&reRel == 0 {
 		m.Flags |= reAbs
 	}

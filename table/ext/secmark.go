@@ -3,6 +3,7 @@ package ext
 import (
 	"fmt"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -20,7 +21,7 @@ const (
 )
 
 var secmarkTargetInfo = &table.ExtInfo{
-	Name: "SECMARK", Kind: table.TargetKind, Family: table.BothFamilies, Revision: 1,
+	Name: "SECMARK", Kind: table.TargetKind, Family: table.BothFamilies, Revision: 1, Size: secmarkSize,
 	Options: opts("selctx="),
 	Tables:  []string{"mangle", "security"},
 	New:     func(table.Family) table.Ext { return &Secmark{} },
@@ -53,4 +54,28 @@ func (t *Secmark) Print(w *table.Writer) {
 	if t.Mode == secmarkModeSel {
 		w.Opt(false, "selctx", t.SecCtx)
 	}
+}
+
+// struct xt_secmark_target_info_v1: mode@0 (u8), secctx[256]@1, 3 bytes of
+// padding, secid@260 (u32 the kernel computes from the context; written as
+// zero).
+const (
+	secmarkSize   = 264
+	secmarkCtxLen = 256
+)
+
+func (t *Secmark) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(secmarkSize))
+	w.U8(0, t.Mode)
+	if err := w.String(1, secmarkCtxLen, t.SecCtx); err != nil {
+		return nil, fmt.Errorf("security context: %w", err)
+	}
+	return w.B, nil
+}
+
+func (t *Secmark) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	t.Mode = r.U8(0)
+	t.SecCtx = r.String(1, secmarkCtxLen)
+	return r.Err()
 }

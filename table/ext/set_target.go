@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -48,7 +49,7 @@ const setTgMapHooks = table.HookMask(1<<table.Forward | 1<<table.Output | 1<<tab
 // any option and ignores it, and repeats of the flag options; hence every
 // option is negatable and the flags are Multi.
 var setTargetInfo = &table.ExtInfo{
-	Name: "SET", Kind: table.TargetKind, Family: table.BothFamilies, Revision: 3,
+	Name: "SET", Kind: table.TargetKind, Family: table.BothFamilies, Revision: 3, Size: setTgSize,
 	Options: opts("!add-set=", "!del-set=", "!*exist", "!*timeout=", "!map-set=", "!*map-mark", "!*map-prio", "!*map-queue"),
 	New: func(table.Family) table.Ext {
 		return &SetTarget{
@@ -200,4 +201,80 @@ func printSetTgRef(w *table.Writer, opt string, r *SetTgRef) {
 		}
 	}
 	w.Opt(false, opt, r.Name+" "+strings.Join(dirs, ","))
+}
+
+// struct xt_set_info_target_v3: add_set@0 del_set@4 map_set@8 (each a
+// struct xt_set_info: index u16@0 dim u8@2 flags u8@3), flags u32@12
+// timeout u32@16 (host order). An unused reference is index
+// IPSET_INVALID_ID with dim and flags 0, as iptables' init leaves it.
+const setTgSize = 20
+
+// The ipset lookups of ipset_sock.go, variables so that tests can run
+// the codec without a kernel.
+var (
+	setTgIndexOf = ipsetIndex
+	setTgNameOf  = ipsetName
+)
+
+// MarshalPayload asks ipset (in the calling thread's network namespace)
+// for the index of each set named: the kernel stores no names.
+func (t *SetTarget) MarshalPayload(f table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(setTgSize))
+	for i, r := range []*SetTgRef{&t.AddSet, &t.DelSet, &t.MapSet} {
+		off := 4 * i
+		if r.Dim == 0 {
+			w.U16(off, setTgNoSet)
+			continue
+		}
+		idx, err := setTgIndexOf(r.Name, f)
+		if err != nil {
+			return nil, err
+		}
+		w.U16(off, idx)
+		w.U8(off+2, r.Dim)
+		w.U8(off+3, r.Flags)
+	}
+	w.U32(12, t.Flags)
+	w.U32(16, t.Timeout)
+	return w.B, nil
+}
+
+// UnmarshalPayload asks ipset for the name of each set referenced. As in
+// iptables, a reference whose index is IPSET_INVALID_ID is unused
+// whatever its other bytes; a used one with no dimension is refused, as
+// iptables would print it without the src/dst list it cannot be restored
+// without.
+func (t *SetTarget) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	var refs [3]SetTgRef
+	for i := range refs {
+		off := 4 * i
+		refs[i] = SetTgRef{Index: r.U16(off), Dim: r.U8(off + 2), Flags: r.U8(off + 3)}
+	}
+	t.Flags, t.Timeout = r.U32(12), r.U32(16)
+	if err := r.Err(); err != nil {
+		return err
+	}
+	names := map[uint16]string{}
+	for i := range refs {
+		ref := &refs[i]
+		if ref.Index == setTgNoSet {
+			*ref = SetTgRef{Index: setTgNoSet}
+			continue
+		}
+		if ref.Dim == 0 || ref.Dim > setTgDimMax {
+			return fmt.Errorf("set reference with %d dimensions (want 1 to %d)", ref.Dim, setTgDimMax)
+		}
+		name, ok := names[ref.Index]
+		if !ok {
+			var err error
+			if name, err = setTgNameOf(ref.Index); err != nil {
+				return err
+			}
+			names[ref.Index] = name
+		}
+		ref.Name = name
+	}
+	t.AddSet, t.DelSet, t.MapSet = refs[0], refs[1], refs[2]
+	return nil
 }

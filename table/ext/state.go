@@ -9,7 +9,7 @@ import "github.com/fwkit/fw/table"
 // through conntrack.
 var stateInfo = &table.ExtInfo{
 	Name: "state", Kernel: "conntrack", TextOnly: true, Kind: table.MatchKind,
-	Family: table.BothFamilies, Revision: 3,
+	Family: table.BothFamilies, Revision: 3, Size: conntrackSize,
 	Options: opts("!state="),
 	New: func(f table.Family) table.Ext {
 		return &Conntrack{MatchFlags: ctFlagStateAlias, fam: f}

@@ -177,3 +177,21 @@ func v6lPrefixLen(b [16]byte, fam table.Family) int {
 func v6lAddrText(b [16]byte, fam table.Family) string {
 	return table.FormatIP(v6lAddr(b, fam))
 }
+
+// v6lHostMask16 is v6lHostMask for a pair of 16-byte kernel fields, filled
+// the way libxtables fills them: without "/mask" it sets all 16 mask bytes,
+// even for IPv4, where only the first four count; with one, only the
+// family's part.
+func v6lHostMask16(s string, fam table.Family) (addr, mask [16]byte, err error) {
+	a, m, err := v6lHostMask(s, fam)
+	if err != nil {
+		return addr, mask, err
+	}
+	addr, mask = v6lBytes16(a), v6lBytes16(m)
+	if !strings.Contains(s, "/") {
+		for i := range mask {
+			mask[i] = 0xff
+		}
+	}
+	return addr, mask, nil
+}
