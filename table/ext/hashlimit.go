@@ -326,6 +326,24 @@ func (m *Hashlimit) kernelCheck(f table.Family) error {
 	return nil
 }
 
+// Check refuses what the kernel refuses when two hashlimit matches share a
+// table (same name, same family) but only one of them is a rate-match: the
+// kernel keeps one hash table per name and will not mix the two kinds of
+// entries. CheckContext only shows the rule, so fw sees the conflict within
+// one rule; across rules the kernel still refuses it at load time.
+func (m *Hashlimit) Check(c *table.CheckContext) error {
+	for _, o := range c.Rule.Matches {
+		h, ok := o.(*Hashlimit)
+		if !ok || h == m || h.TableName != m.TableName {
+			continue
+		}
+		if (h.Cfg.Mode^m.Cfg.Mode)&hlRateMatch != 0 {
+			return fmt.Errorf("hashlimit table %q is used with and without --hashlimit-rate-match", m.TableName)
+		}
+	}
+	return nil
+}
+
 func hlCreditsPerJiffyBytes() uint64 { return rtPow2Below(0xFFFFFFFF / kernelHZ) }
 
 // hlCredits is the kernel's user2credits for revision 3, in 64-bit
