@@ -77,6 +77,10 @@ type ExtInfo struct {
 	// Size is sizeof the kernel struct the payload mirrors (before
 	// XT_ALIGN padding); the kernel refuses any other size.
 	Size int
+	// NamespaceObjects marks an extension whose payload refers to objects
+	// that live in a network namespace (ipsets): its rules cannot be tried
+	// out in a scratch namespace.
+	NamespaceObjects bool
 }
 
 // KernelName is the name the extension has in the kernel.

@@ -63,10 +63,16 @@ func diagnose(f table.Family, t *table.Table) *RuleError {
 		index int
 		rule  *table.Rule
 	}
+	// Rules that refer to namespace objects (ipsets) cannot be tried in a
+	// scratch namespace, which has none: they are left out, and cannot be
+	// blamed. Their payloads are encoded here, in the caller's namespace,
+	// like everything else, so a missing set is still found.
 	var all []ref
 	for _, c := range t.Chains {
 		for i, r := range c.Rules {
-			all = append(all, ref{c.Name, i + 1, r})
+			if !usesNamespaceObjects(r) {
+				all = append(all, ref{c.Name, i + 1, r})
+			}
 		}
 	}
 	if len(all) == 0 {
@@ -74,13 +80,14 @@ func diagnose(f table.Family, t *table.Table) *RuleError {
 	}
 	prefix := func(n int) *table.Table {
 		p := &table.Table{Name: t.Name}
-		left := n
 		for _, c := range t.Chains {
 			cc := *c
-			k := min(left, len(c.Rules))
-			cc.Rules = c.Rules[:k]
-			left -= k
+			cc.Rules = nil
 			p.Chains = append(p.Chains, &cc)
+		}
+		for _, r := range all[:n] {
+			pc := p.Chain(r.chain)
+			pc.Rules = append(pc.Rules, r.rule)
 		}
 		return p
 	}
@@ -99,13 +106,18 @@ func diagnose(f table.Family, t *table.Table) *RuleError {
 			return
 		}
 		defer c.close()
+		// try reports the kernel's answer to the first n rules; an error
+		// of our own (encoding, reading) means the search cannot tell.
+		var broken bool
 		try := func(n int) error {
 			b, err := Encode(f, prefix(n))
 			if err != nil {
+				broken = true
 				return nil
 			}
 			in, err := c.info(t.Name)
 			if err != nil {
+				broken = true
 				return nil
 			}
 			_, err = c.replace(t.Name, b, in.NumEntries)
@@ -113,10 +125,10 @@ func diagnose(f table.Family, t *table.Table) *RuleError {
 		}
 		since := time.Now()
 		if try(len(all)) == nil {
-			return // the whole table is fine here: not a rule's fault
+			return // the table is fine here: no single rule is to blame
 		}
 		lo, hi := 0, len(all) // prefix lo passes, prefix hi fails
-		for hi-lo > 1 {
+		for hi-lo > 1 && !broken {
 			mid := (lo + hi) / 2
 			if try(mid) == nil {
 				lo = mid
@@ -124,8 +136,12 @@ func diagnose(f table.Family, t *table.Table) *RuleError {
 				hi = mid
 			}
 		}
+		errno := try(hi)
+		if broken || errno == nil {
+			return
+		}
 		r := all[hi-1]
-		result = &RuleError{Table: t.Name, Chain: r.chain, Index: r.index, Rule: r.rule, Err: try(hi), Log: kernelLog(since)}
+		result = &RuleError{Table: t.Name, Chain: r.chain, Index: r.index, Rule: r.rule, Err: errno, Log: kernelLog(since)}
 	}()
 	<-done
 	return result
@@ -183,4 +199,16 @@ func kernelLog(t time.Time) string {
 		msgs = msgs[len(msgs)-3:]
 	}
 	return strings.Join(msgs, "; ")
+}
+
+func usesNamespaceObjects(r *table.Rule) bool {
+	for _, m := range r.Matches {
+		if m.Info().NamespaceObjects {
+			return true
+		}
+	}
+	if e, ok := r.Target.(table.Ext); ok && e.Info().NamespaceObjects {
+		return true
+	}
+	return false
 }

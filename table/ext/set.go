@@ -56,7 +56,7 @@ const (
 // options may be repeated (iptables' old-style parser does not count
 // them); the counter options check for themselves.
 var setInfo = &table.ExtInfo{
-	Name: "set", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 4, Size: setSize,
+	Name: "set", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 4, Size: setSize, NamespaceObjects: true,
 	Options: opts("!match-set=", "|set", "*return-nomatch", "!*update-counters", "!*update-subcounters",
 		"!packets-eq=", "packets-lt=", "packets-gt=", "!bytes-eq=", "bytes-lt=", "bytes-gt="),
 	New: func(table.Family) table.Ext { return &Set{} },

@@ -49,7 +49,7 @@ const setTgMapHooks = table.HookMask(1<<table.Forward | 1<<table.Output | 1<<tab
 // any option and ignores it, and repeats of the flag options; hence every
 // option is negatable and the flags are Multi.
 var setTargetInfo = &table.ExtInfo{
-	Name: "SET", Kind: table.TargetKind, Family: table.BothFamilies, Revision: 3, Size: setTgSize,
+	Name: "SET", Kind: table.TargetKind, Family: table.BothFamilies, Revision: 3, Size: setTgSize, NamespaceObjects: true,
 	Options: opts("!add-set=", "!del-set=", "!*exist", "!*timeout=", "!map-set=", "!*map-mark", "!*map-prio", "!*map-queue"),
 	New: func(table.Family) table.Ext {
 		return &SetTarget{
