@@ -178,12 +178,16 @@ type FinishContext struct {
 
 // CheckContext is what a Checker sees.
 type CheckContext struct {
-	Family Family
-	Table  string
-	Chain  string
+	Family    Family
+	TableName string
+	Chain     string
 	// Hooks is the set of hooks the rule's chain is reachable from.
 	Hooks HookMask
 	Rule  *Rule
+	// Table is the whole table, for the kernel checks that compare rules
+	// with each other (one hashlimit name with two configurations, one
+	// IDLETIMER label with two timer types).
+	Table *Table
 }
 
 // Registry holds every extension fw knows. Text lookups go by user name

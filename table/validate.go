@@ -20,12 +20,12 @@ func (t *Table) Validate(f Family) ErrorList {
 		h := hooks[c.Name]
 		for _, r := range c.Rules {
 			for _, m := range r.Matches {
-				if err := checkExt(f, t.Name, c.Name, h, r, m); err != nil && errs.Add(err) {
+				if err := checkExt(f, t, c.Name, h, r, m); err != nil && errs.Add(err) {
 					return errs
 				}
 			}
 			if e, ok := r.Target.(Ext); ok {
-				if err := checkExt(f, t.Name, c.Name, h, r, e); err != nil && errs.Add(err) {
+				if err := checkExt(f, t, c.Name, h, r, e); err != nil && errs.Add(err) {
 					return errs
 				}
 			}
@@ -34,7 +34,8 @@ func (t *Table) Validate(f Family) ErrorList {
 	return errs
 }
 
-func checkExt(f Family, tbl, chain string, hooks HookMask, r *Rule, e Ext) *Error {
+func checkExt(f Family, t *Table, chain string, hooks HookMask, r *Rule, e Ext) *Error {
+	tbl := t.Name
 	info := e.Info()
 	if info.Tables != nil && !slices.Contains(info.Tables, tbl) {
 		return Errorf(r.Pos, "%s %s is only valid in the %s table, not in %q", e.Name(), info.Kind, strings.Join(info.Tables, " and "), tbl)
@@ -48,7 +49,7 @@ func checkExt(f Family, tbl, chain string, hooks HookMask, r *Rule, e Ext) *Erro
 		return Errorf(r.Pos, "%s %s is only valid in %s, not in %s", e.Name(), info.Kind, hookList(info.Hooks), where)
 	}
 	if ch, ok := e.(Checker); ok {
-		if err := ch.Check(&CheckContext{Family: f, Table: tbl, Chain: chain, Hooks: hooks, Rule: r}); err != nil {
+		if err := ch.Check(&CheckContext{Family: f, TableName: tbl, Chain: chain, Hooks: hooks, Rule: r, Table: t}); err != nil {
 			return At(r.Pos, err)
 		}
 	}

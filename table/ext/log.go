@@ -80,8 +80,9 @@ func (t *LOG) Parse(a *table.OptArgs) error {
 	return nil
 }
 
-// logPrefix checks a LOG or NFLOG prefix and cuts it to the kernel field,
-// as iptables does without a word (a long prefix still logs, shortened).
+// logPrefix checks a LOG or NFLOG prefix. iptables cuts a prefix longer
+// than the kernel field without a word, so the log lines would not say
+// what the file says: fw refuses it instead.
 func logPrefix(s string, max int) (string, error) {
 	if s == "" {
 		return "", fmt.Errorf("empty prefix")
@@ -90,7 +91,7 @@ func logPrefix(s string, max int) (string, error) {
 		return "", fmt.Errorf("newlines are not allowed in a prefix")
 	}
 	if len(s) > max {
-		s = s[:max]
+		return "", table.WithHint(fmt.Sprintf("shorten it to %d bytes", max), "prefix %q is too long (%d bytes, at most %d)", s, len(s), max)
 	}
 	return s, nil
 }

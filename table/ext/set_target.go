@@ -159,8 +159,8 @@ func (t *SetTarget) Check(c *table.CheckContext) error {
 	if t.MapSet.Dim == 0 {
 		return nil
 	}
-	if c.Table != "mangle" {
-		return fmt.Errorf("SET --map-set is only valid in the mangle table, not in %q", c.Table)
+	if c.TableName != "mangle" {
+		return fmt.Errorf("SET --map-set is only valid in the mangle table, not in %q", c.TableName)
 	}
 	if t.Flags&(setTgMapPrio|setTgMapQueue) != 0 && c.Hooks&^setTgMapHooks != 0 {
 		return fmt.Errorf("SET --map-prio and --map-queue are only valid in FORWARD, OUTPUT and POSTROUTING, not in %s", mgHookNames(c.Hooks&^setTgMapHooks))
