@@ -125,6 +125,9 @@ func Encode(f table.Family, t *table.Table) (*Blob, error) {
 		for i, r := range c.Rules {
 			e, err := encodeRule(f, r)
 			if err != nil {
+				if r.Pos.IsValid() {
+					return fmt.Errorf("%s:%d: chain %s rule %d: %w", r.Pos.File, r.Pos.Line, c.Name, i+1, err)
+				}
 				return fmt.Errorf("chain %s rule %d: %w", c.Name, i+1, err)
 			}
 			entries = append(entries, e)
