@@ -120,6 +120,14 @@ type Payload interface {
 	UnmarshalPayload(f Family, data []byte) error
 }
 
+// Aliased is implemented by values whose alias flag changes only how they
+// are printed (-m state is conntrack, -j NOTRACK is CT --notrack): the
+// kernel matches them exactly like the plain form, so the semantic diff
+// compares Unaliased() instead.
+type Aliased interface {
+	Unaliased() Ext
+}
+
 // Checker is implemented by extensions whose validity depends on the rule
 // around them or on where the rule is reachable from (the kernel's
 // checkentry). It runs when the whole table is known.

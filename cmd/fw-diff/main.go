@@ -1,6 +1,7 @@
 // Command fw-diff compares two rulesets by meaning and prints what really
-// changed. Exit status: 0 when they mean the same, 1 when they differ, 2
-// on error (like diff(1)).
+// changed: two files, or a file against the live kernel (drift). Exit
+// status: 0 when they mean the same, 1 when they differ, 2 on error (like
+// diff(1)).
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/fwkit/fw/format"
+	"github.com/fwkit/fw/internal/backends"
 	"github.com/fwkit/fw/internal/cliutil"
 	"github.com/fwkit/fw/table"
 	"github.com/fwkit/fw/table/diff"
@@ -21,11 +23,14 @@ func main() { cliutil.Main(app()) }
 func app() *cli.App {
 	return &cli.App{
 		Name:      "fw-diff",
-		Usage:     "compare two rulesets by meaning",
-		UsageText: "fw-diff [-4|-6] [--counters] [--color auto|always|never] OLD NEW",
+		Usage:     "compare two rulesets by meaning, or a rules file with the live kernel",
+		UsageText: "fw-diff [--backend legacy|nft|auto] [-4|-6] [--counters] [--format text|json|stat] [--color auto|always|never] [-t TABLE] OLD [NEW]",
 		Flags: append([]cli.Flag{
+			cliutil.BackendFlag,
 			&cli.BoolFlag{Name: "counters", Usage: "count counter differences as changes"},
-			&cli.StringFlag{Name: "color", Value: "auto", Usage: "color the output: auto, always or never"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "text (unified diff per chain), json or stat"},
+			&cli.StringFlag{Name: "color", Value: "auto", Usage: "color the text output: auto, always or never"},
+			&cli.StringFlag{Name: "table", Aliases: []string{"t"}, Usage: "compare only `TABLE`"},
 		}, cliutil.FamilyFlags...),
 		Action: run,
 	}
@@ -36,8 +41,12 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.NArg() != 2 {
-		return cliutil.Usage("need two rules files (- for stdin)")
+	if c.NArg() < 1 || c.NArg() > 2 {
+		return cliutil.Usage("need OLD and NEW rules files (- for stdin), or one file to compare with the kernel")
+	}
+	only := c.String("table")
+	if only != "" && table.LookupTable(only) == nil {
+		return cliutil.Usage("unknown table %q", only)
 	}
 	reg := ext.Registry()
 	load := func(arg string) (*table.Ruleset, error) {
@@ -48,32 +57,54 @@ func run(c *cli.Context) error {
 		rs, _, err := format.Load(name, src, format.LoadOptions{Family: fam, Registry: reg, Apply: table.ApplyOptions{Counters: c.Bool("counters")}})
 		return rs, err
 	}
-	a, err := load(c.Args().Get(0))
+	oldName := c.Args().Get(0)
+	a, err := load(oldName)
 	if err != nil {
 		return err
 	}
-	b, err := load(c.Args().Get(1))
-	if err != nil {
-		return err
-	}
-	changes := diff.Compare(a, b, diff.Options{Counters: c.Bool("counters")})
-	color := false
-	switch c.String("color") {
-	case "always":
-		color = true
-	case "auto":
-		if fi, err := os.Stdout.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 && os.Getenv("NO_COLOR") == "" {
-			color = true
-		}
-	case "never":
-	default:
-		return cliutil.Usage("--color must be auto, always or never")
-	}
-	w := bufio.NewWriter(os.Stdout)
-	if len(changes) > 0 {
-		if err := diff.WriteText(w, a, b, changes, diff.TextOptions{OldName: c.Args().Get(0), NewName: c.Args().Get(1), Color: color}); err != nil {
+	var b *table.Ruleset
+	newName := c.Args().Get(1)
+	if c.NArg() == 2 {
+		if b, err = load(newName); err != nil {
 			return err
 		}
+	} else {
+		be, _, err := backends.Open(backends.Options{Name: c.String("backend"), Registry: reg}, fam)
+		if err != nil {
+			return err
+		}
+		newName = "kernel (" + be.Name() + ")"
+		if b, err = be.Load(fam, nil); err != nil {
+			return err
+		}
+	}
+	if only != "" {
+		a.Tables, b.Tables = pick(a, only), pick(b, only)
+	}
+	changes := diff.Compare(a, b, diff.Options{Counters: c.Bool("counters")})
+	w := bufio.NewWriter(os.Stdout)
+	switch c.String("format") {
+	case "text":
+		color, err := useColor(c.String("color"))
+		if err != nil {
+			return err
+		}
+		if len(changes) > 0 {
+			err = diff.WriteText(w, a, b, changes, diff.TextOptions{OldName: oldName, NewName: newName, Color: color})
+		}
+		if err != nil {
+			return err
+		}
+	case "json":
+		if err := diff.WriteJSON(w, oldName, newName, changes); err != nil {
+			return err
+		}
+	case "stat":
+		if err := diff.WriteStat(w, changes); err != nil {
+			return err
+		}
+	default:
+		return cliutil.Usage("--format must be text, json or stat")
 	}
 	if err := w.Flush(); err != nil {
 		return err
@@ -82,4 +113,24 @@ func run(c *cli.Context) error {
 		return &cliutil.ExitError{Code: 1}
 	}
 	return nil
+}
+
+func pick(rs *table.Ruleset, name string) []*table.Table {
+	if t := rs.Table(name); t != nil {
+		return []*table.Table{t}
+	}
+	return nil
+}
+
+func useColor(mode string) (bool, error) {
+	switch mode {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto":
+		fi, err := os.Stdout.Stat()
+		return err == nil && fi.Mode()&os.ModeCharDevice != 0 && os.Getenv("NO_COLOR") == "", nil
+	}
+	return false, cliutil.Usage("--color must be auto, always or never")
 }

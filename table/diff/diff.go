@@ -46,7 +46,8 @@ type Options struct {
 	Counters bool
 }
 
-// ChainRules returns the canonical text of a chain's rules.
+// ChainRules returns the canonical text of a chain's rules, as
+// iptables-save prints them.
 func ChainRules(c *table.Chain) []string {
 	out := make([]string, len(c.Rules))
 	var w table.Writer
@@ -55,6 +56,34 @@ func ChainRules(c *table.Chain) []string {
 		w.Raw("-A ")
 		w.Raw(c.Name)
 		table.RuleText(&w, r, table.ProtocolName)
+		out[i] = w.String()
+	}
+	return out
+}
+
+// semanticKeys returns what the comparison looks at: the canonical text
+// with print-only aliases undone, and the IPv6 "-p" flag made visible
+// (it changes what the kernel does, see table.IPHeader.ProtoFlag).
+func semanticKeys(c *table.Chain) []string {
+	out := make([]string, len(c.Rules))
+	var w table.Writer
+	for i, r := range c.Rules {
+		rr := *r
+		rr.Matches = make([]table.Match, len(r.Matches))
+		for j, m := range r.Matches {
+			if a, ok := m.(table.Aliased); ok {
+				m = a.Unaliased()
+			}
+			rr.Matches[j] = m
+		}
+		if a, ok := r.Target.(table.Aliased); ok {
+			rr.Target = a.Unaliased().(table.Target)
+		}
+		w.Reset()
+		table.RuleText(&w, &rr, table.ProtocolName)
+		if r.IP.ProtoFlag && r.IP.Proto == 0 {
+			w.Raw(" [-p all]")
+		}
 		out[i] = w.String()
 	}
 	return out
@@ -124,7 +153,7 @@ func counters(c table.Counters) string { return fmt.Sprintf("[%d:%d]", c.Packets
 // place and added in another becomes a move.
 func compareRules(tbl string, a, b *table.Chain, opt Options) []Change {
 	ra, rb := ChainRules(a), ChainRules(b)
-	ops := align(ra, rb)
+	ops := align(semanticKeys(a), semanticKeys(b))
 	var out []Change
 	line := func(c *table.Chain, i int) int { return c.Rules[i].Pos.Line }
 	// Between two equal rules, removals and additions pair up in order

@@ -259,6 +259,13 @@ func (m *Conntrack) Finish(c *table.FinishContext) error {
 	return nil
 }
 
+// Unaliased drops the -m state alias flag, which only the printer reads.
+func (m *Conntrack) Unaliased() table.Ext {
+	c := *m
+	c.MatchFlags &^= ctFlagStateAlias
+	return &c
+}
+
 func (m *Conntrack) inv(flag uint16) bool { return m.InvertFlags&flag != 0 }
 
 func (m *Conntrack) Print(w *table.Writer) {

@@ -149,6 +149,13 @@ func (t *CT) Check(c *table.CheckContext) error {
 	return nil
 }
 
+// Unaliased drops the -j NOTRACK alias flag, which only the printer reads.
+func (t *CT) Unaliased() table.Ext {
+	c := *t
+	c.Flags &^= ctNotrackAlias
+	return &c
+}
+
 func (t *CT) Print(w *table.Writer) {
 	if t.Flags&ctNotrackAlias != 0 {
 		return

@@ -1,0 +1,132 @@
+package conformance
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fwkit/fw/format"
+	"github.com/fwkit/fw/table"
+	"github.com/fwkit/fw/table/diff"
+	"github.com/fwkit/fw/table/ext"
+)
+
+// TestDiffRewritePairs: every case whose input is spelled differently
+// from iptables-save's output means the same: fw-diff sees no change.
+func TestDiffRewritePairs(t *testing.T) {
+	corpora, err := Load(*corpusDir, *only)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := ext.Registry()
+	n, lossy := 0, 0
+	for _, c := range corpora {
+		for _, cs := range c.Cases {
+			if cs.Expect != Accept || len(cs.Output) != 1 || cs.Output[0] == cs.Rule {
+				continue
+			}
+			for _, fam := range cs.Families() {
+				a, _, err1 := format.Load("a", []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: reg})
+				out := *cs
+				out.Rule = cs.Output[0]
+				b, _, err2 := format.Load("b", []byte(out.Input()), format.LoadOptions{Family: fam, Registry: reg})
+				if err1 != nil || err2 != nil {
+					continue // TestCorpus reports those
+				}
+				// Where iptables-save's output loses information (-p all on
+				// IPv6, a rounded rate, a date that prints as the default),
+				// the two really differ in the kernel: skip those.
+				if len(diff.Compare(a, reload(t, a, fam, reg), diff.Options{})) != 0 {
+					lossy++
+					continue
+				}
+				n++
+				if ch := diff.Compare(a, b, diff.Options{}); len(ch) != 0 {
+					t.Errorf("%s (%s): %q and %q differ: %+v", cs.Pos(), fam, cs.Rule, cs.Output[0], ch)
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no rewrite pairs")
+	}
+	t.Logf("%d rewrite pairs compare equal; %d skipped where the printed form loses information", n, lossy)
+}
+
+// reload prints rs and reads it back.
+func reload(t *testing.T, rs *table.Ruleset, fam table.Family, reg *table.Registry) *table.Ruleset {
+	var b strings.Builder
+	if err := format.Encode(&b, rs, format.EncodeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	back, _, err := format.Load("reload", []byte(b.String()), format.LoadOptions{Family: fam, Registry: reg})
+	if err != nil {
+		return &table.Ruleset{}
+	}
+	return back
+}
+
+// TestDiffMutations: one semantic change to a ruleset is reported as that
+// change, at its place.
+func TestDiffMutations(t *testing.T) {
+	reg := ext.Registry()
+	paths, _ := filepath.Glob("../testdata/rulesets/*.golden")
+	for _, p := range paths {
+		src, _ := os.ReadFile(p)
+		fam := table.IPv4
+		if strings.HasSuffix(p, ".v6.golden") {
+			fam = table.IPv6
+		}
+		opt := format.LoadOptions{Family: fam, Registry: reg, Apply: table.ApplyOptions{Counters: true}}
+		base, _, err := format.Load(p, src, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(src), "\n")
+		var ruleLines []int
+		for i, l := range lines {
+			if strings.HasPrefix(l, "-A ") || strings.HasPrefix(l, "[") {
+				ruleLines = append(ruleLines, i)
+			}
+		}
+		mutate := func(name string, want diff.Kind, edit func([]string) []string) {
+			t.Helper()
+			m := edit(append([]string{}, lines...))
+			rs, _, err := format.Load(p, []byte(strings.Join(m, "\n")), opt)
+			if err != nil {
+				t.Errorf("%s %s: mutated file does not load: %v", p, name, err)
+				return
+			}
+			ch := diff.Compare(base, rs, diff.Options{})
+			if len(ch) != 1 || ch[0].Kind != want {
+				t.Errorf("%s %s: want one %s, got %+v", p, name, want, ch)
+			}
+		}
+		for _, i := range ruleLines {
+			chain := strings.Fields(strings.TrimPrefix(lines[i], "-A "))[0]
+			mutate(fmt.Sprintf("remove line %d", i+1), diff.RuleRemoved, func(l []string) []string { return append(l[:i], l[i+1:]...) })
+			if strings.HasSuffix(lines[i], " -j ACCEPT") {
+				mutate(fmt.Sprintf("ACCEPT->DROP line %d", i+1), diff.RuleChanged, func(l []string) []string {
+					l[i] = strings.TrimSuffix(l[i], "ACCEPT") + "DROP"
+					return l
+				})
+			}
+			if j := i + 1; j < len(lines) && strings.HasPrefix(lines[j], "-A "+chain+" ") && lines[i] != lines[j] {
+				mutate(fmt.Sprintf("swap lines %d,%d", i+1, j+1), diff.RuleMoved, func(l []string) []string {
+					l[i], l[j] = l[j], l[i]
+					return l
+				})
+			}
+		}
+		for i, l := range lines {
+			if strings.HasPrefix(l, ":") && strings.Contains(l, " ACCEPT ") {
+				mutate(fmt.Sprintf("policy line %d", i+1), diff.PolicyChanged, func(l []string) []string {
+					l[i] = strings.Replace(l[i], " ACCEPT ", " DROP ", 1)
+					return l
+				})
+			}
+		}
+	}
+}
