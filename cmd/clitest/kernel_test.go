@@ -174,3 +174,31 @@ func TestLock(t *testing.T) {
 		t.Errorf("-w after release: exit %d: %s", r.Code, r.Stderr)
 	}
 }
+
+// TestDriftLegacy: right after fw-restore, fw-diff FILE against the kernel
+// finds nothing; after a change made with the reference iptables command
+// it reports exactly that change.
+func TestDriftLegacy(t *testing.T) {
+	kerneltest.Need(t, append(refTools, "iptables-legacy")...)
+	ns := kerneltest.NewNetns(t)
+	file := filepath.Join(t.TempDir(), "rules.v4")
+	if err := os.WriteFile(file, []byte(base), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := fwIn(t, ns, "", "fw-restore", "--backend", "legacy", file); r.Code != 0 {
+		t.Fatalf("fw-restore: %d %s", r.Code, r.Stderr)
+	}
+	if r := fwIn(t, ns, "", "fw-diff", "--backend", "legacy", file); r.Code != 0 {
+		t.Fatalf("fw-diff right after restore: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	mustRun(t, ns, "", "iptables-legacy", "-I", "keep", "2", "-s", "192.0.2.1", "-j", "DROP")
+	r := fwIn(t, ns, "", "fw-diff", "--backend", "legacy", "--format", "json", file)
+	if r.Code != 1 {
+		t.Fatalf("fw-diff after a change: exit %d %s", r.Code, r.Stderr)
+	}
+	for _, want := range []string{`"kind": "rule-added"`, `"chain": "keep"`, `"new": "-A keep -s 192.0.2.1/32 -j DROP"`, `"new_pos": 2`, `"changes": 1`} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("json lacks %s:\n%s", want, r.Stdout)
+		}
+	}
+}
