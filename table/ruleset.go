@@ -32,6 +32,10 @@ func (rs *Ruleset) Table(name string) *Table {
 type Table struct {
 	Name   string
 	Chains []*Chain
+
+	// index speeds up Chain on tables with tens of thousands of chains
+	// (kube-proxy); it is rebuilt whenever it does not match Chains.
+	index map[string]*Chain
 }
 
 // NewTable returns the table name as the kernel creates it: every built-in
@@ -51,12 +55,39 @@ func NewTable(name string) *Table {
 
 // Chain returns the chain called name, or nil.
 func (t *Table) Chain(name string) *Chain {
-	for _, c := range t.Chains {
-		if c.Name == name {
-			return c
+	if len(t.Chains) < 16 {
+		for _, c := range t.Chains {
+			if c.Name == name {
+				return c
+			}
 		}
+		return nil
 	}
-	return nil
+	if len(t.index) != len(t.Chains) {
+		t.reindex()
+	}
+	c := t.index[name]
+	if c != nil && c.Name != name {
+		// Renamed behind the index's back.
+		t.reindex()
+		c = t.index[name]
+	}
+	return c
+}
+
+// addChain appends c and keeps the index current.
+func (t *Table) addChain(c *Chain) {
+	t.Chains = append(t.Chains, c)
+	if t.index != nil && len(t.index) == len(t.Chains)-1 {
+		t.index[c.Name] = c
+	}
+}
+
+func (t *Table) reindex() {
+	t.index = make(map[string]*Chain, len(t.Chains))
+	for _, c := range t.Chains {
+		t.index[c.Name] = c
+	}
 }
 
 // SortChains puts built-in chains first in hook order and user chains after

@@ -386,6 +386,7 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 			}
 		}
 		c.Name = op.NewName
+		t.reindex()
 	}
 	return nil
 }
@@ -403,7 +404,7 @@ func (t *Table) newChain(op *Op) *Error {
 	if err := checkChainName(op.Chain, op.Pos); err != nil {
 		return err
 	}
-	t.Chains = append(t.Chains, &Chain{Name: op.Chain})
+	t.addChain(&Chain{Name: op.Chain})
 	return nil
 }
 
