@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -36,7 +37,7 @@ const (
 )
 
 var bpfInfo = &table.ExtInfo{
-	Name: "bpf", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1,
+	Name: "bpf", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1, Size: bpfSize,
 	Options: opts("bytecode=", "object-pinned="),
 	New:     func(table.Family) table.Ext { return &BPF{} },
 }
@@ -239,4 +240,54 @@ func (m *BPF) Print(w *table.Writer) {
 	}
 	b.WriteString(`"`)
 	w.Opt(false, "bytecode", b.String())
+}
+
+// struct xt_bpf_info_v1: mode u16@0 bpf_program_num_elem u16@2 fd s32@4,
+// then a union @8 of bpf_program[XT_BPF_MAX_NUM_INSTR = 64] (struct
+// sock_filter, 8 bytes each: code u16@0 jt u8@2 jf u8@3 k u32@4) and
+// path[XT_BPF_PATH_MAX = 512]; the kernel's filter pointer @520 (written
+// zero, not handed back). In pinned mode the kernel takes the program from
+// fd, which must be open in the process that loads the rule: iptables
+// opens the path itself; fw writes Fd as the value holds it, so loading a
+// pinned rule needs a caller that opened the object and set Fd.
+const bpfSize = 528
+
+func (m *BPF) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(bpfSize))
+	w.U16(0, m.Mode)
+	w.U16(2, m.ProgramNumElem)
+	w.U32(4, uint32(m.Fd))
+	if m.Mode == bpfModePin {
+		if err := w.String(8, bpfPathSize, m.Path); err != nil {
+			return nil, fmt.Errorf("bpf --object-pinned: %w", err)
+		}
+		return w.B, nil
+	}
+	for i, in := range m.Program {
+		off := 8 + 8*i
+		w.U16(off, in.Code)
+		w.U8(off+2, in.Jt)
+		w.U8(off+3, in.Jf)
+		w.U32(off+4, in.K)
+	}
+	return w.B, nil
+}
+
+func (m *BPF) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.Mode, m.ProgramNumElem, m.Fd = r.U16(0), r.U16(2), int32(r.U32(4))
+	m.Program, m.Path, m.Filter = [bpfMaxInstr]BPFInsn{}, "", 0
+	if m.Mode == bpfModePin {
+		m.Path = r.String(8, bpfPathSize)
+	} else {
+		if m.ProgramNumElem > bpfMaxInstr {
+			return fmt.Errorf("bpf program of %d instructions, at most %d", m.ProgramNumElem, bpfMaxInstr)
+		}
+		for i := range m.Program {
+			off := 8 + 8*i
+			m.Program[i] = BPFInsn{Code: r.U16(off), Jt: r.U8(off + 2), Jf: r.U8(off + 3), K: r.U32(off + 4)}
+		}
+	}
+	rtWhole(r, bpfSize)
+	return r.Err()
 }

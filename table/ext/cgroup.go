@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -23,7 +24,7 @@ type Cgroup struct {
 const cgroupPathSize = 512
 
 var cgroupInfo = &table.ExtInfo{
-	Name: "cgroup", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 2,
+	Name: "cgroup", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 2, Size: cgroupSize,
 	Options: opts("!path=", "!cgroup="),
 	// The kernel only knows a packet's socket on these hooks.
 	Hooks: table.Input.Mask() | table.Output.Mask() | table.PostRouting.Mask(),
@@ -74,4 +75,44 @@ func (m *Cgroup) Print(w *table.Writer) {
 	if m.HasClassid != 0 {
 		w.OptUint(m.InvertClassid != 0, "cgroup", uint64(m.Classid))
 	}
+}
+
+// struct xt_cgroup_info_v2: has_path u8@0 has_classid@1 invert_path@2
+// invert_classid@3, then a union @4 of path[XT_CGROUP_PATH_MAX = 512] and
+// classid u32, padding, the kernel's priv pointer @520 (written zero, not
+// handed back).
+const cgroupSize = 528
+
+func (m *Cgroup) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(cgroupSize))
+	w.U8(0, m.HasPath)
+	w.U8(1, m.HasClassid)
+	w.U8(2, m.InvertPath)
+	w.U8(3, m.InvertClassid)
+	if m.HasPath != 0 {
+		if err := w.String(4, cgroupPathSize, m.Path); err != nil {
+			return nil, fmt.Errorf("cgroup --path: %w", err)
+		}
+	}
+	if m.HasClassid != 0 {
+		w.U32(4, m.Classid)
+	}
+	return w.B, nil
+}
+
+// UnmarshalPayload reads the union as what the flags say it holds; with
+// both flags, which no iptables command writes, it keeps both views of the
+// same bytes.
+func (m *Cgroup) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.HasPath, m.HasClassid, m.InvertPath, m.InvertClassid = r.U8(0), r.U8(1), r.U8(2), r.U8(3)
+	m.Path, m.Classid, m.Priv = "", 0, 0
+	if m.HasPath != 0 {
+		m.Path = r.String(4, cgroupPathSize)
+	}
+	if m.HasClassid != 0 {
+		m.Classid = r.U32(4)
+	}
+	rtWhole(r, cgroupSize)
+	return r.Err()
 }

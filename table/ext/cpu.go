@@ -3,6 +3,7 @@ package ext
 import (
 	"math"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -13,7 +14,7 @@ type CPU struct {
 }
 
 var cpuInfo = &table.ExtInfo{
-	Name: "cpu", Kind: table.MatchKind, Family: table.BothFamilies,
+	Name: "cpu", Kind: table.MatchKind, Family: table.BothFamilies, Size: cpuSize,
 	Options: opts("!cpu="),
 	New:     func(table.Family) table.Ext { return &CPU{} },
 }
@@ -44,3 +45,19 @@ func (m *CPU) Finish(c *table.FinishContext) error {
 }
 
 func (m *CPU) Print(w *table.Writer) { w.OptUint(m.Invert != 0, "cpu", uint64(m.CPU)) }
+
+// struct xt_cpu_info: cpu u32@0 invert u32@4.
+const cpuSize = 8
+
+func (m *CPU) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(cpuSize))
+	w.U32(0, m.CPU)
+	w.U32(4, m.Invert)
+	return w.B, nil
+}
+
+func (m *CPU) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.CPU, m.Invert = r.U32(0), r.U32(4)
+	return r.Err()
+}

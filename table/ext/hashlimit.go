@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -61,7 +62,7 @@ const (
 )
 
 var hashlimitInfo = &table.ExtInfo{
-	Name: "hashlimit", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 3,
+	Name: "hashlimit", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 3, Size: hashlimitSize,
 	Options: opts("!hashlimit-upto=", "|hashlimit", "!hashlimit-above=",
 		"hashlimit-srcmask=", "hashlimit-dstmask=", "hashlimit-burst=",
 		"hashlimit-htable-size=", "hashlimit-htable-max=", "hashlimit-htable-gcinterval=",
@@ -152,7 +153,10 @@ func (m *Hashlimit) Parse(a *table.OptArgs) error {
 		if a.Arg == "" {
 			return fmt.Errorf("--hashlimit-name must not be empty")
 		}
-		m.TableName = rtTruncate(a.Arg, hlNameSize-1)
+		if err := rtNameLen("hashlimit-name", a.Arg, hlNameSize-1); err != nil {
+			return err
+		}
+		m.TableName = a.Arg
 	case "hashlimit-rate-match":
 		m.Cfg.Mode |= hlRateMatch
 	case "hashlimit-rate-interval":
@@ -326,22 +330,28 @@ func (m *Hashlimit) kernelCheck(f table.Family) error {
 	return nil
 }
 
-// Check refuses what the kernel refuses when two hashlimit matches share a
-// table (same name, same family) but only one of them is a rate-match: the
-// kernel keeps one hash table per name and will not mix the two kinds of
-// entries. CheckContext only shows the rule, so fw sees the conflict within
-// one rule; across rules the kernel still refuses it at load time.
+// Check is the kernel's rule about shared hash tables: hashlimit matches
+// of one family that use the same --hashlimit-name share one table in the
+// network namespace, created by the first of them, and a later one is
+// refused unless it agrees with that table on --hashlimit-rate-match
+// (tried: every other parameter may differ, byte or packet rates
+// included). fw sees one table at a time; a clash with another table
+// (filter and mangle share the hash tables) or with the rules a commit
+// replaces shows only when the kernel refuses the commit.
 func (m *Hashlimit) Check(c *table.CheckContext) error {
-	for _, o := range c.Rule.Matches {
-		h, ok := o.(*Hashlimit)
-		if !ok || h == m || h.TableName != m.TableName {
-			continue
-		}
-		if (h.Cfg.Mode^m.Cfg.Mode)&hlRateMatch != 0 {
-			return fmt.Errorf("hashlimit table %q is used with and without --hashlimit-rate-match", m.TableName)
-		}
+	e, r := rtEarlier(c, m, func(e table.Ext) bool {
+		h, ok := e.(*Hashlimit)
+		return ok && h.TableName == m.TableName && (h.Cfg.Mode^m.Cfg.Mode)&hlRateMatch != 0
+	})
+	if e == nil {
+		return nil
 	}
-	return nil
+	with, without := "with", "without"
+	if m.Cfg.Mode&hlRateMatch != 0 {
+		with, without = without, with
+	}
+	return table.WithHint("the kernel keeps one hash table per name and will not mix rate-match and plain limits in it; use another name",
+		"--hashlimit-name %q was already used %s --hashlimit-rate-match%s, here it is %s", m.TableName, with, rtWhere(r), without)
 }
 
 func hlCreditsPerJiffyBytes() uint64 { return rtPow2Below(0xFFFFFFFF / kernelHZ) }
@@ -442,4 +452,43 @@ func (m *Hashlimit) Print(w *table.Writer) {
 			w.OptUint(false, "hashlimit-rate-interval", uint64(cfg.Interval))
 		}
 	}
+}
+
+// struct xt_hashlimit_mtinfo3: name[255]@0, one byte of padding, cfg
+// (struct hashlimit_cfg3) @256: avg u64@256 burst u64@264 mode u32@272
+// size@276 max@280 gc_interval@284 expire@288 interval@292 srcmask u8@296
+// dstmask u8@297, padding to @304, then the kernel's hinfo pointer @304
+// (written zero; the kernel hands back everything before it).
+const hashlimitSize = 312
+
+func (m *Hashlimit) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(hashlimitSize))
+	if err := w.String(0, hlNameSize, m.TableName); err != nil {
+		return nil, fmt.Errorf("--hashlimit-name: %w", err)
+	}
+	c := &m.Cfg
+	w.U64(256, c.Avg)
+	w.U64(264, c.Burst)
+	w.U32(272, c.Mode)
+	w.U32(276, c.Size)
+	w.U32(280, c.Max)
+	w.U32(284, c.GCInterval)
+	w.U32(288, c.Expire)
+	w.U32(292, c.Interval)
+	w.U8(296, c.SrcMask)
+	w.U8(297, c.DstMask)
+	return w.B, nil
+}
+
+func (m *Hashlimit) UnmarshalPayload(f table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.TableName = r.String(0, hlNameSize)
+	m.Cfg = HashlimitCfg3{
+		Avg: r.U64(256), Burst: r.U64(264), Mode: r.U32(272),
+		Size: r.U32(276), Max: r.U32(280), GCInterval: r.U32(284), Expire: r.U32(288), Interval: r.U32(292),
+		SrcMask: r.U8(296), DstMask: r.U8(297),
+	}
+	m.HInfo, m.mult, m.fam = 0, 0, f
+	rtWhole(r, hashlimitSize)
+	return r.Err()
 }

@@ -93,6 +93,29 @@ func (t *IdleTimer) Finish(c *table.FinishContext) error {
 	return nil
 }
 
+// Check is the kernel's rule about shared timers: IDLETIMER targets with
+// the same label share one timer, created by the first of them, and a
+// later one whose timer type (--alarm or not) differs is refused (a
+// different timeout is taken and restarts the timer). Labels are global
+// to the machine, across tables, families and network namespaces; fw sees
+// one table, so a clash with timers outside it shows only when the kernel
+// refuses the commit.
+func (t *IdleTimer) Check(c *table.CheckContext) error {
+	e, r := rtEarlier(c, t, func(e table.Ext) bool {
+		o, ok := e.(*IdleTimer)
+		return ok && o.Label == t.Label && o.TimerType != t.TimerType
+	})
+	if e == nil {
+		return nil
+	}
+	was, is := "with", "without"
+	if t.TimerType == idletimerAlarm {
+		was, is = is, was
+	}
+	return table.WithHint("the kernel keeps one timer per label and will not change its type; use another label",
+		"IDLETIMER label %q was already used %s --alarm%s, here it is %s", t.Label, was, rtWhere(r), is)
+}
+
 func (t *IdleTimer) Print(w *table.Writer) {
 	w.OptUint(false, "timeout", uint64(t.Timeout))
 	w.Opt(false, "label", t.Label)

@@ -3,6 +3,7 @@ package ext
 import (
 	"fmt"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -13,7 +14,7 @@ type Length struct {
 }
 
 var lengthInfo = &table.ExtInfo{
-	Name: "length", Kind: table.MatchKind, Family: table.BothFamilies,
+	Name: "length", Kind: table.MatchKind, Family: table.BothFamilies, Size: lengthSize,
 	Options: opts("!length="),
 	New:     func(table.Family) table.Ext { return &Length{} },
 }
@@ -52,4 +53,22 @@ func (m *Length) Finish(c *table.FinishContext) error {
 
 func (m *Length) Print(w *table.Writer) {
 	w.Opt(m.Invert != 0, "length", rangeText(uint64(m.Min), uint64(m.Max)))
+}
+
+// struct xt_length_info: min u16@0 max u16@2 invert u8@4, padding.
+const lengthSize = 6
+
+func (m *Length) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(lengthSize))
+	w.U16(0, m.Min)
+	w.U16(2, m.Max)
+	w.U8(4, m.Invert)
+	return w.B, nil
+}
+
+func (m *Length) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.Min, m.Max, m.Invert = r.U16(0), r.U16(2), r.U8(4)
+	rtWhole(r, lengthSize)
+	return r.Err()
 }

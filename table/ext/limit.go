@@ -3,6 +3,7 @@ package ext
 import (
 	"fmt"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -26,7 +27,7 @@ const (
 )
 
 var limitInfo = &table.ExtInfo{
-	Name: "limit", Kind: table.MatchKind, Family: table.BothFamilies,
+	Name: "limit", Kind: table.MatchKind, Family: table.BothFamilies, Size: limitSize,
 	Options: opts("limit=", "limit-burst="),
 	New: func(table.Family) table.Ext {
 		// iptables starts from 3/hour, burst 5.
@@ -101,4 +102,26 @@ func (m *Limit) Print(w *table.Writer) {
 	if m.Burst != limitDefaultBurst {
 		w.OptUint(false, "limit-burst", uint64(m.Burst))
 	}
+}
+
+// struct xt_rateinfo: avg u32@0 burst u32@4, then the kernel's own state:
+// prev (unsigned long)@8 credit@16 credit_cap@20 cost@24 master ptr@32.
+// The kernel hands back only avg and burst (usersize); iptables writes the
+// rest as zero.
+const limitSize = 40
+
+func (m *Limit) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(limitSize))
+	w.U32(0, m.Avg)
+	w.U32(4, m.Burst)
+	return w.B, nil
+}
+
+func (m *Limit) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.Avg, m.Burst = r.U32(0), r.U32(4)
+	// The kernel's state is not part of the rule.
+	m.Prev, m.Credit, m.CreditCap, m.Cost, m.Master = 0, 0, 0, 0, 0
+	rtWhole(r, limitSize)
+	return r.Err()
 }

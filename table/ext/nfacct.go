@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -18,7 +19,7 @@ type NFAcct struct {
 const nfacctNameSize = 32
 
 var nfacctInfo = &table.ExtInfo{
-	Name: "nfacct", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1,
+	Name: "nfacct", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1, Size: nfacctSize,
 	Options: opts("nfacct-name="),
 	New:     func(table.Family) table.Ext { return &NFAcct{} },
 }
@@ -36,7 +37,10 @@ func (m *NFAcct) Parse(a *table.OptArgs) error {
 	case strings.Contains(a.Arg, "\n"):
 		return fmt.Errorf("--nfacct-name must not contain a newline")
 	}
-	m.AcctName = rtTruncate(a.Arg, nfacctNameSize-1)
+	if err := rtNameLen("nfacct-name", a.Arg, nfacctNameSize-1); err != nil {
+		return err
+	}
+	m.AcctName = a.Arg
 	return nil
 }
 
@@ -52,4 +56,24 @@ func (m *NFAcct) Print(w *table.Writer) {
 	// two blanks.
 	w.Flag(false, "nfacct-name")
 	w.Raw("  " + string(table.AppendQuoted(nil, m.AcctName)))
+}
+
+// struct xt_nfacct_match_info_v1: name[NFACCT_NAME_MAX = 32]@0, the
+// kernel's nfacct pointer @32 (written zero, not handed back).
+const nfacctSize = 40
+
+func (m *NFAcct) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(nfacctSize))
+	if err := w.String(0, nfacctNameSize, m.AcctName); err != nil {
+		return nil, fmt.Errorf("--nfacct-name: %w", err)
+	}
+	return w.B, nil
+}
+
+func (m *NFAcct) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.AcctName = r.String(0, nfacctNameSize)
+	m.NFAcct = 0
+	rtWhole(r, nfacctSize)
+	return r.Err()
 }

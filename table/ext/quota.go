@@ -3,6 +3,7 @@ package ext
 import (
 	"math"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -17,7 +18,7 @@ type Quota struct {
 const quotaInvert = 0x1
 
 var quotaInfo = &table.ExtInfo{
-	Name: "quota", Kind: table.MatchKind, Family: table.BothFamilies,
+	Name: "quota", Kind: table.MatchKind, Family: table.BothFamilies, Size: quotaSize,
 	Options: opts("!quota="),
 	New:     func(table.Family) table.Ext { return &Quota{} },
 }
@@ -49,4 +50,24 @@ func (m *Quota) Finish(c *table.FinishContext) error {
 
 func (m *Quota) Print(w *table.Writer) {
 	w.OptUint(m.Flags&quotaInvert != 0, "quota", m.Quota)
+}
+
+// struct xt_quota_info: flags u32@0 pad u32@4 quota u64@8, the kernel's
+// master pointer @16 (written zero, not handed back).
+const quotaSize = 24
+
+func (m *Quota) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(quotaSize))
+	w.U32(0, m.Flags)
+	w.U32(4, m.Pad)
+	w.U64(8, m.Quota)
+	return w.B, nil
+}
+
+func (m *Quota) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.Flags, m.Pad, m.Quota = r.U32(0), r.U32(4), r.U64(8)
+	m.Master = 0
+	rtWhole(r, quotaSize)
+	return r.Err()
 }

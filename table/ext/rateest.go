@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -42,7 +43,7 @@ const (
 )
 
 var rateestInfo = &table.ExtInfo{
-	Name: "rateest", Kind: table.MatchKind, Family: table.BothFamilies,
+	Name: "rateest", Kind: table.MatchKind, Family: table.BothFamilies, Size: rateestSize,
 	// The rate after --rateest-bps1 and friends is optional: iptables takes
 	// the next word unless it starts with '-' or '!'.
 	Options: opts("rateest1=", "|rateest", "rateest2=",
@@ -57,9 +58,15 @@ func (m *RateEst) Name() string         { return "rateest" }
 func (m *RateEst) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "rateest1":
-		m.Name1 = rtTruncate(a.Arg, reNameSize-1)
+		if err := rtNameLen(a.Opt.Name, a.Arg, reNameSize-1); err != nil {
+			return err
+		}
+		m.Name1 = a.Arg
 	case "rateest2":
-		m.Name2 = rtTruncate(a.Arg, reNameSize-1)
+		if err := rtNameLen(a.Opt.Name, a.Arg, reNameSize-1); err != nil {
+			return err
+		}
+		m.Name2 = a.Arg
 		m.Flags |= reRel
 	case "rateest-bps1", "rateest-bps2":
 		m.Flags |= reBPS
@@ -205,4 +212,36 @@ func (m *RateEst) Print(w *table.Writer) {
 	if m.Flags&reRel != 0 {
 		w.Opt(false, "rateest2", m.Name2)
 	}
+}
+
+// struct xt_rateest_match_info: name1[IFNAMSIZ = 16]@0 name2[16]@16 flags
+// u16@32 mode u16@34 bps1 u32@36 pps1@40 bps2@44 pps2@48, padding, the
+// kernel's est1 pointer @56 and est2 @64 (written zero, not handed back).
+const rateestSize = 72
+
+func (m *RateEst) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(rateestSize))
+	if err := w.String(0, reNameSize, m.Name1); err != nil {
+		return nil, fmt.Errorf("--rateest1: %w", err)
+	}
+	if err := w.String(16, reNameSize, m.Name2); err != nil {
+		return nil, fmt.Errorf("--rateest2: %w", err)
+	}
+	w.U16(32, m.Flags)
+	w.U16(34, m.Mode)
+	w.U32(36, m.BPS1)
+	w.U32(40, m.PPS1)
+	w.U32(44, m.BPS2)
+	w.U32(48, m.PPS2)
+	return w.B, nil
+}
+
+func (m *RateEst) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.Name1, m.Name2 = r.String(0, reNameSize), r.String(16, reNameSize)
+	m.Flags, m.Mode = r.U16(32), r.U16(34)
+	m.BPS1, m.PPS1, m.BPS2, m.PPS2 = r.U32(36), r.U32(40), r.U32(44), r.U32(48)
+	m.Est1, m.Est2 = 0, 0
+	rtWhole(r, rateestSize)
+	return r.Err()
 }

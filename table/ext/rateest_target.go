@@ -124,6 +124,27 @@ func (t *RateEstTarget) Finish(c *table.FinishContext) error {
 	return nil
 }
 
+// Check is the kernel's rule about shared estimators: RATEEST targets
+// with the same name share one estimator in the network namespace, created
+// by the first of them, and a later one is refused unless its interval and
+// time constant, as stored, are the same (so 4s and 5s, which both store
+// the same power of two, agree). Estimators are shared across tables and
+// families; fw sees one table, so a clash outside it shows only when the
+// kernel refuses the commit.
+func (t *RateEstTarget) Check(c *table.CheckContext) error {
+	e, r := rtEarlier(c, t, func(e table.Ext) bool {
+		o, ok := e.(*RateEstTarget)
+		return ok && o.EstName == t.EstName && (o.Interval != t.Interval || o.EwmaLog != t.EwmaLog)
+	})
+	if e == nil {
+		return nil
+	}
+	var was table.Writer
+	e.Print(&was)
+	return table.WithHint("the kernel keeps one estimator per name and will not change its parameters; use the same ones or another name",
+		"estimator %q was already defined with other parameters%s:%s", t.EstName, rtWhere(r), was.String())
+}
+
 func (t *RateEstTarget) Print(w *table.Writer) {
 	iv := uint32(1000000 / 4)
 	if t.Interval > -2 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -43,7 +44,7 @@ const (
 )
 
 var recentInfo = &table.ExtInfo{
-	Name: "recent", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1,
+	Name: "recent", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1, Size: recentSize,
 	Options: opts("!set", "!rcheck", "!update", "!remove", "seconds=", "reap", "hitcount=",
 		"rttl", "name=", "rsource", "rdest", "mask="),
 	New: func(f table.Family) table.Ext {
@@ -82,7 +83,10 @@ func (m *Recent) Parse(a *table.OptArgs) error {
 	case "rttl":
 		m.CheckSet |= recentTTL
 	case "name":
-		m.TableName = rtTruncate(a.Arg, recentNameSize-1)
+		if err := rtNameLen("name", a.Arg, recentNameSize-1); err != nil {
+			return err
+		}
+		m.TableName = a.Arg
 	case "rsource":
 		m.Side = recentSource
 	case "rdest":
@@ -169,4 +173,42 @@ func (m *Recent) Print(w *table.Writer) {
 	case recentDest:
 		w.Flag(false, "rdest")
 	}
+}
+
+// struct xt_recent_mtinfo_v1: seconds u32@0 hit_count u32@4 check_set u8@8
+// invert u8@9 name[200]@10 side u8@210, one byte of padding, mask@212
+// (union nf_inet_addr, 16 bytes). No kernel-private part.
+const recentSize = 228
+
+// recentDefaultName is what iptables puts in the name field before it
+// copies the user's name over it without clearing the field: a name shorter
+// than this one leaves the rest of it behind its NUL ("ssh\0ULT\0"). The
+// kernel keeps and returns those bytes, so fw writes them too.
+const recentDefaultName = "DEFAULT"
+
+func (m *Recent) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(recentSize))
+	w.U32(0, m.Seconds)
+	w.U32(4, m.HitCount)
+	w.U8(8, m.CheckSet)
+	w.U8(9, m.Invert)
+	w.Bytes(10, []byte(recentDefaultName))
+	if err := w.String(10, recentNameSize, m.TableName); err != nil {
+		return nil, fmt.Errorf("recent --name: %w", err)
+	}
+	w.B[10+len(m.TableName)] = 0
+	w.U8(210, m.Side)
+	w.Bytes(212, m.Mask[:])
+	return w.B, nil
+}
+
+func (m *Recent) UnmarshalPayload(f table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.Seconds, m.HitCount = r.U32(0), r.U32(4)
+	m.CheckSet, m.Invert = r.U8(8), r.U8(9)
+	m.TableName = r.String(10, recentNameSize)
+	m.Side = r.U8(210)
+	r.Bytes(212, m.Mask[:])
+	m.fam = f
+	return r.Err()
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -27,7 +28,7 @@ const (
 )
 
 var statisticInfo = &table.ExtInfo{
-	Name: "statistic", Kind: table.MatchKind, Family: table.BothFamilies,
+	Name: "statistic", Kind: table.MatchKind, Family: table.BothFamilies, Size: statisticSize,
 	Options: opts("mode=", "!probability=", "!every=", "packet="),
 	New:     func(table.Family) table.Ext { return &Statistic{} },
 }
@@ -113,4 +114,31 @@ func (m *Statistic) Print(w *table.Writer) {
 		w.OptUint(inv, "every", uint64(m.Every+1))
 		w.OptUint(false, "packet", uint64(m.Packet))
 	}
+}
+
+// struct xt_statistic_info: mode u16@0 flags u16@2, then the union: random
+// mode probability u32@4; nth mode every u32@4 packet@8 count@12; the
+// kernel's master pointer @16 (written zero, not handed back). iptables
+// sets count = every - packet in both modes (in random mode packet is 0,
+// so count repeats the probability); the kernel keeps the bytes, so fw
+// writes them the same way (Finish computes Count).
+const statisticSize = 24
+
+func (m *Statistic) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(statisticSize))
+	w.U16(0, m.Mode)
+	w.U16(2, m.Flags)
+	w.U32(4, m.Every)
+	w.U32(8, m.Packet)
+	w.U32(12, m.Count)
+	return w.B, nil
+}
+
+func (m *Statistic) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.Mode, m.Flags = r.U16(0), r.U16(2)
+	m.Every, m.Packet, m.Count = r.U32(4), r.U32(8), r.U32(12)
+	m.Master = 0
+	rtWhole(r, statisticSize)
+	return r.Err()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -27,7 +28,7 @@ const (
 )
 
 var stringInfo = &table.ExtInfo{
-	Name: "string", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1,
+	Name: "string", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1, Size: stringSize,
 	Options: opts("from=", "to=", "algo=", "!string=", "!hex-string=", "icase"),
 	New:     func(table.Family) table.Ext { return &StringMatch{ToOffset: 0xFFFF} },
 }
@@ -48,7 +49,10 @@ func (m *StringMatch) Parse(a *table.OptArgs) error {
 			m.ToOffset = uint16(v)
 		}
 	case "algo":
-		m.Algo = rtTruncate(a.Arg, stringAlgoSize-1)
+		if err := rtNameLen("algo", a.Arg, stringAlgoSize-1); err != nil {
+			return err
+		}
+		m.Algo = a.Arg
 	case "string":
 		if len(a.Arg) > stringMaxPattern {
 			return fmt.Errorf("--string is too long (%d bytes, at most %d)", len(a.Arg), stringMaxPattern)
@@ -201,4 +205,41 @@ func (m *StringMatch) Print(w *table.Writer) {
 	if m.Flags&stringIgnoreCase != 0 {
 		w.Flag(false, "icase")
 	}
+}
+
+// struct xt_string_info: from_offset u16@0 to_offset u16@2
+// algo[XT_STRING_MAX_ALGO_NAME_SIZE = 16]@4
+// pattern[XT_STRING_MAX_PATTERN_SIZE = 128]@20 patlen u8@148, u.v1.flags
+// u8@149, padding, the kernel's config pointer @152 (written zero, not
+// handed back).
+const stringSize = 160
+
+func (m *StringMatch) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(stringSize))
+	w.U16(0, m.FromOffset)
+	w.U16(2, m.ToOffset)
+	if err := w.String(4, stringAlgoSize, m.Algo); err != nil {
+		return nil, fmt.Errorf("string --algo: %w", err)
+	}
+	w.Bytes(20, m.Pattern[:])
+	w.U8(148, m.Patlen)
+	w.U8(149, m.Flags)
+	return w.B, nil
+}
+
+func (m *StringMatch) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.FromOffset, m.ToOffset = r.U16(0), r.U16(2)
+	m.Algo = r.String(4, stringAlgoSize)
+	r.Bytes(20, m.Pattern[:])
+	m.Patlen, m.Flags = r.U8(148), r.U8(149)
+	m.Config = 0
+	rtWhole(r, stringSize)
+	if err := r.Err(); err != nil {
+		return err
+	}
+	if m.Patlen > stringMaxPattern {
+		return fmt.Errorf("string pattern of %d bytes, at most %d", m.Patlen, stringMaxPattern)
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -35,7 +36,7 @@ const (
 var timeWeekdays = [8]string{"", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
 
 var timeInfo = &table.ExtInfo{
-	Name: "time", Kind: table.MatchKind, Family: table.BothFamilies,
+	Name: "time", Kind: table.MatchKind, Family: table.BothFamilies, Size: timeSize,
 	Options: opts("datestart=", "datestop=", "timestart=", "timestop=", "contiguous",
 		"!weekdays=", "!monthdays=", "localtz", "utc", "kerneltz"),
 	New: func(table.Family) table.Ext {
@@ -255,4 +256,31 @@ func (m *TimeMatch) Print(w *table.Writer) {
 	if m.Flags&timeContiguous != 0 {
 		w.Flag(false, "contiguous")
 	}
+}
+
+// struct xt_time_info: date_start u32@0 date_stop@4 daytime_start@8
+// daytime_stop@12 monthdays_match@16 weekdays_match u8@20 flags u8@21, two
+// bytes of padding.
+const timeSize = 24
+
+func (m *TimeMatch) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(timeSize))
+	w.U32(0, m.DateStart)
+	w.U32(4, m.DateStop)
+	w.U32(8, m.DaytimeStart)
+	w.U32(12, m.DaytimeStop)
+	w.U32(16, m.MonthdaysMatch)
+	w.U8(20, m.WeekdaysMatch)
+	w.U8(21, m.Flags)
+	return w.B, nil
+}
+
+func (m *TimeMatch) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	m.DateStart, m.DateStop = r.U32(0), r.U32(4)
+	m.DaytimeStart, m.DaytimeStop = r.U32(8), r.U32(12)
+	m.MonthdaysMatch = r.U32(16)
+	m.WeekdaysMatch, m.Flags = r.U8(20), r.U8(21)
+	rtWhole(r, timeSize)
+	return r.Err()
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -46,7 +47,7 @@ const (
 )
 
 var u32Info = &table.ExtInfo{
-	Name: "u32", Kind: table.MatchKind, Family: table.BothFamilies,
+	Name: "u32", Kind: table.MatchKind, Family: table.BothFamilies, Size: u32Size,
 	Options: opts("!u32="),
 	New:     func(table.Family) table.Ext { return &U32{} },
 }
@@ -197,7 +198,7 @@ func (m *U32) Print(w *table.Writer) {
 			b.WriteString("&&")
 		}
 		fmt.Fprintf(&b, "0x%x", t.Location[0].Number)
-		for _, l := range t.Location[1:t.NNums] {
+		for _, l := range t.Location[1:max(t.NNums, 1)] {
 			b.WriteString([4]string{"&", "<<", ">>", "@"}[l.NextOp&3])
 			fmt.Fprintf(&b, "0x%x", l.Number)
 		}
@@ -215,4 +216,64 @@ func (m *U32) Print(w *table.Writer) {
 	}
 	b.WriteByte('"')
 	w.Opt(m.Invert != 0, "u32", b.String())
+}
+
+// struct xt_u32: tests[XT_U32_MAXSIZE+1 = 11]@0, 180 bytes each (struct
+// xt_u32_test: location[11]@0, 8 bytes each {number u32@0 nextop u8@4};
+// value[11]@88, 8 bytes each {min u32@0 max u32@4}; nnums u8@176 nvalues
+// u8@177; padding), ntests u8@1980 invert u8@1981, padding.
+const (
+	u32Size     = 1984
+	u32TestSize = 180
+)
+
+func (m *U32) MarshalPayload(table.Family) ([]byte, error) {
+	w := xtbin.NewWriter(xtbin.Align(u32Size))
+	for i, t := range m.Tests {
+		base := i * u32TestSize
+		for j, l := range t.Location {
+			w.U32(base+8*j, l.Number)
+			w.U8(base+8*j+4, l.NextOp)
+		}
+		for j, v := range t.Value {
+			w.U32(base+88+8*j, v.Min)
+			w.U32(base+88+8*j+4, v.Max)
+		}
+		w.U8(base+176, t.NNums)
+		w.U8(base+177, t.NValues)
+	}
+	w.U8(1980, m.NTests)
+	w.U8(1981, m.Invert)
+	return w.B, nil
+}
+
+func (m *U32) UnmarshalPayload(_ table.Family, data []byte) error {
+	r := xtbin.NewReader(data)
+	for i := range m.Tests {
+		t := &m.Tests[i]
+		base := i * u32TestSize
+		for j := range t.Location {
+			t.Location[j] = U32LocationElement{Number: r.U32(base + 8*j), NextOp: r.U8(base + 8*j + 4)}
+		}
+		for j := range t.Value {
+			t.Value[j] = U32ValueElement{Min: r.U32(base + 88 + 8*j), Max: r.U32(base + 88 + 8*j + 4)}
+		}
+		t.NNums, t.NValues = r.U8(base+176), r.U8(base+177)
+	}
+	m.NTests, m.Invert = r.U8(1980), r.U8(1981)
+	rtWhole(r, u32Size)
+	if err := r.Err(); err != nil {
+		return err
+	}
+	// Print walks these counts over fixed arrays; the kernel refuses
+	// larger ones too.
+	if m.NTests > u32MaxSize+1 {
+		return fmt.Errorf("u32 with %d tests, at most %d", m.NTests, u32MaxSize+1)
+	}
+	for _, t := range m.Tests[:m.NTests] {
+		if t.NNums > u32MaxSize+1 || t.NValues > u32MaxSize+1 {
+			return fmt.Errorf("u32 test with %d numbers and %d values, at most %d", t.NNums, t.NValues, u32MaxSize+1)
+		}
+	}
+	return nil
 }

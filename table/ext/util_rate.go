@@ -5,9 +5,11 @@ import (
 	"math"
 	"math/bits"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -514,6 +516,18 @@ func rtTruncate(s string, n int) string {
 	return s
 }
 
+// rtNameLen refuses a name longer than the max bytes its kernel field
+// holds. iptables cuts such a name without a word, so two names meant to
+// be distinct can end up as the same kernel object (hash table, list,
+// estimator); fw says so instead.
+func rtNameLen(opt, s string, max int) error {
+	if len(s) > max {
+		return table.WithHint(fmt.Sprintf("the kernel keeps at most %d bytes; iptables would cut the name", max),
+			"--%s %q is too long (%d bytes, at most %d)", opt, s, len(s), max)
+	}
+	return nil
+}
+
 // rtRateUnit reads the "/unit" of a limit or hashlimit rate: any
 // case-insensitive prefix of second, minute, hour or day; none means per
 // second.
@@ -595,4 +609,72 @@ func rtRangeList(opt, s string, max uint64, n int) ([]uint64, error) {
 		}
 		arg = end[1:]
 	}
+}
+
+// rtWhole makes r fail unless its buffer holds a whole struct of size
+// bytes, for decoders that do not read up to the struct's last field (its
+// tail is kernel-private).
+func rtWhole(r *xtbin.Reader, size int) {
+	r.U8(size - 1)
+}
+
+// rtEarlier finds the first extension that the kernel checks before self
+// (entries in blob order: built-in chains in hook order, user chains by
+// name; within an entry the matches in order, then the target) and for
+// which conflict is true, with the rule that holds it. Kernel objects
+// shared by name (hashlimit tables, estimators, idle timers) are created
+// by the first rule that names them; a later rule whose parameters do not
+// fit is the one the kernel refuses. Without the whole table it looks at
+// the rule alone.
+func rtEarlier(c *table.CheckContext, self table.Ext, conflict func(table.Ext) bool) (table.Ext, *table.Rule) {
+	var rules []*table.Rule
+	if c.Table == nil {
+		rules = []*table.Rule{c.Rule}
+	} else {
+		chains := slices.Clone(c.Table.Chains)
+		slices.SortStableFunc(chains, func(a, b *table.Chain) int {
+			ha, aBuiltin := table.HookByName(a.Name)
+			hb, bBuiltin := table.HookByName(b.Name)
+			aBuiltin, bBuiltin = aBuiltin && a.Builtin, bBuiltin && b.Builtin
+			switch {
+			case aBuiltin && bBuiltin:
+				return int(ha) - int(hb)
+			case aBuiltin != bBuiltin:
+				if aBuiltin {
+					return -1
+				}
+				return 1
+			}
+			return strings.Compare(a.Name, b.Name)
+		})
+		for _, ch := range chains {
+			rules = append(rules, ch.Rules...)
+		}
+	}
+	for _, r := range rules {
+		t, _ := r.Target.(table.Ext)
+		for i := 0; i <= len(r.Matches); i++ {
+			e := t
+			if i < len(r.Matches) {
+				e = r.Matches[i]
+			}
+			switch {
+			case e == nil:
+			case e == self:
+				return nil, nil
+			case conflict(e):
+				return e, r
+			}
+		}
+	}
+	return nil, nil
+}
+
+// rtWhere names the rule of an earlier conflicting extension for a
+// message: its line when it came from a file.
+func rtWhere(r *table.Rule) string {
+	if r != nil && r.Pos.IsValid() {
+		return fmt.Sprintf(" (line %d)", r.Pos.Line)
+	}
+	return ""
 }
