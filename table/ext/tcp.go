@@ -78,15 +78,25 @@ func (m *TCP) Parse(a *table.OptArgs) error {
 	return err
 }
 
-func (m *TCP) Finish(*table.FinishContext) error { return nil }
+func (m *TCP) Finish(*table.FinishContext) error {
+	// A negated full range never matches, and iptables-save prints the
+	// range not at all, so the saved rule would match everything.
+	if m.Invflags&tcpInvSrcPt != 0 && m.Spts == [2]uint16{0, 0xffff} {
+		return table.WithHint("drop the option", "'! --sport 0:65535' never matches (and iptables-save would print it without the '!')")
+	}
+	if m.Invflags&tcpInvDstPt != 0 && m.Dpts == [2]uint16{0, 0xffff} {
+		return table.WithHint("drop the option", "'! --dport 0:65535' never matches (and iptables-save would print it without the '!')")
+	}
+	return nil
+}
 
 func (m *TCP) Check(c *table.CheckContext) error { return needProto(c, "tcp match", 6) }
 
 func (m *TCP) Print(w *table.Writer) {
-	if m.Spts != [2]uint16{0, 0xffff} || m.Invflags&tcpInvSrcPt != 0 {
+	if m.Spts != [2]uint16{0, 0xffff} {
 		w.Opt(m.Invflags&tcpInvSrcPt != 0, "sport", portRangeText(m.Spts))
 	}
-	if m.Dpts != [2]uint16{0, 0xffff} || m.Invflags&tcpInvDstPt != 0 {
+	if m.Dpts != [2]uint16{0, 0xffff} {
 		w.Opt(m.Invflags&tcpInvDstPt != 0, "dport", portRangeText(m.Dpts))
 	}
 	if m.Option != 0 || m.Invflags&tcpInvOption != 0 {
