@@ -5,6 +5,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/fwkit/fw/format"
 	"github.com/fwkit/fw/internal/backends"
 	"github.com/fwkit/fw/internal/cliutil"
+	"github.com/fwkit/fw/internal/confirm"
 	"github.com/fwkit/fw/kernel"
 	"github.com/fwkit/fw/table"
 	"github.com/fwkit/fw/table/ext"
@@ -25,24 +27,31 @@ func main() {
 	cliutil.Main(app())
 }
 
-// waitArgs gives "-w" without a number (iptables: wait forever) an
-// explicit value, since flag parsers have no optional values.
+// waitArgs gives "-w" without a number (iptables: wait forever) and
+// "--confirm" without a number (the default timeout) explicit values,
+// since flag parsers have no optional values.
 func waitArgs(args []string) []string {
 	out := []string{args[0]}
 	for i := 1; i < len(args); i++ {
 		a := args[i]
-		if a == "-w" || a == "--wait" {
-			if i+1 < len(args) {
-				if _, err := strconv.ParseFloat(args[i+1], 64); err == nil {
-					out = append(out, "--wait="+args[i+1])
-					i++
-					continue
-				}
-			}
-			out = append(out, "--wait=-1")
+		var name, missing string
+		switch a {
+		case "-w", "--wait":
+			name, missing = "--wait", "-1"
+		case "--confirm":
+			name, missing = "--confirm", strconv.Itoa(int(confirm.DefaultTimeout/time.Second))
+		default:
+			out = append(out, a)
 			continue
 		}
-		out = append(out, a)
+		if i+1 < len(args) {
+			if _, err := strconv.ParseFloat(args[i+1], 64); err == nil {
+				out = append(out, name+"="+args[i+1])
+				i++
+				continue
+			}
+		}
+		out = append(out, name+"="+missing)
 	}
 	return out
 }
@@ -51,7 +60,7 @@ func app() *cli.App {
 	return &cli.App{
 		Name:      "fw-restore",
 		Usage:     "load a ruleset in iptables-restore format",
-		UsageText: "fw-restore [--backend legacy|nft|auto] [-4|-6] [-c] [-n] [-t] [-T TABLE] [-w [SECONDS]] [-v] [FILE|-]",
+		UsageText: "fw-restore [--backend legacy|nft|auto] [-4|-6] [-c] [-n] [-t] [-T TABLE] [-w [SECONDS]] [-v] [--confirm [SECONDS] | --fallback FILE] [FILE|-]",
 		Flags: append([]cli.Flag{
 			cliutil.BackendFlag,
 			&cli.BoolFlag{Name: "test", Aliases: []string{"t"}, Usage: "parse, validate and check against the kernel; change nothing"},
@@ -60,6 +69,8 @@ func app() *cli.App {
 			&cli.StringFlag{Name: "table", Aliases: []string{"T"}, Usage: "only restore `TABLE`"},
 			&cli.Float64Flag{Name: "wait", Usage: "wait up to `SECONDS` for the xtables lock (-w alone: forever)"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say what is done"},
+			&cli.Float64Flag{Name: "confirm", DefaultText: "off", Usage: "apply, then put the previous ruleset back unless confirmed within `SECONDS` (10 without a number): answer yes on the terminal, touch $FW_RUNDIR/confirm (/run/fw/confirm) or send SIGUSR1"},
+			&cli.StringFlag{Name: "fallback", Usage: "when FILE cannot be restored, report why and load the ruleset in `FALLBACK` instead (exit status still non-zero); empty: none"},
 		}, cliutil.FamilyFlags...),
 		Action: run,
 	}
@@ -76,8 +87,41 @@ func run(c *cli.Context) error {
 	if t := c.String("table"); t != "" && table.LookupTable(t) == nil {
 		return cliutil.Usage("unknown table %q", t)
 	}
+	fallback := c.String("fallback")
+	switch {
+	case c.IsSet("confirm") && c.Bool("test"):
+		return cliutil.Usage("--confirm and --test cannot be given together")
+	case c.IsSet("confirm") && c.Float64("confirm") <= 0:
+		return cliutil.Usage("--confirm needs a number of seconds above 0")
+	case fallback != "" && (c.Bool("test") || c.IsSet("confirm")):
+		return cliutil.Usage("--fallback cannot be given with --test or --confirm")
+	}
+	err = restore(c, fam, c.Args().First())
+	if err == nil || fallback == "" {
+		return err
+	}
+	// The boot case: the file is broken (a typo, a rule the kernel
+	// refuses) and the kernel still has what it had. Say why, then load
+	// the minimal ruleset the administrator prepared, and still fail.
+	code := cliutil.Report("fw-restore", err, os.Stderr)
+	name := c.Args().First()
+	if name == "" {
+		name = "<stdin>"
+	}
+	fmt.Fprintf(os.Stderr, "fw-restore: %s was not restored; loading the fallback ruleset %s instead\n", name, fallback)
+	if ferr := restore(c, fam, fallback); ferr != nil {
+		cliutil.Report("fw-restore", ferr, os.Stderr)
+		fmt.Fprintf(os.Stderr, "fw-restore: the fallback failed too; the kernel keeps the ruleset it had\n")
+		return &cliutil.ExitError{Code: code}
+	}
+	fmt.Fprintf(os.Stderr, "fw-restore: loaded the fallback ruleset %s\n", fallback)
+	return &cliutil.ExitError{Code: code}
+}
+
+// restore loads one rules file (- or "" for standard input).
+func restore(c *cli.Context, fam table.Family, file string) error {
 	reg := ext.Registry()
-	name, src, err := cliutil.ReadInput(c.Args().First())
+	name, src, err := cliutil.ReadInput(file)
 	if err != nil {
 		return err
 	}
@@ -139,9 +183,65 @@ func run(c *cli.Context) error {
 			out.Tables = append(out.Tables, t)
 		}
 	}
-	if err := b.Commit(&out, kernel.CommitOptions{Test: c.Bool("test")}); err != nil {
+	commit := func() error { return b.Commit(&out, kernel.CommitOptions{Test: c.Bool("test")}) }
+	if c.IsSet("confirm") {
+		if err := applyConfirmed(c, b, reg, fam, names, commit); err != nil {
+			return err
+		}
+	} else if err := commit(); err != nil {
 		return err
 	}
 	verbose("%s: restored %d table(s) through %s", name, len(out.Tables), b.Name())
 	return nil
+}
+
+// applyConfirmed commits through internal/confirm: the tables about to be
+// replaced are read once more (Apply above changed the first copy) and
+// written to the run directory, then put back unless the change is
+// confirmed in time.
+func applyConfirmed(c *cli.Context, b kernel.Backend, reg *table.Registry, fam table.Family, names []string, commit func() error) error {
+	prev, err := b.Load(fam, names)
+	if err != nil {
+		return err
+	}
+	// The rollback waits for the xtables lock as long as it takes: a
+	// lock held for a moment by another tool must not leave the new
+	// ruleset, which may lock the administrator out, in place.
+	rb, _, err := backends.Open(backends.Options{Name: b.Name(), Registry: reg, LockWait: -1}, fam)
+	if err != nil {
+		return err
+	}
+	var saved bytes.Buffer
+	prog := "fw-restore --confirm"
+	if fam == table.IPv6 {
+		prog += " -6"
+	}
+	if err := format.Encode(&saved, prev, format.EncodeOptions{Counters: true, Program: prog + " v" + cliutil.Version}); err != nil {
+		return err
+	}
+	suffix := "v4"
+	if fam == table.IPv6 {
+		suffix = "v6"
+	}
+	opt := confirm.Options{
+		Timeout:  time.Duration(c.Float64("confirm") * float64(time.Second)),
+		Suffix:   suffix,
+		Previous: saved.Bytes(),
+		Apply:    commit,
+		Rollback: func() error { return rb.Commit(prev, kernel.CommitOptions{}) },
+		Log:      os.Stderr,
+		Prog:     "fw-restore",
+	}
+	// The answer comes from standard input when it is a terminal and the
+	// rules came from a file; otherwise from the controlling terminal,
+	// if there is one.
+	if f := c.Args().First(); f != "" && f != "-" && confirm.Foreground(os.Stdin) {
+		opt.Terminal = os.Stdin
+	} else if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
+		defer tty.Close()
+		if confirm.Foreground(tty) {
+			opt.Terminal, opt.Log = tty, tty
+		}
+	}
+	return confirm.Run(opt)
 }

@@ -1,5 +1,6 @@
 // Command fw-save prints a ruleset in iptables-save format: from the
-// kernel, or from a rules file (--from, offline canonicalisation).
+// kernel, from a rules file (--from, offline canonicalisation), or from a
+// shell script of iptables commands (--from-script, migration).
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"github.com/fwkit/fw/format"
 	"github.com/fwkit/fw/internal/backends"
 	"github.com/fwkit/fw/internal/cliutil"
+	"github.com/fwkit/fw/internal/fromscript"
 	"github.com/fwkit/fw/table"
 	"github.com/fwkit/fw/table/ext"
 )
@@ -22,10 +24,13 @@ func app() *cli.App {
 	return &cli.App{
 		Name:      "fw-save",
 		Usage:     "print a ruleset in iptables-save format",
-		UsageText: "fw-save [--backend legacy|nft|auto] [-4|-6] [-c] [-t TABLE] [-f FILE] [--from FILE] [--no-header]",
+		UsageText: "fw-save [--backend legacy|nft|auto] [-4|-6] [-c] [-t TABLE] [-f FILE] [--from FILE | --from-script FILE [--sysctl FILE] [--fix]] [--no-header]",
 		Flags: append([]cli.Flag{
 			cliutil.BackendFlag,
 			&cli.StringFlag{Name: "from", Usage: "read a rules `FILE` (- for stdin) instead of the kernel, and print what iptables-save would print after restoring it into empty tables"},
+			&cli.StringFlag{Name: "from-script", Usage: "read a shell `SCRIPT` of iptables (with -6: ip6tables) commands and print the ruleset it builds; other commands are skipped and listed on stderr"},
+			&cli.StringFlag{Name: "sysctl", Usage: "with --from-script: write the script's /proc/sys writes to `FILE` as a sysctl.d fragment"},
+			&cli.BoolFlag{Name: "fix", Usage: "with --from-script: rewrite old spellings iptables 1.8 refuses ('-i ! eth0', '-I INPUT 0') instead of failing"},
 			&cli.BoolFlag{Name: "counters", Aliases: []string{"c"}, Usage: "print rule counters"},
 			&cli.StringFlag{Name: "table", Aliases: []string{"t"}, Usage: "print only `TABLE`"},
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "write to `FILE` atomically instead of standard output"},
@@ -49,7 +54,17 @@ func run(c *cli.Context) error {
 	}
 	reg := ext.Registry()
 	var rs *table.Ruleset
-	if c.IsSet("from") {
+	if !c.IsSet("from-script") && (c.IsSet("sysctl") || c.IsSet("fix")) {
+		return cliutil.Usage("--sysctl and --fix go with --from-script")
+	}
+	switch {
+	case c.IsSet("from") && c.IsSet("from-script"):
+		return cliutil.Usage("--from and --from-script cannot be given together")
+	case c.IsSet("from-script"):
+		if rs, err = fromScript(c, fam, reg); err != nil {
+			return err
+		}
+	case c.IsSet("from"):
 		name, src, err := cliutil.ReadInput(c.String("from"))
 		if err != nil {
 			return err
@@ -61,14 +76,7 @@ func run(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if only != "" {
-			t := rs.Table(only)
-			rs.Tables = nil
-			if t != nil {
-				rs.Tables = []*table.Table{t}
-			}
-		}
-	} else {
+	default:
 		b, _, err := backends.Open(backends.Options{Name: c.String("backend"), Registry: reg}, fam)
 		if err != nil {
 			return err
@@ -79,6 +87,13 @@ func run(c *cli.Context) error {
 		}
 		if rs, err = b.Load(fam, names); err != nil {
 			return err
+		}
+	}
+	if only != "" && (c.IsSet("from") || c.IsSet("from-script")) {
+		t := rs.Table(only)
+		rs.Tables = nil
+		if t != nil {
+			rs.Tables = []*table.Table{t}
 		}
 	}
 	opt := format.EncodeOptions{Counters: c.Bool("counters")}
@@ -98,4 +113,46 @@ func run(c *cli.Context) error {
 	}
 	_, err = os.Stdout.Write(out.Bytes())
 	return err
+}
+
+// fromScript converts a shell script of iptables commands, listing on
+// stderr what it skipped or rewrote, and writes the script's kernel
+// settings to the --sysctl file.
+func fromScript(c *cli.Context, fam table.Family, reg *table.Registry) (*table.Ruleset, error) {
+	name, src, err := cliutil.ReadInput(c.String("from-script"))
+	if err != nil {
+		return nil, err
+	}
+	res, err := fromscript.Convert(name, src, fromscript.Options{
+		Family: fam, Registry: reg, Fix: c.Bool("fix"), Counters: c.Bool("counters"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	w := os.Stderr
+	for _, s := range res.Skipped {
+		fmt.Fprintf(w, "fw-save: %s:%d: skipped (%s): %s\n", s.Pos.File, s.Pos.Line, s.Why, s.Text)
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "fw-save: %s:%d:%d: %s\n", n.Pos.File, n.Pos.Line, n.Pos.Col, n.Msg)
+	}
+	if len(res.OtherFamily) > 0 {
+		other, flag := "ip6tables", "-6"
+		if fam == table.IPv6 {
+			other, flag = "iptables", "-4"
+		}
+		fmt.Fprintf(w, "fw-save: %s: skipped %d %s commands (the first at line %d); convert them with %s\n",
+			name, len(res.OtherFamily), other, res.OtherFamily[0].Line, flag)
+	}
+	fmt.Fprintf(w, "fw-save: %s: converted %d commands; skipped %d other commands and %d comment lines\n",
+		name, res.Commands, len(res.Skipped), res.Comments)
+	if f := c.String("sysctl"); f != "" {
+		if err := cliutil.WriteFileAtomic(f, res.SysctlConf(name), 0o644); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(w, "fw-save: wrote %d kernel settings to %s\n", len(res.Settings), f)
+	} else if len(res.Settings) > 0 {
+		fmt.Fprintf(w, "fw-save: %s: %d kernel settings skipped; --sysctl FILE writes them as a sysctl.d fragment\n", name, len(res.Settings))
+	}
+	return res.Ruleset, nil
 }

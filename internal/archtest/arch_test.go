@@ -14,17 +14,20 @@ const mod = "github.com/fwkit/fw/"
 // allowed lists, per package, the packages of this module it may import
 // directly. Third-party imports are checked separately.
 var allowed = map[string][]string{
-	"table":             {},
-	"table/ext":         {"table", "internal/xtbin"},
-	"table/diff":        {"table"},
-	"format":            {"table"},
-	"internal/xtbin":    {},
-	"kernel":            {"table"},
-	"kernel/kerneltest": {"kernel", "table"},
-	"conformance":       {"table"},
-	"internal/cliutil":  {"table", "kernel"},
-	"internal/backends": {"kernel", "kernel/legacy", "table"},
-	"kernel/legacy":     {"kernel", "table", "internal/xtbin"},
+	"table":               {},
+	"table/ext":           {"table", "internal/xtbin"},
+	"table/diff":          {"table"},
+	"format":              {"table"},
+	"internal/xtbin":      {},
+	"kernel":              {"table"},
+	"kernel/kerneltest":   {"kernel", "table"},
+	"conformance":         {"table"},
+	"internal/cliutil":    {"table", "kernel"},
+	"internal/backends":   {"kernel", "kernel/legacy", "kernel/nft", "table"},
+	"internal/fromscript": {"format", "table"},
+	"internal/confirm":    {},
+	"kernel/nft":          {"kernel", "table"},
+	"kernel/legacy":       {"kernel", "table", "internal/xtbin"},
 }
 
 // stdlibOnly are the packages that may import nothing from outside the

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 
 	"github.com/urfave/cli/v2"
 
@@ -81,7 +82,9 @@ func Main(app *cli.App) {
 	app.Version = Version
 	app.HideHelpCommand = true
 	app.UseShortOptionHandling = false
+	stop := startProfile()
 	err := app.Run(os.Args)
+	stop()
 	os.Exit(Report(app.Name, err, os.Stderr))
 }
 
@@ -165,4 +168,29 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// startProfile writes a CPU profile to $FW_CPUPROFILE and a heap profile
+// to $FW_MEMPROFILE when set: how users send us evidence about a slow
+// restore without rebuilding anything.
+func startProfile() (stop func()) {
+	var f *os.File
+	if p := os.Getenv("FW_CPUPROFILE"); p != "" {
+		var err error
+		if f, err = os.Create(p); err == nil {
+			pprof.StartCPUProfile(f)
+		}
+	}
+	return func() {
+		if f != nil {
+			pprof.StopCPUProfile()
+			f.Close()
+		}
+		if p := os.Getenv("FW_MEMPROFILE"); p != "" {
+			if m, err := os.Create(p); err == nil {
+				pprof.WriteHeapProfile(m)
+				m.Close()
+			}
+		}
+	}
 }

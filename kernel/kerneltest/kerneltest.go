@@ -21,6 +21,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// Tests must not contend over /run/xtables.lock with each other (go test
+// runs packages in parallel) or with the host's own iptables: every test
+// binary that uses this package gets a lock file of its own, which fw and
+// the reference tools it starts both honour. A test that wants the lock
+// busy sets XTABLES_LOCKFILE itself.
+func init() {
+	if os.Getenv("XTABLES_LOCKFILE") == "" {
+		if f, err := os.CreateTemp("", "fw-test-xtables-*.lock"); err == nil {
+			f.Close()
+			os.Setenv("XTABLES_LOCKFILE", f.Name())
+		}
+	}
+}
+
 // Required reports whether kernel tests must run (FW_REQUIRE_KERNEL=1).
 func Required() bool { return os.Getenv("FW_REQUIRE_KERNEL") == "1" }
 
