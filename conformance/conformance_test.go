@@ -20,7 +20,7 @@ var (
 // fwRules loads a case with fw and returns the rule bodies of its chain and
 // the extensions they use.
 func fwRules(cs *Case, fam table.Family, reg *table.Registry) ([]string, []*table.ExtInfo, error) {
-	rs, _, err := format.Load(cs.Pos(), []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: reg})
+	rs, err := format.Load(cs.Pos(), []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: reg})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -80,7 +80,7 @@ func TestCorpus(t *testing.T) {
 
 // loadCase returns the rules a case produces.
 func loadCase(cs *Case, fam table.Family, reg *table.Registry) ([]*table.Rule, error) {
-	rs, _, err := format.Load(cs.Pos(), []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: reg})
+	rs, err := format.Load(cs.Pos(), []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: reg})
 	if err != nil {
 		return nil, err
 	}

@@ -28,10 +28,10 @@ func TestDiffRewritePairs(t *testing.T) {
 				continue
 			}
 			for _, fam := range cs.Families() {
-				a, _, err1 := format.Load("a", []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: reg})
+				a, err1 := format.Load("a", []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: reg})
 				out := *cs
 				out.Rule = cs.Output[0]
-				b, _, err2 := format.Load("b", []byte(out.Input()), format.LoadOptions{Family: fam, Registry: reg})
+				b, err2 := format.Load("b", []byte(out.Input()), format.LoadOptions{Family: fam, Registry: reg})
 				if err1 != nil || err2 != nil {
 					continue // TestCorpus reports those
 				}
@@ -61,7 +61,7 @@ func reload(t *testing.T, rs *table.Ruleset, fam table.Family, reg *table.Regist
 	if err := format.Encode(&b, rs, format.EncodeOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	back, _, err := format.Load("reload", []byte(b.String()), format.LoadOptions{Family: fam, Registry: reg})
+	back, err := format.Load("reload", []byte(b.String()), format.LoadOptions{Family: fam, Registry: reg})
 	if err != nil {
 		return &table.Ruleset{}
 	}
@@ -80,7 +80,7 @@ func TestDiffMutations(t *testing.T) {
 			fam = table.IPv6
 		}
 		opt := format.LoadOptions{Family: fam, Registry: reg, Apply: table.ApplyOptions{Counters: true}}
-		base, _, err := format.Load(p, src, opt)
+		base, err := format.Load(p, src, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +94,7 @@ func TestDiffMutations(t *testing.T) {
 		mutate := func(name string, want diff.Kind, edit func([]string) []string) {
 			t.Helper()
 			m := edit(append([]string{}, lines...))
-			rs, _, err := format.Load(p, []byte(strings.Join(m, "\n")), opt)
+			rs, err := format.Load(p, []byte(strings.Join(m, "\n")), opt)
 			if err != nil {
 				t.Errorf("%s %s: mutated file does not load: %v", p, name, err)
 				return

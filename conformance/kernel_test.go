@@ -64,7 +64,7 @@ func TestKernelCorpus(t *testing.T) {
 					t.Errorf("%s (%s): %s: fw reads it differently (-reference +fw):\n%s", cs.Pos(), fam, cs.Rule, d)
 				}
 				// fw writes it; the reference reads it.
-				rs, _, err := format.Load(cs.Pos(), []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: reg})
+				rs, err := format.Load(cs.Pos(), []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: reg})
 				if err != nil {
 					t.Errorf("%s (%s): %v", cs.Pos(), fam, err)
 					continue

@@ -40,7 +40,7 @@ func fwSave(t *testing.T, path string) (string, error) {
 		t.Fatal(err)
 	}
 	c := withCounters(path)
-	rs, _, err := format.Load(path, src, format.LoadOptions{Family: rulesetFamily(path), Registry: ext.Registry(), Apply: table.ApplyOptions{Counters: c}})
+	rs, err := format.Load(path, src, format.LoadOptions{Family: rulesetFamily(path), Registry: ext.Registry(), Apply: table.ApplyOptions{Counters: c}})
 	if err != nil {
 		return "", err
 	}
@@ -71,7 +71,7 @@ func TestRulesetsGolden(t *testing.T) {
 			t.Errorf("%s: fw-save --from differs from iptables-legacy-save (-reference +fw):\n%s", p, d)
 		}
 		// A canonical file prints as itself.
-		rs, _, err := format.Load("golden", want, format.LoadOptions{Family: rulesetFamily(p), Registry: ext.Registry(), Apply: table.ApplyOptions{Counters: withCounters(p)}})
+		rs, err := format.Load("golden", want, format.LoadOptions{Family: rulesetFamily(p), Registry: ext.Registry(), Apply: table.ApplyOptions{Counters: withCounters(p)}})
 		if err != nil {
 			t.Errorf("%s: golden does not load: %v", p, err)
 			continue
@@ -168,7 +168,7 @@ func TestBadInputs(t *testing.T) {
 			t.Errorf("%s: no '# error:' annotation", p)
 			continue
 		}
-		_, _, err := format.Load(p, src, format.LoadOptions{Family: rulesetFamily(p), Registry: ext.Registry()})
+		_, err := format.Load(p, src, format.LoadOptions{Family: rulesetFamily(p), Registry: ext.Registry()})
 		if err == nil {
 			t.Errorf("%s: accepted", p)
 			continue

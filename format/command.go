@@ -28,17 +28,56 @@ type cmd struct {
 	tgtExt   *loaded
 	prefix   *table.Counters // leading [p:b]
 	counters *table.Counters // -c p b
-	seen     map[optID]table.Pos
+	seen     []seenOpt       // built-in options given, in order
 	invert   bool
 	invPos   table.Pos
 	protoUse bool   // the protocol's match was loaded implicitly
 	protoArg string // the -p argument as written, lower-cased
 	skip     bool   // -4/-6 for the other family: iptables ignores the line
 	err      bool
+
+	// Reused from line to line: a 100k-line file must not allocate maps
+	// and argument records per option.
+	pool     []*loaded
+	args     table.OptArgs
+	last     *Word // the last word an option consumed
+	nextWord func() (string, bool)
+}
+
+type seenOpt struct {
+	id  optID
+	pos table.Pos
+}
+
+func (c *cmd) seenPos(id optID) (table.Pos, bool) {
+	for _, s := range c.seen {
+		if s.id == id {
+			return s.pos, true
+		}
+	}
+	return table.Pos{}, false
+}
+
+// newLoaded returns a cleared loaded record from the pool.
+func (c *cmd) newLoaded(info *table.ExtInfo, pos table.Pos, target bool) *loaded {
+	n := len(c.exts)
+	if n == len(c.pool) {
+		c.pool = append(c.pool, &loaded{seen: map[string]bool{}})
+	}
+	l := c.pool[n]
+	clear(l.seen)
+	l.info, l.val, l.pos, l.target = info, info.New(c.d.opt.Family), pos, target
+	c.exts = append(c.exts, l)
+	return l
 }
 
 func (d *decoder) command(l *Line) (table.Op, bool) {
-	c := &cmd{d: d, l: l, words: l.Words, seen: map[optID]table.Pos{}}
+	c := &d.cmd
+	pool, nextWord := c.pool, c.nextWord
+	*c = cmd{d: d, l: l, words: l.Words, seen: c.seen[:0], exts: c.exts[:0], pool: pool, nextWord: nextWord}
+	if c.nextWord == nil {
+		c.nextWord = c.extraWord
+	}
 	if l.Counters != nil {
 		cs, ok := parseCounters(l.Counters.Text)
 		if !ok {
@@ -270,7 +309,8 @@ func (c *cmd) loadProto() bool {
 		return false
 	}
 	c.protoUse = true
-	c.exts = append(c.exts, &loaded{info: info, val: info.New(c.d.opt.Family), pos: c.seen[oProto], seen: map[string]bool{}})
+	pos, _ := c.seenPos(oProto)
+	c.newLoaded(info, pos, false)
 	return true
 }
 
@@ -352,13 +392,13 @@ func (c *cmd) builtin(b *builtinOpt, w *Word, arg *Word) {
 	switch b.id {
 	case oMatch, oCounters:
 	default:
-		if p, dup := c.seen[b.id]; dup {
+		if p, dup := c.seenPos(b.id); dup {
 			e := c.fail(w, "%s given twice", name)
 			e.Hint = fmt.Sprintf("the first is at column %d", p.Col)
 			return
 		}
 	}
-	c.seen[b.id] = c.pos(w)
+	c.seen = append(c.seen, seenOpt{b.id, c.pos(w)})
 	fam := c.d.opt.Family
 	switch b.id {
 	case oSource, oDest:
@@ -404,11 +444,11 @@ func (c *cmd) builtin(b *builtinOpt, w *Word, arg *Word) {
 	case oMatch:
 		c.match(w, arg)
 	case oJump, oGoto:
-		if _, dup := c.seen[oJump]; dup && b.id == oGoto {
+		if _, dup := c.seenPos(oJump); dup && b.id == oGoto {
 			c.fail(w, "-g and -j given together")
 			return
 		}
-		if _, dup := c.seen[oGoto]; dup && b.id == oJump {
+		if _, dup := c.seenPos(oGoto); dup && b.id == oJump {
 			c.fail(w, "-g and -j given together")
 			return
 		}
@@ -548,7 +588,7 @@ func (c *cmd) match(w *Word, arg *Word) {
 		c.fail(arg, "unknown match %q", name)
 		return
 	}
-	c.exts = append(c.exts, &loaded{info: info, val: info.New(fam), pos: c.pos(w), seen: map[string]bool{}})
+	c.newLoaded(info, c.pos(w), false)
 }
 
 func familyWord(f table.Family) string {
@@ -579,8 +619,7 @@ func (c *cmd) jump(w *Word, arg *Word, isGoto bool) {
 			c.fail(arg, "-g needs a user chain, not the target %s", name).Hint = "use -j " + name
 			return
 		}
-		l := &loaded{info: info, val: info.New(fam), pos: c.pos(w), seen: map[string]bool{}, target: true}
-		c.exts = append(c.exts, l)
+		l := c.newLoaded(info, c.pos(w), true)
 		c.tgtExt = l
 		c.target = l.val
 		return
@@ -637,23 +676,25 @@ func (c *cmd) extOption(e *loaded, o *table.Option, w *Word, val *Word) {
 			return
 		}
 	}
-	last := argWord
-	extra := func() (string, bool) {
-		if c.i >= len(c.words) {
-			return "", false
-		}
-		nw := &c.words[c.i]
-		if strings.HasPrefix(nw.Text, "-") && len(nw.Text) > 1 && !nw.Quoted || nw.Text == "!" {
-			return "", false
-		}
-		c.i++
-		last = nw
-		return nw.Text, true
+	c.last = argWord
+	c.args.Set(o, inv, c.d.opt.Family, &c.ip, arg, hasArg, c.nextWord)
+	if err := e.val.Parse(&c.args); err != nil {
+		c.failErr(c.last, fmt.Errorf("%s --%s: %w", e.info.Name, o.Name, err))
 	}
-	a := table.NewOptArgs(o, inv, c.d.opt.Family, &c.ip, arg, hasArg, extra)
-	if err := e.val.Parse(a); err != nil {
-		c.failErr(last, fmt.Errorf("%s --%s: %w", e.info.Name, o.Name, err))
+}
+
+// extraWord serves OptArgs.Next: the next word, unless it is an option.
+func (c *cmd) extraWord() (string, bool) {
+	if c.i >= len(c.words) {
+		return "", false
 	}
+	nw := &c.words[c.i]
+	if strings.HasPrefix(nw.Text, "-") && len(nw.Text) > 1 && !nw.Quoted || nw.Text == "!" {
+		return "", false
+	}
+	c.i++
+	c.last = nw
+	return nw.Text, true
 }
 
 func (c *cmd) isRuleCommand() bool {
@@ -671,8 +712,8 @@ func (c *cmd) finish() {
 		return
 	}
 	hasRule := len(c.exts) > 0 || c.target != nil
-	for id := range c.seen {
-		if id >= oSource && id <= oCounters {
+	for _, s := range c.seen {
+		if s.id >= oSource && s.id <= oCounters {
 			hasRule = true
 		}
 	}
@@ -685,8 +726,8 @@ func (c *cmd) finish() {
 	}
 	fam := c.d.opt.Family
 	for _, e := range c.exts {
-		ctx := &table.FinishContext{Family: fam, IP: &c.ip, Seen: e.seen}
-		if err := e.val.Finish(ctx); err != nil {
+		ctx := table.FinishContext{Family: fam, IP: &c.ip, Seen: e.seen}
+		if err := e.val.Finish(&ctx); err != nil {
 			c.err = true
 			c.d.add(table.At(e.pos, fmt.Errorf("%s: %w", e.info.Name, err)))
 		}

@@ -19,13 +19,14 @@ type DecodeOptions struct {
 // parsed as iptables parses it, with the extensions in the registry. All
 // errors are collected (up to table.MaxErrors) with their positions.
 func Decode(f *File, opt DecodeOptions) (*table.Script, error) {
-	d := &decoder{f: f, opt: opt, s: &table.Script{Family: opt.Family}}
-	d.run()
-	if len(d.errs) > 0 {
-		d.errs.Sort()
-		return d.s, d.errs
+	d := newDecoder(f, opt)
+	for _, l := range f.Lines {
+		if d.full {
+			break
+		}
+		d.line(l)
 	}
-	return d.s, nil
+	return d.end()
 }
 
 type decoder struct {
@@ -34,6 +35,15 @@ type decoder struct {
 	s    *table.Script
 	errs table.ErrorList
 	full bool
+
+	cur  *table.Block
+	skip bool
+	last int // number of the last line seen
+	cmd  cmd // reused for every command line
+}
+
+func newDecoder(f *File, opt DecodeOptions) *decoder {
+	return &decoder{f: f, opt: opt, s: &table.Script{Family: opt.Family}}
 }
 
 func (d *decoder) errorf(pos table.Pos, format string, args ...any) *table.Error {
@@ -50,88 +60,87 @@ func (d *decoder) add(e *table.Error) {
 	}
 }
 
-func (d *decoder) run() {
-	var cur *table.Block
-	skip := false
-	var last *Line
-	for _, l := range d.f.Lines {
-		if d.full {
+// line decodes one line. The line and its words may be reused by the
+// caller afterwards: nothing keeps a pointer to them.
+func (d *decoder) line(l *Line) {
+	d.last = l.Num
+	pos := d.f.Pos(l, nil)
+	switch l.Kind {
+	case Blank, Comment:
+	case TableLine:
+		if d.cur != nil || d.skip {
+			e := d.errorf(pos, "table line inside a table block")
+			e.Hint = "end the previous table with COMMIT first"
 			return
 		}
-		last = l
-		pos := d.f.Pos(l, nil)
-		switch l.Kind {
-		case Blank, Comment:
-			continue
-		case TableLine:
-			if cur != nil || skip {
-				e := d.errorf(pos, "table line inside a table block")
-				e.Hint = "end the previous table with COMMIT first"
-				continue
-			}
-			if len(l.Words) == 0 || l.Words[0].Off != 1 {
-				d.errorf(pos, "missing table name after '*'")
-				continue
-			}
-			name := l.Words[0].Text
-			if len(l.Words) > 1 {
-				d.errorf(d.f.Pos(l, &l.Words[1]), "unexpected %q after table name", l.Words[1].Text)
-			}
-			if table.LookupTable(name) == nil {
-				e := d.errorf(d.f.Pos(l, &l.Words[0]), "unknown table %q", name)
-				e.Hint = "tables are " + strings.Join(table.TableNames(), ", ")
-			}
-			if d.opt.OnlyTable != "" && name != d.opt.OnlyTable {
-				skip = true
-				continue
-			}
-			d.s.Blocks = append(d.s.Blocks, table.Block{Table: name, Pos: pos})
-			cur = &d.s.Blocks[len(d.s.Blocks)-1]
-		case CommitLine:
-			if skip {
-				skip = false
-				continue
-			}
-			if cur == nil {
-				d.errorf(pos, "COMMIT outside a table block")
-				continue
-			}
-			cur.Commit = pos
-			cur = nil
-		case ChainLine:
-			if skip {
-				continue
-			}
-			if cur == nil {
-				e := d.errorf(pos, "chain line outside a table block")
-				e.Hint = "start the table with a line such as '*filter'"
-				continue
-			}
-			if op, ok := d.chainLine(l); ok {
-				cur.Ops = append(cur.Ops, op)
-			}
-		case CommandLine:
-			if skip {
-				continue
-			}
-			if cur == nil {
-				e := d.errorf(pos, "command outside a table block")
-				e.Hint = "start the table with a line such as '*filter'"
-				continue
-			}
-			if op, ok := d.command(l); ok {
-				cur.Ops = append(cur.Ops, op)
-			}
+		if len(l.Words) == 0 || l.Words[0].Off != 1 {
+			d.errorf(pos, "missing table name after '*'")
+			return
+		}
+		name := strings.Clone(l.Words[0].Text)
+		if len(l.Words) > 1 {
+			d.errorf(d.f.Pos(l, &l.Words[1]), "unexpected %q after table name", l.Words[1].Text)
+		}
+		if table.LookupTable(name) == nil {
+			e := d.errorf(d.f.Pos(l, &l.Words[0]), "unknown table %q", name)
+			e.Hint = "tables are " + strings.Join(table.TableNames(), ", ")
+		}
+		if d.opt.OnlyTable != "" && name != d.opt.OnlyTable {
+			d.skip = true
+			return
+		}
+		d.s.Blocks = append(d.s.Blocks, table.Block{Table: name, Pos: pos})
+		d.cur = &d.s.Blocks[len(d.s.Blocks)-1]
+	case CommitLine:
+		if d.skip {
+			d.skip = false
+			return
+		}
+		if d.cur == nil {
+			d.errorf(pos, "COMMIT outside a table block")
+			return
+		}
+		d.cur.Commit = pos
+		d.cur = nil
+	case ChainLine:
+		if d.skip {
+			return
+		}
+		if d.cur == nil {
+			e := d.errorf(pos, "chain line outside a table block")
+			e.Hint = "start the table with a line such as '*filter'"
+			return
+		}
+		if op, ok := d.chainLine(l); ok {
+			d.cur.Ops = append(d.cur.Ops, op)
+		}
+	case CommandLine:
+		if d.skip {
+			return
+		}
+		if d.cur == nil {
+			e := d.errorf(pos, "command outside a table block")
+			e.Hint = "start the table with a line such as '*filter'"
+			return
+		}
+		if op, ok := d.command(l); ok {
+			d.cur.Ops = append(d.cur.Ops, op)
 		}
 	}
-	if cur != nil && !d.full {
-		p := table.Pos{File: d.f.Name, Line: 1}
-		if last != nil {
-			p.Line = last.Num
-		}
-		e := d.errorf(p, "missing COMMIT for table %q started at line %d", cur.Table, cur.Pos.Line)
+}
+
+// end finishes the file: a table block still open is an error.
+func (d *decoder) end() (*table.Script, error) {
+	if d.cur != nil && !d.full {
+		p := table.Pos{File: d.f.Name, Line: max(d.last, 1)}
+		e := d.errorf(p, "missing COMMIT for table %q started at line %d", d.cur.Table, d.cur.Pos.Line)
 		e.Hint = "end every table block with a line 'COMMIT'"
 	}
+	if len(d.errs) > 0 {
+		d.errs.Sort()
+		return d.s, d.errs
+	}
+	return d.s, nil
 }
 
 func (d *decoder) chainLine(l *Line) (table.Op, bool) {
@@ -140,7 +149,7 @@ func (d *decoder) chainLine(l *Line) (table.Op, bool) {
 		d.errorf(pos, "missing chain name after ':'")
 		return table.Op{}, false
 	}
-	op := table.Op{Kind: table.OpDeclare, Pos: pos, Chain: l.Words[0].Text}
+	op := table.Op{Kind: table.OpDeclare, Pos: pos, Chain: strings.Clone(l.Words[0].Text)}
 	if len(l.Words) < 2 {
 		e := d.errorf(pos, "chain line for %q has no policy", op.Chain)
 		e.Hint = "write ':CHAIN ACCEPT [0:0]' for a built-in chain or ':CHAIN - [0:0]' for a user chain"

@@ -11,20 +11,39 @@ type LoadOptions struct {
 
 // Load parses, decodes and applies a rules file to an empty ruleset: the
 // ruleset iptables-legacy-save would show after iptables-legacy-restore of
-// the file into a fresh network namespace. The syntax tree is returned too
-// (for positions), also when there are errors.
-func Load(name string, src []byte, opt LoadOptions) (*table.Ruleset, *File, error) {
-	f, err := Parse(name, src)
+// the file into a fresh network namespace. It streams: each line is parsed
+// and decoded in turn and then forgotten, so no syntax tree of a 100k-line
+// file is ever held. src must not change while the ruleset is in use
+// (decoded strings may refer into it).
+func Load(name string, src []byte, opt LoadOptions) (*table.Ruleset, error) {
+	s, err := DecodeSource(name, src, DecodeOptions{Family: opt.Family, Registry: opt.Registry})
 	if err != nil {
-		return nil, f, err
-	}
-	s, err := Decode(f, DecodeOptions{Family: opt.Family, Registry: opt.Registry})
-	if err != nil {
-		return nil, f, err
+		return nil, err
 	}
 	rs := &table.Ruleset{Family: opt.Family}
 	if err := s.Apply(rs, opt.Apply); err != nil {
-		return nil, f, err
+		return nil, err
 	}
-	return rs, f, nil
+	return rs, nil
+}
+
+// DecodeSource is Parse followed by Decode without keeping the syntax
+// tree: what the commands use.
+func DecodeSource(name string, src []byte, opt DecodeOptions) (*table.Script, error) {
+	f := &File{Name: name}
+	d := newDecoder(f, opt)
+	lines := lineReader{f: f, src: src}
+	var l Line
+	for !d.full {
+		ok, err := lines.next(&l)
+		if !ok {
+			break
+		}
+		if err != nil {
+			d.add(err)
+			continue
+		}
+		d.line(&l)
+	}
+	return d.end()
 }

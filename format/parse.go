@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"io"
 	"strings"
+	"unsafe"
 
 	"github.com/fwkit/fw/table"
 )
@@ -82,41 +83,64 @@ func (f *File) Bytes() []byte {
 	return b.Bytes()
 }
 
-// Parse splits src into lines and words. It fails only on what no later
+// Parse splits src into lines and words. Words that need no unquoting
+// refer into src instead of copying it, so src must not change while the
+// File, or anything decoded from it, is in use. It fails only on what no later
 // stage could make sense of: NUL and control bytes, unterminated quotes,
 // over-long lines and words, malformed counters. All such errors are
 // collected.
 func Parse(name string, src []byte) (*File, error) {
 	f := &File{Name: name}
 	var errs table.ErrorList
-	num := 0
-	sawCR := false
-	for len(src) > 0 {
-		num++
-		n := bytes.IndexByte(src, '\n') + 1
-		if n == 0 {
-			n = len(src)
+	lines := lineReader{f: f, src: src}
+	for {
+		l := &Line{}
+		ok, err := lines.next(l)
+		if !ok {
+			break
 		}
-		l := &Line{Num: num, Raw: src[:n:n]}
-		src = src[n:]
 		f.Lines = append(f.Lines, l)
-		if err := parseLine(f, l); err != nil {
-			// DOS line endings are one mistake, not one per line.
-			if strings.HasPrefix(err.Msg, "carriage return") {
-				if sawCR {
-					continue
-				}
-				sawCR = true
-			}
-			if errs.Add(err) {
-				break
-			}
+		if err != nil && errs.Add(err) {
+			break
 		}
 	}
 	if len(errs) > 0 {
 		return f, errs
 	}
 	return f, nil
+}
+
+// lineReader hands out the lines of a source one by one, parsed.
+type lineReader struct {
+	f     *File
+	src   []byte
+	num   int
+	sawCR bool
+}
+
+// next parses the next line into l, reusing l's word slice. It returns
+// false at the end of the input; err is the line's syntax error, if any.
+func (r *lineReader) next(l *Line) (bool, *table.Error) {
+	for len(r.src) > 0 {
+		r.num++
+		n := bytes.IndexByte(r.src, '\n') + 1
+		if n == 0 {
+			n = len(r.src)
+		}
+		*l = Line{Num: r.num, Raw: r.src[:n:n], Words: l.Words[:0]}
+		r.src = r.src[n:]
+		err := parseLine(r.f, l)
+		if err != nil && strings.HasPrefix(err.Msg, "carriage return") {
+			// DOS line endings are one mistake, not one per line.
+			if r.sawCR {
+				err = nil
+				l.Kind = Blank
+			}
+			r.sawCR = true
+		}
+		return true, err
+	}
+	return false, nil
 }
 
 func parseLine(f *File, l *Line) *table.Error {
@@ -166,7 +190,7 @@ func parseLine(f *File, l *Line) *table.Error {
 	default:
 		l.Kind = CommandLine
 	}
-	words, err := splitWords(body, start, pos)
+	words, err := splitWords(l.Words, body, start, pos)
 	if err != nil {
 		return err
 	}
@@ -185,8 +209,8 @@ func parseLine(f *File, l *Line) *table.Error {
 // backslash takes the next byte literally and blanks are kept; the closing
 // quote ends the word. Outside quotes backslashes and single quotes are
 // ordinary bytes.
-func splitWords(body []byte, start int, pos func(int) table.Pos) ([]Word, *table.Error) {
-	var words []Word
+func splitWords(words []Word, body []byte, start int, pos func(int) table.Pos) ([]Word, *table.Error) {
+	words = words[:0]
 	i := start
 	var buf []byte
 	for i < len(body) {
@@ -234,7 +258,14 @@ func splitWords(body []byte, start int, pos func(int) table.Pos) ([]Word, *table
 		if len(buf) > table.MaxWordLen {
 			return nil, table.Errorf(pos(off), "word is too long (%d bytes, at most %d)", len(buf), table.MaxWordLen)
 		}
-		words = append(words, Word{Text: string(buf), Off: off, End: i, Quoted: quoted})
+		var text string
+		if quoted {
+			text = string(buf)
+		} else if len(buf) > 0 {
+			// Unquoted: the word is exactly these source bytes.
+			text = unsafe.String(&body[off], len(buf))
+		}
+		words = append(words, Word{Text: text, Off: off, End: i, Quoted: quoted})
 		if quoted && i < len(body) && body[i] != ' ' && body[i] != '\t' {
 			return nil, table.Errorf(pos(i), "text right after a closing quote").Hinted("iptables ends a word at its closing quote; put a space after it or move the quote")
 		}

@@ -77,3 +77,12 @@ func Explain(err error) string {
 	}
 	return fmt.Sprintf("%v", errno)
 }
+
+// SkeletonLoader is implemented by backends that can read just the
+// built-in chains and their policies of tables, which is all a restore
+// without --noflush needs from the kernel (it replaces everything else).
+// Tables that do not exist come back as new, empty tables, and reading
+// must not create them.
+type SkeletonLoader interface {
+	Skeleton(f table.Family, names []string) (*table.Ruleset, error)
+}

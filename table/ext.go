@@ -160,6 +160,12 @@ func (o *Option) Key() string {
 // Key is the main name of the option being parsed.
 func (a *OptArgs) Key() string { return a.Opt.Key() }
 
+// Set refills a for the next option; parsers reuse one OptArgs, so an
+// extension must not keep the pointer.
+func (a *OptArgs) Set(opt *Option, invert bool, fam Family, ip *IPHeader, arg string, hasArg bool, next func() (string, bool)) {
+	*a = OptArgs{Opt: opt, Invert: invert, Family: fam, IP: ip, Arg: arg, HasArg: hasArg, extra: next}
+}
+
 // NewOptArgs is for parsers: next yields the words that follow the option's
 // argument, for the few options that take more than one word.
 func NewOptArgs(opt *Option, invert bool, fam Family, ip *IPHeader, arg string, hasArg bool, next func() (string, bool)) *OptArgs {

@@ -54,7 +54,7 @@ func run(c *cli.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		rs, _, err := format.Load(name, src, format.LoadOptions{Family: fam, Registry: reg, Apply: table.ApplyOptions{Counters: c.Bool("counters")}})
+		rs, err := format.Load(name, src, format.LoadOptions{Family: fam, Registry: reg, Apply: table.ApplyOptions{Counters: c.Bool("counters")}})
 		return rs, err
 	}
 	oldName := c.Args().Get(0)

@@ -125,20 +125,11 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 	if err != nil {
 		return err
 	}
-	f, err := format.Parse(name, src)
-	if err != nil {
-		return err
-	}
-	script, err := format.Decode(f, format.DecodeOptions{Family: fam, Registry: reg, OnlyTable: c.String("table")})
+	script, err := format.DecodeSource(name, src, format.DecodeOptions{Family: fam, Registry: reg, OnlyTable: c.String("table")})
 	if err != nil {
 		return err
 	}
 	applyOpt := table.ApplyOptions{Counters: c.Bool("counters"), NoFlush: c.Bool("noflush")}
-	// Check the file on its own first, so that a bad file is reported
-	// without touching (or even reading) the kernel.
-	if err := script.Apply(&table.Ruleset{Family: fam}, applyOpt); err != nil && !applyOpt.NoFlush {
-		return err
-	}
 	wait := time.Duration(c.Float64("wait") * float64(time.Second))
 	if c.Float64("wait") < 0 {
 		wait = -1
@@ -168,18 +159,29 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 		return nil
 	}
 	// Start from what the kernel has: policies survive a restore unless
-	// the file sets them, and --noflush keeps everything.
-	cur, err := b.Load(fam, names)
+	// the file sets them, and --noflush keeps everything. Without
+	// --noflush only the policies matter, and reading just those neither
+	// decodes a 100k-rule table for nothing nor creates missing tables
+	// before the file is known to be good.
+	var cur *table.Ruleset
+	if sk, ok := b.(kernel.SkeletonLoader); ok && !applyOpt.NoFlush {
+		cur, err = sk.Skeleton(fam, names)
+	} else {
+		cur, err = b.Load(fam, names)
+	}
 	if err != nil {
 		return err
 	}
 	if err := script.Apply(cur, applyOpt); err != nil {
 		return err
 	}
+	// Tables go to Commit in print order, newest first: it creates
+	// missing ones oldest first, so they appear in the kernel in the
+	// order the file names them, as iptables-restore would leave them.
 	var out table.Ruleset
 	out.Family = fam
-	for _, t := range cur.Tables {
-		if seen[t.Name] {
+	for i := len(names) - 1; i >= 0; i-- {
+		if t := cur.Table(names[i]); t != nil {
 			out.Tables = append(out.Tables, t)
 		}
 	}

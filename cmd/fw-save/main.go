@@ -69,7 +69,7 @@ func run(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		rs, _, err = format.Load(name, src, format.LoadOptions{
+		rs, err = format.Load(name, src, format.LoadOptions{
 			Family: fam, Registry: reg,
 			Apply: table.ApplyOptions{Counters: c.Bool("counters")},
 		})

@@ -36,7 +36,7 @@ func encode(t *testing.T, rs *table.Ruleset) string {
 // canonical is what a rules file looks like after iptables-save.
 func canonical(t *testing.T, rules string, fam table.Family) string {
 	t.Helper()
-	rs, _, err := format.Load("want", []byte(rules), format.LoadOptions{Family: fam, Registry: reg})
+	rs, err := format.Load("want", []byte(rules), format.LoadOptions{Family: fam, Registry: reg})
 	if err != nil {
 		t.Fatalf("want: %v", err)
 	}

@@ -3,6 +3,7 @@ package legacy
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"syscall"
 	"time"
 
@@ -278,4 +279,59 @@ func (b *Backend) Raw(f table.Family, name string) ([]byte, *Info, error) {
 		return nil, nil, b.opErr("read", name, err)
 	}
 	return blob, in, nil
+}
+
+// Skeleton reads the policies of the named tables without decoding their
+// rules, and without creating tables that do not exist yet.
+func (b *Backend) Skeleton(f table.Family, names []string) (*table.Ruleset, error) {
+	existing, err := tableNames(f)
+	if err != nil {
+		return nil, b.opErr("list tables", "", err)
+	}
+	rs := &table.Ruleset{Family: f}
+	var c *conn
+	defer func() {
+		if c != nil {
+			c.close()
+		}
+	}()
+	for _, name := range names {
+		t := table.NewTable(name)
+		if t == nil {
+			return nil, b.opErr("read", name, fmt.Errorf("unknown table %q", name))
+		}
+		rs.Tables = append(rs.Tables, t)
+		if !slices.Contains(existing, name) {
+			continue
+		}
+		if c == nil {
+			if c, err = open(f); err != nil {
+				return nil, b.opErr("open", "", err)
+			}
+		}
+		in, err := c.info(name)
+		if err != nil {
+			return nil, b.opErr("read info of", name, err)
+		}
+		blob, err := c.entries(name, in)
+		if err != nil {
+			return nil, b.opErr("read", name, err)
+		}
+		for _, ch := range t.Chains {
+			h, _ := table.HookByName(ch.Name)
+			e, err := readEntry(layouts[f], blob, int(in.Underflow[h]))
+			if err != nil {
+				return nil, b.opErr("read", name, fmt.Errorf("policy of %s: %w", ch.Name, err))
+			}
+			switch e.verdict {
+			case verdictAccept:
+				ch.Policy = table.Accept
+			case verdictDrop:
+				ch.Policy = table.Drop
+			default:
+				return nil, b.opErr("read", name, fmt.Errorf("policy of %s: verdict %d", ch.Name, e.verdict))
+			}
+		}
+	}
+	return rs, nil
 }

@@ -71,7 +71,7 @@ func infoOf(b *Blob) *Info {
 // TestRoundTrip: Decode(Encode(t)) prints as t.
 func TestRoundTrip(t *testing.T) {
 	reg := ext.Registry()
-	rs, _, err := format.Load("sample", []byte(sample), format.LoadOptions{Family: table.IPv4, Registry: reg})
+	rs, err := format.Load("sample", []byte(sample), format.LoadOptions{Family: table.IPv4, Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestRoundTrip(t *testing.T) {
 // whatever it accepts must encode and decode to the same ruleset.
 func FuzzDecode(f *testing.F) {
 	reg := ext.Registry()
-	rs, _, err := format.Load("sample", []byte(sample), format.LoadOptions{Family: table.IPv4, Registry: reg})
+	rs, err := format.Load("sample", []byte(sample), format.LoadOptions{Family: table.IPv4, Registry: reg})
 	if err != nil {
 		f.Fatal(err)
 	}

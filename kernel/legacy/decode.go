@@ -143,6 +143,9 @@ func Decode(f table.Family, name string, blob []byte, info *Info, reg *table.Reg
 }
 
 func readEntry(lay *entryLayout, blob []byte, off int) (*rawEntry, error) {
+	if off < 0 || off > len(blob) {
+		return nil, fmt.Errorf("offset %d outside the %d-byte table", off, len(blob))
+	}
 	r := xtbin.NewReader(blob[off:])
 	e := &rawEntry{offset: off}
 	toff := int(r.U16(lay.targetOff))

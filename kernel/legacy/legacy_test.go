@@ -81,7 +81,7 @@ func TestWriteReference(t *testing.T) {
 	}
 	want, _ := refNS.Run(nil, "iptables-legacy-save")
 	ns := kerneltest.NewNetns(t)
-	rs, _, err := format.Load("sample", []byte(sample), format.LoadOptions{Family: table.IPv4, Registry: ext.Registry()})
+	rs, err := format.Load("sample", []byte(sample), format.LoadOptions{Family: table.IPv4, Registry: ext.Registry()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestWriteReference(t *testing.T) {
 func TestKernelRefusalNamesRule(t *testing.T) {
 	kerneltest.Need(t, "iptables-legacy-save")
 	reg := ext.Registry()
-	rs, _, err := format.Load("x.rules", []byte("*filter\n-A INPUT -p udp -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n"), format.LoadOptions{Family: table.IPv4, Registry: reg})
+	rs, err := format.Load("x.rules", []byte("*filter\n-A INPUT -p udp -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n"), format.LoadOptions{Family: table.IPv4, Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

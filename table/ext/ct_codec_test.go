@@ -20,7 +20,7 @@ func ctRoundTrip(t *testing.T, fam table.Family, tbl, chain, rule string) {
 	t.Helper()
 	reg := Registry()
 	input := fmt.Sprintf("*%s\n-A %s %s\nCOMMIT\n", tbl, chain, rule)
-	rs, _, err := format.Load("test", []byte(input), format.LoadOptions{Family: fam, Registry: reg})
+	rs, err := format.Load("test", []byte(input), format.LoadOptions{Family: fam, Registry: reg})
 	if err != nil {
 		t.Errorf("%s (%s): %v", rule, fam, err)
 		return

@@ -140,7 +140,7 @@ func (e *setKernelEnv) bothWays(t *testing.T, name string, fam table.Family, tbl
 	}
 	// fw writes the index; the reference reads the name, and the kernel
 	// holds the same bytes.
-	rs, _, err := format.Load(name, []byte(input), format.LoadOptions{Family: fam, Registry: e.b.Registry})
+	rs, err := format.Load(name, []byte(input), format.LoadOptions{Family: fam, Registry: e.b.Registry})
 	if err != nil {
 		t.Errorf("%s: %v", name, err)
 		return ""
@@ -230,7 +230,7 @@ func TestSetMatchKernel(t *testing.T) {
 		if r, err := e.ref.Run([]byte(input), restore); err != nil || r.Code == 0 {
 			t.Errorf("%s: the reference accepts it (%v)", c.rule, err)
 		}
-		rs, _, err := format.Load("test", []byte(input), format.LoadOptions{Family: c.fam, Registry: e.b.Registry})
+		rs, err := format.Load("test", []byte(input), format.LoadOptions{Family: c.fam, Registry: e.b.Registry})
 		if err != nil {
 			t.Errorf("%s: %v", c.rule, err)
 			continue

@@ -24,7 +24,7 @@ func mgLoadTarget(t *testing.T, fam table.Family, tbl, chain, rule string) table
 		src += ":" + chain + " - [0:0]\n"
 	}
 	src += "-A " + chain + " " + rule + "\nCOMMIT\n"
-	rs, _, err := format.Load("test", []byte(src), format.LoadOptions{Family: fam, Registry: Registry()})
+	rs, err := format.Load("test", []byte(src), format.LoadOptions{Family: fam, Registry: Registry()})
 	if err != nil {
 		t.Fatalf("%s: %v", rule, err)
 	}
@@ -290,7 +290,7 @@ func TestSetTargetKernel(t *testing.T) {
 		} else if got != refText {
 			t.Errorf("%s: fw reads\n%s\nthe reference\n%s", c.rule, got, refText)
 		}
-		rs, _, err := format.Load("test", []byte(input), format.LoadOptions{Family: c.fam, Registry: b.Registry})
+		rs, err := format.Load("test", []byte(input), format.LoadOptions{Family: c.fam, Registry: b.Registry})
 		if err != nil {
 			t.Errorf("%s: %v", c.rule, err)
 			continue
@@ -328,7 +328,7 @@ func TestSetTargetKernel(t *testing.T) {
 		if r, err := refNS.Run([]byte(input), restore); err != nil || r.Code == 0 {
 			t.Errorf("%s: the reference accepts it (%v)", c.rule, err)
 		}
-		rs, _, err := format.Load("test", []byte(input), format.LoadOptions{Family: c.fam, Registry: b.Registry})
+		rs, err := format.Load("test", []byte(input), format.LoadOptions{Family: c.fam, Registry: b.Registry})
 		if err != nil {
 			t.Errorf("%s: %v", c.rule, err)
 			continue

@@ -16,7 +16,7 @@ import (
 func rtParse(t *testing.T, fam table.Family, rule string) []table.Ext {
 	t.Helper()
 	input := fmt.Sprintf("*filter\n-A INPUT %s\nCOMMIT\n", rule)
-	rs, _, err := format.Load("test", []byte(input), format.LoadOptions{Family: fam, Registry: Registry()})
+	rs, err := format.Load("test", []byte(input), format.LoadOptions{Family: fam, Registry: Registry()})
 	if err != nil {
 		t.Fatalf("%s (%s): %v", rule, fam, err)
 	}
@@ -206,7 +206,7 @@ func TestRateSharedObjects(t *testing.T) {
 		{"-j RATEEST --rateest-name a --rateest-interval 1s --rateest-ewmalog 4s", "-j RATEEST --rateest-name a --rateest-interval 1s --rateest-ewmalog 5s", 0},
 	} {
 		input := fmt.Sprintf("*filter\n:zzz - [0:0]\n-A INPUT -j zzz\n-A zzz %s\n-A INPUT %s\nCOMMIT\n", c.first, c.second)
-		_, _, err := format.Load("test", []byte(input), format.LoadOptions{Family: table.IPv4, Registry: Registry()})
+		_, err := format.Load("test", []byte(input), format.LoadOptions{Family: table.IPv4, Registry: Registry()})
 		switch {
 		case c.line == 0 && err != nil:
 			t.Errorf("%s / %s: %v", c.first, c.second, err)
