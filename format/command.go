@@ -203,6 +203,18 @@ type candidate struct {
 }
 
 func (c *cmd) lookupLong(name string) (cand candidate, ambiguous []string) {
+	// Exact names first (the common case), without building a prefix list.
+	if b, ok := builtinByLong[name]; ok {
+		return candidate{b: b}, nil
+	}
+	for i := len(c.exts) - 1; i >= 0; i-- {
+		e := c.exts[i]
+		for j := range e.info.Options {
+			if o := &e.info.Options[j]; o.Name == name {
+				return candidate{ext: e, opt: o}, nil
+			}
+		}
+	}
 	var prefix []candidate
 	for i := range builtins {
 		b := &builtins[i]

@@ -309,6 +309,14 @@ var builtins = []builtinOpt{
 	{"ipv6", '6', oIPv6, false},
 }
 
+var builtinByLong = func() map[string]*builtinOpt {
+	m := map[string]*builtinOpt{}
+	for i := range builtins {
+		m[builtins[i].long] = &builtins[i]
+	}
+	return m
+}()
+
 var builtinByShort = func() map[byte]*builtinOpt {
 	m := map[byte]*builtinOpt{}
 	for i := range builtins {

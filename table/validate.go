@@ -16,8 +16,8 @@ func (t *Table) Validate(f Family) ErrorList {
 	if loop != nil {
 		errs.Add(loop)
 	}
-	for _, c := range t.Chains {
-		h := hooks[c.Name]
+	for ci, c := range t.Chains {
+		h := hooks[ci]
 		for _, r := range c.Rules {
 			for _, m := range r.Matches {
 				if err := checkExt(f, t, c.Name, h, r, m); err != nil && errs.Add(err) {
@@ -68,69 +68,74 @@ func hookList(m HookMask) string {
 	return strings.Join(names, ", ")
 }
 
-// reach computes, for every chain, the hooks it is reachable from, and finds
-// a jump loop if there is one (the kernel refuses those with ELOOP).
-func (t *Table) reach() (map[string]HookMask, *Error) {
-	out := map[string]HookMask{}
-	byName := map[string]*Chain{}
-	for _, c := range t.Chains {
-		byName[c.Name] = c
+// reach computes, for every chain (by index in t.Chains), the hooks it is
+// reachable from, and finds a jump loop if there is one (the kernel
+// refuses those with ELOOP). Chains are numbered once so that the graph
+// walks use slices, not name lookups: kube-proxy tables have tens of
+// thousands of chains.
+func (t *Table) reach() ([]HookMask, *Error) {
+	idx := make(map[string]int32, len(t.Chains))
+	for i, c := range t.Chains {
+		idx[c.Name] = int32(i)
+	}
+	type edge struct {
+		to   int32
+		rule *Rule
+	}
+	succ := make([][]edge, len(t.Chains))
+	for i, c := range t.Chains {
+		for _, r := range c.Rules {
+			if j, ok := r.Target.(*Jump); ok {
+				if k, ok := idx[j.Chain]; ok {
+					succ[i] = append(succ[i], edge{k, r})
+				}
+			}
+		}
 	}
 	const (
 		white = iota
 		grey
 		black
 	)
-	color := map[string]int{}
+	color := make([]uint8, len(t.Chains))
 	var loop *Error
-	var visit func(c *Chain)
-	visit = func(c *Chain) {
-		color[c.Name] = grey
-		for _, r := range c.Rules {
-			j, ok := r.Target.(*Jump)
-			if !ok {
-				continue
-			}
-			next := byName[j.Chain]
-			if next == nil {
-				continue
-			}
-			switch color[next.Name] {
+	var visit func(i int32)
+	visit = func(i int32) {
+		color[i] = grey
+		for _, e := range succ[i] {
+			switch color[e.to] {
 			case grey:
 				if loop == nil {
-					loop = Errorf(r.Pos, "jump from %q to %q makes a loop", c.Name, next.Name)
+					loop = Errorf(e.rule.Pos, "jump from %q to %q makes a loop", t.Chains[i].Name, t.Chains[e.to].Name)
 				}
 			case white:
-				visit(next)
+				visit(e.to)
 			}
 		}
-		color[c.Name] = black
+		color[i] = black
 	}
-	for _, c := range t.Chains {
-		if color[c.Name] == white {
-			visit(c)
+	for i := range t.Chains {
+		if color[i] == white {
+			visit(int32(i))
 		}
 	}
+	out := make([]HookMask, len(t.Chains))
 	if loop != nil {
 		return out, loop
 	}
-	var mark func(c *Chain, h HookMask)
-	mark = func(c *Chain, h HookMask) {
-		if out[c.Name]&h == h {
+	var mark func(i int32, h HookMask)
+	mark = func(i int32, h HookMask) {
+		if out[i]&h == h {
 			return
 		}
-		out[c.Name] |= h
-		for _, r := range c.Rules {
-			if j, ok := r.Target.(*Jump); ok {
-				if next := byName[j.Chain]; next != nil {
-					mark(next, h)
-				}
-			}
+		out[i] |= h
+		for _, e := range succ[i] {
+			mark(e.to, h)
 		}
 	}
-	for _, c := range t.Chains {
+	for i, c := range t.Chains {
 		if h, ok := HookByName(c.Name); ok && c.Builtin {
-			mark(c, h.Mask())
+			mark(int32(i), h.Mask())
 		}
 	}
 	return out, nil
