@@ -69,7 +69,7 @@ func run(c *cli.Context) error {
 			return err
 		}
 	} else {
-		be, _, err := backends.Open(backends.Options{Name: c.String("backend"), Registry: reg}, fam)
+		be, _, err := backends.Open(backends.Options{Name: c.String("backend"), Registry: reg, Warn: os.Stderr}, fam)
 		if err != nil {
 			return err
 		}

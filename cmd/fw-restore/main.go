@@ -134,7 +134,7 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 	if c.Float64("wait") < 0 {
 		wait = -1
 	}
-	b, note, err := backends.Open(backends.Options{Name: c.String("backend"), Registry: reg, LockWait: wait}, fam)
+	b, note, err := backends.Open(backends.Options{Name: c.String("backend"), Registry: reg, LockWait: wait, Warn: os.Stderr}, fam)
 	if err != nil {
 		return err
 	}

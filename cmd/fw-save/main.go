@@ -77,7 +77,7 @@ func run(c *cli.Context) error {
 			return err
 		}
 	default:
-		b, _, err := backends.Open(backends.Options{Name: c.String("backend"), Registry: reg}, fam)
+		b, _, err := backends.Open(backends.Options{Name: c.String("backend"), Registry: reg, Warn: os.Stderr}, fam)
 		if err != nil {
 			return err
 		}

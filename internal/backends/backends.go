@@ -5,12 +5,15 @@ package backends
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/fwkit/fw/kernel"
 	"github.com/fwkit/fw/kernel/legacy"
+	"github.com/fwkit/fw/kernel/nft"
 	"github.com/fwkit/fw/table"
 )
 
@@ -19,11 +22,22 @@ type Options struct {
 	Name     string // "legacy", "nft" or "auto" ("" = auto, or FW_BACKEND)
 	Registry *table.Registry
 	LockWait time.Duration
+	// Warn receives the warning printed when both interfaces hold
+	// iptables tables (nil: no warning).
+	Warn io.Writer
 }
 
-// Open returns the backend asked for. With "auto" it returns the one that
-// holds iptables tables for family f; the note says why, for -v output and
-// warnings.
+// IptablesLink is the command whose Debian alternative says which
+// backend the system's own iptables uses.
+var IptablesLink = "/usr/sbin/iptables"
+
+// Open returns the backend asked for. "auto" picks the interface that
+// already holds iptables tables for family f: the nft one when only it
+// does, legacy when only legacy does; when both do, the one the system's
+// iptables command uses (the Debian alternative), with a warning, since
+// rules in the other one are still active and invisible to that tool;
+// when neither does, nf_tables, the kernel's current interface. The note
+// says why, for -v output.
 func Open(opt Options, f table.Family) (b kernel.Backend, note string, err error) {
 	name := opt.Name
 	if name == "" || name == "auto" {
@@ -31,21 +45,54 @@ func Open(opt Options, f table.Family) (b kernel.Backend, note string, err error
 			name = env
 		}
 	}
+	lb := &legacy.Backend{Registry: opt.Registry, LockWait: opt.LockWait}
+	nb := &nft.Backend{Registry: opt.Registry}
 	switch strings.ToLower(name) {
 	case "legacy":
-		return &legacy.Backend{Registry: opt.Registry, LockWait: opt.LockWait}, "", nil
+		return lb, "", nil
+	case "nft":
+		return nb, "", nil
 	case "", "auto":
-		names, err := (&legacy.Backend{}).Tables(f)
-		if err != nil {
+	default:
+		return nil, "", fmt.Errorf("unknown backend %q (legacy, nft or auto)", name)
+	}
+	ltabs, err := lb.Tables(f)
+	if err != nil {
+		return nil, "", err
+	}
+	var ntabs []string
+	if nft.Available() {
+		if ntabs, err = nb.Tables(f); err != nil {
 			return nil, "", err
 		}
-		note = "no iptables tables in the kernel yet; using legacy"
-		if len(names) > 0 {
-			note = "the legacy x_tables interface holds iptables tables (" + strings.Join(names, ", ") + ")"
-		}
-		return &legacy.Backend{Registry: opt.Registry, LockWait: opt.LockWait}, note, nil
-	case "nft":
-		return nil, "", fmt.Errorf("the nft backend is not built in yet; use --backend legacy")
 	}
-	return nil, "", fmt.Errorf("unknown backend %q (legacy, nft or auto)", name)
+	switch {
+	case len(ltabs) > 0 && len(ntabs) > 0:
+		pick, other := Backend(nb), Backend(lb)
+		if systemUsesLegacy() {
+			pick, other = lb, nb
+		}
+		msg := fmt.Sprintf("both interfaces hold iptables tables (legacy: %s; nft: %s); using %s like this system's iptables command; the %s rules stay active",
+			strings.Join(ltabs, ", "), strings.Join(ntabs, ", "), pick.Name(), other.Name())
+		if opt.Warn != nil {
+			fmt.Fprintln(opt.Warn, "warning: "+msg)
+		}
+		return pick, msg, nil
+	case len(ltabs) > 0:
+		return lb, "the legacy x_tables interface holds iptables tables (" + strings.Join(ltabs, ", ") + ")", nil
+	case len(ntabs) > 0:
+		return nb, "nf_tables holds iptables tables (" + strings.Join(ntabs, ", ") + ")", nil
+	}
+	if !nft.Available() {
+		return lb, "no iptables tables yet and no nf_tables support: using legacy", nil
+	}
+	return nb, "no iptables tables yet: using nf_tables", nil
+}
+
+// Backend is kernel.Backend, named here for the picking code.
+type Backend = kernel.Backend
+
+func systemUsesLegacy() bool {
+	p, err := filepath.EvalSymlinks(IptablesLink)
+	return err == nil && strings.Contains(filepath.Base(p), "legacy")
 }
