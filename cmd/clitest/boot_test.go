@@ -325,7 +325,10 @@ func (b *bootUnit) run(ns *kerneltest.Netns, key string) kerneltest.Result {
 		}
 		args := append([]string{"netns", "exec", ns.Name, "setpriv", "--no-new-privs", "--inh-caps=-all", "--bounding-set=" + b.caps, "--"}, argv...)
 		cmd := exec.Command("ip", args...)
-		cmd.Env = append(envList, "LC_ALL=C")
+		// The checks read the result with iptables-legacy-save; a fresh
+		// namespace would otherwise get nf_tables (FW_BACKEND may be set in
+		// /etc/default/fw like this).
+		cmd.Env = append(envList, "LC_ALL=C", "FW_BACKEND=legacy")
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		err := cmd.Run()
