@@ -58,17 +58,25 @@ func run(c *cli.Context) error {
 		return rs, err
 	}
 	oldName := c.Args().Get(0)
-	a, err := load(oldName)
-	if err != nil {
-		return err
-	}
-	var b *table.Ruleset
 	newName := c.Args().Get(1)
+	var a, b *table.Ruleset
 	if c.NArg() == 2 {
-		if b, err = load(newName); err != nil {
+		// The two sides are independent: read them at the same time.
+		var errB error
+		done := make(chan struct{})
+		go func() { b, errB = load(newName); close(done) }()
+		a, err = load(oldName)
+		<-done
+		if err != nil {
 			return err
 		}
+		if errB != nil {
+			return errB
+		}
 	} else {
+		if a, err = load(oldName); err != nil {
+			return err
+		}
 		be, _, err := backends.Open(backends.Options{Name: c.String("backend"), Registry: reg, Warn: os.Stderr}, fam)
 		if err != nil {
 			return err

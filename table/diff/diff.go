@@ -61,6 +61,14 @@ func ChainRules(c *table.Chain) []string {
 	return out
 }
 
+func ruleLine(c *table.Chain, i int) string {
+	var w table.Writer
+	w.Raw("-A ")
+	w.Raw(c.Name)
+	table.RuleText(&w, c.Rules[i], table.ProtocolName)
+	return w.String()
+}
+
 // semanticKeys returns what the comparison looks at: the canonical text
 // with print-only aliases undone, and the IPv6 "-p" flag made visible
 // (it changes what the kernel does, see table.IPHeader.ProtoFlag).
@@ -68,19 +76,22 @@ func semanticKeys(c *table.Chain) []string {
 	out := make([]string, len(c.Rules))
 	var w table.Writer
 	for i, r := range c.Rules {
-		rr := *r
-		rr.Matches = make([]table.Match, len(r.Matches))
-		for j, m := range r.Matches {
-			if a, ok := m.(table.Aliased); ok {
-				m = a.Unaliased()
+		if hasAlias(r) {
+			rr := *r
+			rr.Matches = make([]table.Match, len(r.Matches))
+			for j, m := range r.Matches {
+				if a, ok := m.(table.Aliased); ok {
+					m = a.Unaliased()
+				}
+				rr.Matches[j] = m
 			}
-			rr.Matches[j] = m
-		}
-		if a, ok := r.Target.(table.Aliased); ok {
-			rr.Target = a.Unaliased().(table.Target)
+			if a, ok := r.Target.(table.Aliased); ok {
+				rr.Target = a.Unaliased().(table.Target)
+			}
+			r = &rr
 		}
 		w.Reset()
-		table.RuleText(&w, &rr, table.ProtocolName)
+		table.RuleText(&w, r, table.ProtocolName)
 		if r.IP.ProtoFlag && r.IP.Proto == 0 {
 			w.Raw(" [-p all]")
 		}
@@ -152,7 +163,9 @@ func counters(c table.Counters) string { return fmt.Sprintf("[%d:%d]", c.Packets
 // addition at the same place become a change; the same rule removed in one
 // place and added in another becomes a move.
 func compareRules(tbl string, a, b *table.Chain, opt Options) []Change {
-	ra, rb := ChainRules(a), ChainRules(b)
+	// Display text is needed only for the few rules that changed.
+	ra := func(i int) string { return ruleLine(a, i) }
+	rb := func(j int) string { return ruleLine(b, j) }
 	ops := align(semanticKeys(a), semanticKeys(b))
 	var out []Change
 	line := func(c *table.Chain, i int) int { return c.Rules[i].Pos.Line }
@@ -163,13 +176,13 @@ func compareRules(tbl string, a, b *table.Chain, opt Options) []Change {
 		n := min(len(dels), len(adds))
 		for k := 0; k < n; k++ {
 			d, n := dels[k], adds[k]
-			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleChanged, Old: ra[d.i], New: rb[n.j], OldPos: d.i + 1, NewPos: n.j + 1, OldLine: line(a, d.i), NewLine: line(b, n.j)})
+			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleChanged, Old: ra(d.i), New: rb(n.j), OldPos: d.i + 1, NewPos: n.j + 1, OldLine: line(a, d.i), NewLine: line(b, n.j)})
 		}
 		for _, o := range dels[n:] {
-			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleRemoved, Old: ra[o.i], OldPos: o.i + 1, OldLine: line(a, o.i)})
+			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleRemoved, Old: ra(o.i), OldPos: o.i + 1, OldLine: line(a, o.i)})
 		}
 		for _, o := range adds[n:] {
-			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleAdded, New: rb[o.j], NewPos: o.j + 1, NewLine: line(b, o.j)})
+			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleAdded, New: rb(o.j), NewPos: o.j + 1, NewLine: line(b, o.j)})
 		}
 		dels, adds = dels[:0], adds[:0]
 	}
@@ -253,4 +266,14 @@ func Summary(cs []Change) string {
 		parts[i] = fmt.Sprintf("%d %s", counts[k], k)
 	}
 	return fmt.Sprintf("%d changes: %s", len(cs), strings.Join(parts, ", "))
+}
+
+func hasAlias(r *table.Rule) bool {
+	for _, m := range r.Matches {
+		if _, ok := m.(table.Aliased); ok {
+			return true
+		}
+	}
+	_, ok := r.Target.(table.Aliased)
+	return ok
 }
