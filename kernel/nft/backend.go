@@ -13,7 +13,6 @@ package nft
 import (
 	"errors"
 	"fmt"
-	"syscall"
 
 	"github.com/fwkit/fw/kernel"
 	"github.com/fwkit/fw/table"
@@ -115,38 +114,6 @@ func (b *Backend) Load(f table.Family, names []string) (*table.Ruleset, error) {
 // in a row.
 var ErrRulesetChanged = errors.New("the ruleset changed while fw was working on it (someone else wrote it); try again")
 
-// RuleError is a kernel refusal pinned to the rule that caused it.
-type RuleError struct {
-	Table string
-	Chain string
-	Index int // 1-based within the chain
-	Rule  *table.Rule
-	Err   error  // the errno
-	Ack   string // the kernel's extended-ack message, if any
-	Log   string // what the kernel logged about it, if anything
-	More  int    // further refusals in the same batch
-}
-
-func (e *RuleError) Error() string {
-	where := fmt.Sprintf("table %s chain %s rule %d", e.Table, e.Chain, e.Index)
-	if e.Rule != nil && e.Rule.Pos.IsValid() {
-		where = fmt.Sprintf("%s:%d: %s", e.Rule.Pos.File, e.Rule.Pos.Line, where)
-	}
-	msg := where + ": the kernel refused the rule: " + explain(e.Err)
-	if e.Ack != "" {
-		msg += " (kernel: " + e.Ack + ")"
-	}
-	if e.Log != "" {
-		msg += " (kernel log: " + e.Log + ")"
-	}
-	if e.More > 0 {
-		msg += fmt.Sprintf("; %d more refusal(s) followed", e.More)
-	}
-	return msg
-}
-
-func (e *RuleError) Unwrap() error { return e.Err }
-
 // ObjectError is a kernel refusal of a table or chain message.
 type ObjectError struct {
 	What string // "table filter", "chain INPUT"
@@ -156,7 +123,7 @@ type ObjectError struct {
 }
 
 func (e *ObjectError) Error() string {
-	msg := e.What + ": the kernel refused it: " + explain(e.Err)
+	msg := e.What + ": the kernel refused it: " + kernel.Refusal(e.Err)
 	if e.Ack != "" {
 		msg += " (kernel: " + e.Ack + ")"
 	}
@@ -167,25 +134,3 @@ func (e *ObjectError) Error() string {
 }
 
 func (e *ObjectError) Unwrap() error { return e.Err }
-
-func explain(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		switch errno {
-		case syscall.EINVAL:
-			return "invalid argument (an extension's own check failed)"
-		case syscall.ENOENT:
-			return "a chain, match or target it names does not exist in the kernel"
-		case syscall.ELOOP:
-			return "it makes the chains jump in a loop"
-		case syscall.EEXIST:
-			return "it exists already"
-		case syscall.EBUSY:
-			return "it is in use"
-		case syscall.EOPNOTSUPP:
-			return "the kernel does not support it"
-		}
-		return kernel.Explain(errno)
-	}
-	return err.Error()
-}

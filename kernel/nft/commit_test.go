@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/fwkit/fw/kernel"
 	"github.com/fwkit/fw/kernel/kerneltest"
 	"github.com/fwkit/fw/table"
 )
@@ -65,7 +66,7 @@ func TestAtomicity(t *testing.T) {
 				t.Errorf("test=%v: error %q does not say %q", test, msg, s)
 			}
 		}
-		var re *RuleError
+		var re *kernel.RuleError
 		if !errors.As(err, &re) || re.Rule == nil || re.Index != 2 {
 			t.Errorf("test=%v: error %v is not a RuleError for rule 2", test, err)
 		}

@@ -146,10 +146,10 @@ func (b *Backend) refusal(op string, res *batchResult, refs []msgRef, since time
 	ref, errno := refs[first], res.MsgErr[first]
 	switch {
 	case ref.rule != nil:
-		re := &RuleError{Table: ref.table, Chain: ref.chain, Index: ref.index, Rule: ref.rule, Err: errno,
+		re := &kernel.RuleError{Table: ref.table, Chain: ref.chain, Index: ref.index, Rule: ref.rule, Err: errno,
 			Ack: res.MsgText[first], More: len(idx) - 1}
 		if errno == syscall.EINVAL || errno == syscall.ENOENT || errno == syscall.ERANGE || errno == syscall.EPROTO {
-			re.Log = kernelLog(since)
+			re.Log = kernel.KernelLog(since)
 		}
 		return b.opErr(op, ref.table, re)
 	case ref.chain != "":
