@@ -42,6 +42,7 @@ type cmd struct {
 	args     table.OptArgs
 	last     *Word // the last word an option consumed
 	nextWord func() (string, bool)
+	fctx     table.FinishContext
 }
 
 type seenOpt struct {
@@ -73,8 +74,8 @@ func (c *cmd) newLoaded(info *table.ExtInfo, pos table.Pos, target bool) *loaded
 
 func (d *decoder) command(l *Line) (table.Op, bool) {
 	c := &d.cmd
-	pool, nextWord := c.pool, c.nextWord
-	*c = cmd{d: d, l: l, words: l.Words, seen: c.seen[:0], exts: c.exts[:0], pool: pool, nextWord: nextWord}
+	pool, nextWord, args := c.pool, c.nextWord, c.args
+	*c = cmd{d: d, l: l, words: l.Words, seen: c.seen[:0], exts: c.exts[:0], pool: pool, nextWord: nextWord, args: args}
 	if c.nextWord == nil {
 		c.nextWord = c.extraWord
 	}
@@ -623,7 +624,7 @@ func (c *cmd) jump(w *Word, arg *Word, isGoto bool) {
 			c.fail(arg, "-g needs a user chain, not %s", name).Hint = "use -j " + name
 			return
 		}
-		c.target = &table.Standard{Verdict: v}
+		c.target = table.StandardTarget(v)
 		return
 	}
 	if info := reg.Lookup(table.TargetKind, name, fam); info != nil {
@@ -644,7 +645,9 @@ func (c *cmd) jump(w *Word, arg *Word, isGoto bool) {
 		c.fail(arg, "target or chain name %q is too long (at most %d bytes)", name, table.MaxChainName)
 		return
 	}
-	c.target = &table.Jump{Chain: name, Goto: isGoto}
+	j := &c.d.jumpSlab.take(1)[0]
+	*j = table.Jump{Chain: name, Goto: isGoto}
+	c.target = j
 }
 
 func (c *cmd) extOption(e *loaded, o *table.Option, w *Word, val *Word) {
@@ -738,8 +741,8 @@ func (c *cmd) finish() {
 	}
 	fam := c.d.opt.Family
 	for _, e := range c.exts {
-		ctx := table.FinishContext{Family: fam, IP: &c.ip, Seen: e.seen}
-		if err := e.val.Finish(&ctx); err != nil {
+		c.fctx = table.FinishContext{Family: fam, IP: &c.ip, Seen: e.seen}
+		if err := e.val.Finish(&c.fctx); err != nil {
 			c.err = true
 			c.d.add(table.At(e.pos, fmt.Errorf("%s: %w", e.info.Name, err)))
 		}
@@ -747,22 +750,34 @@ func (c *cmd) finish() {
 	if c.err {
 		return
 	}
-	var matches []table.Match
+	nm := 0
 	for _, e := range c.exts {
 		if !e.target {
-			matches = append(matches, e.val)
+			nm++
+		}
+	}
+	var matches []table.Match
+	if nm > 0 {
+		matches = c.d.matchSlab.take(nm)[:0]
+		for _, e := range c.exts {
+			if !e.target {
+				matches = append(matches, e.val)
+			}
 		}
 	}
 	srcs, dsts := c.srcs, c.dsts
 	if srcs == nil {
-		srcs = []table.Addr{{}}
+		srcs = anyAddr[:]
 	}
 	if dsts == nil {
-		dsts = []table.Addr{{}}
+		dsts = anyAddr[:]
 	}
+	rules := c.d.ruleSlab.take(len(srcs) * len(dsts))
+	c.op.Rules = c.d.rulePtrSlab.take(len(rules))[:0]
 	for _, s := range srcs {
 		for _, d := range dsts {
-			r := &table.Rule{IP: c.ip, Matches: matches, Target: c.target, Pos: c.cmdPos}
+			r := &rules[len(c.op.Rules)]
+			*r = table.Rule{IP: c.ip, Matches: matches, Target: c.target, Pos: c.cmdPos}
 			r.IP.Src, r.IP.Dst = normAddr(s, r.IP.InvSrc), normAddr(d, r.IP.InvDst)
 			if r.IP.Src.IsZero() {
 				r.IP.InvSrc = false
@@ -777,6 +792,24 @@ func (c *cmd) finish() {
 		}
 	}
 	c.op.Counters = c.prefix
+}
+
+// anyAddr is the one "address" of a rule without -s or -d.
+var anyAddr = [1]table.Addr{}
+
+// slab hands out elements of large arrays: a 100k-rule file then makes
+// one allocation per thousand rules instead of several per rule. What it
+// hands out is never handed out again, so it may live as long as the
+// ruleset.
+type slab[T any] struct{ buf []T }
+
+func (s *slab[T]) take(n int) []T {
+	if len(s.buf) < n {
+		s.buf = make([]T, max(n, 1024))
+	}
+	out := s.buf[:n:n]
+	s.buf = s.buf[n:]
+	return out
 }
 
 // normAddr drops "-s 0.0.0.0/0": the kernel stores nothing for it. Negated

@@ -19,7 +19,7 @@ type DecodeOptions struct {
 // parsed as iptables parses it, with the extensions in the registry. All
 // errors are collected (up to table.MaxErrors) with their positions.
 func Decode(f *File, opt DecodeOptions) (*table.Script, error) {
-	d := newDecoder(f, opt)
+	d := newDecoder(f, opt, len(f.Lines))
 	for _, l := range f.Lines {
 		if d.full {
 			break
@@ -40,10 +40,44 @@ type decoder struct {
 	skip bool
 	last int // number of the last line seen
 	cmd  cmd // reused for every command line
+
+	// ops backs the Ops of every block: blocks follow each other, so
+	// one array sized by the line count serves them all without the
+	// repeated copying of growing a 100k-element slice.
+	ops []table.Op
+
+	ruleSlab    slab[table.Rule]
+	rulePtrSlab slab[*table.Rule]
+	matchSlab   slab[table.Match]
+	jumpSlab    slab[table.Jump]
 }
 
-func newDecoder(f *File, opt DecodeOptions) *decoder {
-	return &decoder{f: f, opt: opt, s: &table.Script{Family: opt.Family}}
+// newDecoder prepares to decode a file of about lines lines.
+func newDecoder(f *File, opt DecodeOptions, lines int) *decoder {
+	return &decoder{f: f, opt: opt, s: &table.Script{Family: opt.Family}, ops: make([]table.Op, 0, lines)}
+}
+
+// addOp appends op to the open block.
+func (d *decoder) addOp(op table.Op) {
+	d.cur.Ops = append(d.cur.Ops, op)
+}
+
+// openBlock starts a block whose Ops use the rest of d.ops.
+func (d *decoder) openBlock(b table.Block) {
+	b.Ops = d.ops[len(d.ops):len(d.ops)]
+	d.s.Blocks = append(d.s.Blocks, b)
+	d.cur = &d.s.Blocks[len(d.s.Blocks)-1]
+}
+
+// closeBlock caps the block's Ops so that the next block's appends cannot
+// reach them.
+func (d *decoder) closeBlock() {
+	n := len(d.cur.Ops)
+	d.cur.Ops = d.cur.Ops[:n:n]
+	if n <= cap(d.ops)-len(d.ops) {
+		d.ops = d.ops[:len(d.ops)+n]
+	}
+	d.cur = nil
 }
 
 func (d *decoder) errorf(pos table.Pos, format string, args ...any) *table.Error {
@@ -89,8 +123,7 @@ func (d *decoder) line(l *Line) {
 			d.skip = true
 			return
 		}
-		d.s.Blocks = append(d.s.Blocks, table.Block{Table: name, Pos: pos})
-		d.cur = &d.s.Blocks[len(d.s.Blocks)-1]
+		d.openBlock(table.Block{Table: name, Pos: pos})
 	case CommitLine:
 		if d.skip {
 			d.skip = false
@@ -101,7 +134,7 @@ func (d *decoder) line(l *Line) {
 			return
 		}
 		d.cur.Commit = pos
-		d.cur = nil
+		d.closeBlock()
 	case ChainLine:
 		if d.skip {
 			return
@@ -112,7 +145,7 @@ func (d *decoder) line(l *Line) {
 			return
 		}
 		if op, ok := d.chainLine(l); ok {
-			d.cur.Ops = append(d.cur.Ops, op)
+			d.addOp(op)
 		}
 	case CommandLine:
 		if d.skip {
@@ -124,7 +157,7 @@ func (d *decoder) line(l *Line) {
 			return
 		}
 		if op, ok := d.command(l); ok {
-			d.cur.Ops = append(d.cur.Ops, op)
+			d.addOp(op)
 		}
 	}
 }
@@ -149,7 +182,7 @@ func (d *decoder) chainLine(l *Line) (table.Op, bool) {
 		d.errorf(pos, "missing chain name after ':'")
 		return table.Op{}, false
 	}
-	op := table.Op{Kind: table.OpDeclare, Pos: pos, Chain: strings.Clone(l.Words[0].Text)}
+	op := table.Op{Kind: table.OpDeclare, Pos: pos, Chain: l.Words[0].Text}
 	if len(l.Words) < 2 {
 		e := d.errorf(pos, "chain line for %q has no policy", op.Chain)
 		e.Hint = "write ':CHAIN ACCEPT [0:0]' for a built-in chain or ':CHAIN - [0:0]' for a user chain"
@@ -328,16 +361,28 @@ var builtinByShort = func() map[byte]*builtinOpt {
 }()
 
 func builtinName(id optID) string {
-	for _, b := range builtins {
-		if b.id == id {
-			if b.short != 0 {
-				return "-" + string(b.short)
-			}
-			return "--" + b.long
-		}
+	if int(id) < len(builtinNames) && builtinNames[id] != "" {
+		return builtinNames[id]
 	}
 	return "?"
 }
+
+// builtinNames is how messages name each option: its short form if it
+// has one.
+var builtinNames = func() []string {
+	names := make([]string, oVersion+1)
+	for _, b := range builtins {
+		if names[b.id] != "" {
+			continue
+		}
+		if b.short != 0 {
+			names[b.id] = "-" + string(b.short)
+		} else {
+			names[b.id] = "--" + b.long
+		}
+	}
+	return names
+}()
 
 // loaded is an extension instance on the rule being parsed.
 type loaded struct {

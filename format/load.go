@@ -1,6 +1,10 @@
 package format
 
-import "github.com/fwkit/fw/table"
+import (
+	"bytes"
+
+	"github.com/fwkit/fw/table"
+)
 
 // LoadOptions say how to read a rules file into a ruleset.
 type LoadOptions struct {
@@ -31,7 +35,7 @@ func Load(name string, src []byte, opt LoadOptions) (*table.Ruleset, error) {
 // tree: what the commands use.
 func DecodeSource(name string, src []byte, opt DecodeOptions) (*table.Script, error) {
 	f := &File{Name: name}
-	d := newDecoder(f, opt)
+	d := newDecoder(f, opt, bytes.Count(src, []byte("\n"))+1)
 	lines := lineReader{f: f, src: src}
 	var l Line
 	for !d.full {

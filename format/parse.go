@@ -116,6 +116,24 @@ type lineReader struct {
 	src   []byte
 	num   int
 	sawCR bool
+	strs  arena
+}
+
+// arena keeps the text of quoted words in large shared blocks instead of
+// one allocation per word (kube-proxy quotes a comment on every rule).
+// Blocks are never reused, so the strings stay valid.
+type arena struct{ buf []byte }
+
+func (a *arena) string(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if cap(a.buf)-len(a.buf) < len(b) {
+		a.buf = make([]byte, 0, max(len(b), 64<<10))
+	}
+	n := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return unsafe.String(&a.buf[n], len(b))
 }
 
 // next parses the next line into l, reusing l's word slice. It returns
@@ -129,7 +147,7 @@ func (r *lineReader) next(l *Line) (bool, *table.Error) {
 		}
 		*l = Line{Num: r.num, Raw: r.src[:n:n], Words: l.Words[:0]}
 		r.src = r.src[n:]
-		err := parseLine(r.f, l)
+		err := parseLine(r.f, l, &r.strs)
 		if err != nil && strings.HasPrefix(err.Msg, "carriage return") {
 			// DOS line endings are one mistake, not one per line.
 			if r.sawCR {
@@ -143,7 +161,7 @@ func (r *lineReader) next(l *Line) (bool, *table.Error) {
 	return false, nil
 }
 
-func parseLine(f *File, l *Line) *table.Error {
+func parseLine(f *File, l *Line, strs *arena) *table.Error {
 	raw := l.Raw
 	body := bytes.TrimSuffix(raw, []byte("\n"))
 	pos := func(off int) table.Pos { return table.Pos{File: f.Name, Line: l.Num, Col: off + 1} }
@@ -159,17 +177,18 @@ func parseLine(f *File, l *Line) *table.Error {
 		return nil
 	}
 	for i, c := range body {
-		if c == 0 {
-			return table.Errorf(pos(i), "NUL byte in line")
+		if c >= ' ' && c != 0x7f || c == '\t' {
+			continue
 		}
-		if c == '\r' {
+		switch c {
+		case 0:
+			return table.Errorf(pos(i), "NUL byte in line")
+		case '\r':
 			e := table.Errorf(pos(i), "carriage return in line")
 			e.Hint = "the file has DOS line endings; convert it with dos2unix"
 			return e
 		}
-		if c < ' ' && c != '\t' || c == 0x7f {
-			return table.Errorf(pos(i), "control character 0x%02x in line", c)
-		}
+		return table.Errorf(pos(i), "control character 0x%02x in line", c)
 	}
 	start := 0
 	switch body[0] {
@@ -190,7 +209,7 @@ func parseLine(f *File, l *Line) *table.Error {
 	default:
 		l.Kind = CommandLine
 	}
-	words, err := splitWords(l.Words, body, start, pos)
+	words, err := splitWords(l.Words, body, start, wordPos{f.Name, l.Num}, strs)
 	if err != nil {
 		return err
 	}
@@ -209,7 +228,7 @@ func parseLine(f *File, l *Line) *table.Error {
 // backslash takes the next byte literally and blanks are kept; the closing
 // quote ends the word. Outside quotes backslashes and single quotes are
 // ordinary bytes.
-func splitWords(words []Word, body []byte, start int, pos func(int) table.Pos) ([]Word, *table.Error) {
+func splitWords(words []Word, body []byte, start int, pos wordPos, strs *arena) ([]Word, *table.Error) {
 	words = words[:0]
 	i := start
 	var buf []byte
@@ -221,7 +240,18 @@ func splitWords(words []Word, body []byte, start int, pos func(int) table.Pos) (
 			break
 		}
 		off := i
-		buf = buf[:0]
+		// Most words are unquoted: they are exactly their source bytes.
+		for i < len(body) && body[i] != ' ' && body[i] != '\t' && body[i] != '"' {
+			i++
+		}
+		if i == len(body) || body[i] != '"' {
+			if i-off > table.MaxWordLen {
+				return nil, table.Errorf(pos.at(off), "word is too long (%d bytes, at most %d)", i-off, table.MaxWordLen)
+			}
+			words = append(words, Word{Text: unsafe.String(&body[off], i-off), Off: off, End: i})
+			continue
+		}
+		buf = append(buf[:0], body[off:i]...)
 		quoted := false
 	word:
 		for i < len(body) {
@@ -235,7 +265,7 @@ func splitWords(words []Word, body []byte, start int, pos func(int) table.Pos) (
 				i++
 				for {
 					if i >= len(body) {
-						return nil, table.Errorf(pos(q), "unterminated quote")
+						return nil, table.Errorf(pos.at(q), "unterminated quote")
 					}
 					c := body[i]
 					if c == '\\' && i+1 < len(body) {
@@ -256,22 +286,23 @@ func splitWords(words []Word, body []byte, start int, pos func(int) table.Pos) (
 			}
 		}
 		if len(buf) > table.MaxWordLen {
-			return nil, table.Errorf(pos(off), "word is too long (%d bytes, at most %d)", len(buf), table.MaxWordLen)
+			return nil, table.Errorf(pos.at(off), "word is too long (%d bytes, at most %d)", len(buf), table.MaxWordLen)
 		}
-		var text string
-		if quoted {
-			text = string(buf)
-		} else if len(buf) > 0 {
-			// Unquoted: the word is exactly these source bytes.
-			text = unsafe.String(&body[off], len(buf))
-		}
-		words = append(words, Word{Text: text, Off: off, End: i, Quoted: quoted})
+		words = append(words, Word{Text: strs.string(buf), Off: off, End: i, Quoted: quoted})
 		if quoted && i < len(body) && body[i] != ' ' && body[i] != '\t' {
-			return nil, table.Errorf(pos(i), "text right after a closing quote").Hinted("iptables ends a word at its closing quote; put a space after it or move the quote")
+			return nil, table.Errorf(pos.at(i), "text right after a closing quote").Hinted("iptables ends a word at its closing quote; put a space after it or move the quote")
 		}
 	}
 	return words, nil
 }
+
+// wordPos turns an offset in a line into a file position, for errors.
+type wordPos struct {
+	file string
+	line int
+}
+
+func (p wordPos) at(off int) table.Pos { return table.Pos{File: p.file, Line: p.line, Col: off + 1} }
 
 // String describes a line kind for messages.
 func (k LineKind) String() string {

@@ -17,8 +17,11 @@ var HostsFile = "/etc/hosts"
 // Every element becomes one Addr (host names may give several); the
 // kernel stores one rule per combination.
 func ParseAddrList(s string, f Family) ([]Addr, error) {
+	if !strings.Contains(s, ",") {
+		return ParseAddr(s, f)
+	}
 	var out []Addr
-	for _, part := range strings.Split(s, ",") {
+	for part := range strings.SplitSeq(s, ",") {
 		addrs, err := ParseAddr(part, f)
 		if err != nil {
 			return nil, err
@@ -42,6 +45,12 @@ func ParseAddr(s string, f Family) ([]Addr, error) {
 			return nil, err
 		}
 	}
+	if f == IPv4 {
+		// The common case, without the slice parseHost builds.
+		if ip, ok := parseDotted(host, false); ok {
+			return []Addr{{IP: maskAddr(ip, m), Mask: m}}, nil
+		}
+	}
 	ips, err := parseHost(host, f)
 	if err != nil {
 		return nil, err
@@ -63,9 +72,10 @@ func fullMask(f Family) netip.Addr {
 
 // PrefixMask returns the mask of a prefix length for the family.
 func PrefixMask(f Family, n int) netip.Addr {
-	b := make([]byte, 4)
+	var arr [16]byte
+	b := arr[:4]
 	if f == IPv6 {
-		b = make([]byte, 16)
+		b = arr[:]
 	}
 	for i := range b {
 		switch {
@@ -77,8 +87,10 @@ func PrefixMask(f Family, n int) netip.Addr {
 			n = 0
 		}
 	}
-	a, _ := netip.AddrFromSlice(b)
-	return a
+	if f == IPv6 {
+		return netip.AddrFrom16(arr)
+	}
+	return netip.AddrFrom4([4]byte(b))
 }
 
 func parseMask(s string, f Family) (netip.Addr, error) {
@@ -111,17 +123,21 @@ func parseMask(s string, f Family) (netip.Addr, error) {
 // dot-separated parts, each a C number of 0..255; fewer than four parts
 // fill the rest with zeros ("10" is 10.0.0.0), except in a mask.
 func parseDotted(s string, isMask bool) (netip.Addr, bool) {
-	parts := strings.Split(s, ".")
-	if len(parts) > 4 || (isMask && len(parts) != 4) {
-		return netip.Addr{}, false
-	}
 	var b [4]byte
-	for i, p := range parts {
+	n := 0
+	for p := range strings.SplitSeq(s, ".") {
+		if n == 4 {
+			return netip.Addr{}, false
+		}
 		v, ok := ParseUint(p, 0, 255)
 		if !ok {
 			return netip.Addr{}, false
 		}
-		b[i] = byte(v)
+		b[n] = byte(v)
+		n++
+	}
+	if isMask && n != 4 {
+		return netip.Addr{}, false
 	}
 	return netip.AddrFrom4(b), true
 }
@@ -144,12 +160,18 @@ func parseHost(s string, f Family) ([]netip.Addr, error) {
 }
 
 func maskAddr(ip, m netip.Addr) netip.Addr {
-	a, b := ip.AsSlice(), m.AsSlice()
+	if ip.Is4() {
+		a, b := ip.As4(), m.As4()
+		for i := range a {
+			a[i] &= b[i]
+		}
+		return netip.AddrFrom4(a)
+	}
+	a, b := ip.As16(), m.As16()
 	for i := range a {
 		a[i] &= b[i]
 	}
-	r, _ := netip.AddrFromSlice(a)
-	return r
+	return netip.AddrFrom16(a)
 }
 
 func lookupHosts(name string, f Family) []netip.Addr {

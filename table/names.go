@@ -24,14 +24,39 @@ func ParseUint(s string, min, max uint64) (uint64, bool) {
 	case len(t) > 1 && t[0] == '0':
 		base, t = 8, t[1:]
 	}
-	if t == "" || t[0] == '+' || t[0] == '-' || strings.ContainsRune(t, '_') {
+	if t == "" {
 		return 0, false
 	}
-	v, err := strconv.ParseUint(t, base, 64)
-	if err != nil || v < min || v > max {
+	// A hand loop rather than strconv: failing on a name ("tcp", "ssh")
+	// is the common case here, and strconv allocates an error for it.
+	var v uint64
+	for i := 0; i < len(t); i++ {
+		d := uint64(digitVal(t[i]))
+		if d >= uint64(base) {
+			return 0, false
+		}
+		if v > (1<<64-1-d)/uint64(base) {
+			return 0, false // ERANGE
+		}
+		v = v*uint64(base) + d
+	}
+	if v < min || v > max {
 		return 0, false
 	}
 	return v, true
+}
+
+// digitVal is the value of a hex digit, or 255.
+func digitVal(c byte) uint8 {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 255
 }
 
 // chainProtos is iptables' own protocol name list, consulted before

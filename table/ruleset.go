@@ -2,7 +2,8 @@ package table
 
 import (
 	"net/netip"
-	"sort"
+	"slices"
+	"strings"
 )
 
 // Counters are a packet and a byte count, as the kernel keeps them per rule
@@ -36,6 +37,11 @@ type Table struct {
 	// index speeds up Chain on tables with tens of thousands of chains
 	// (kube-proxy); it is rebuilt whenever it does not match Chains.
 	index map[string]*Chain
+
+	// Slabs for building big tables with few allocations; see
+	// appendRules and newChain.
+	ruleSlab  []*Rule
+	chainSlab []Chain
 }
 
 // NewTable returns the table name as the kernel creates it: every built-in
@@ -93,18 +99,25 @@ func (t *Table) reindex() {
 // SortChains puts built-in chains first in hook order and user chains after
 // them in byte order, which is how both iptables-save variants print them.
 func (t *Table) SortChains() {
-	sort.SliceStable(t.Chains, func(i, j int) bool {
-		a, b := t.Chains[i], t.Chains[j]
+	cmp := func(a, b *Chain) int {
 		if a.Builtin != b.Builtin {
-			return a.Builtin
+			if a.Builtin {
+				return -1
+			}
+			return 1
 		}
 		if a.Builtin {
 			ha, _ := HookByName(a.Name)
 			hb, _ := HookByName(b.Name)
-			return ha < hb
+			return int(ha) - int(hb)
 		}
-		return a.Name < b.Name
-	})
+		return strings.Compare(a.Name, b.Name)
+	}
+	// Chain names are unique, so an unstable sort gives the one order;
+	// kernels hand chains out already sorted, hence the check first.
+	if !slices.IsSortedFunc(t.Chains, cmp) {
+		slices.SortFunc(t.Chains, cmp)
+	}
 }
 
 // Chain is a built-in chain (with a policy and policy counters) or a user
@@ -161,7 +174,8 @@ func (a Addr) IsZero() bool { return !a.IP.IsValid() }
 // PrefixLen returns the prefix length of the mask, or -1 when the mask is
 // not contiguous.
 func (a Addr) PrefixLen() int {
-	b := a.Mask.AsSlice()
+	arr := a.Mask.As16()
+	b := arr[16-a.Mask.BitLen()/8:]
 	n := 0
 	for i, x := range b {
 		for bit := 7; bit >= 0; bit-- {
@@ -200,10 +214,15 @@ func (v Verdict) String() string { return verdictNames[v] }
 
 // VerdictByName parses the four standard verdict names.
 func VerdictByName(s string) (Verdict, bool) {
-	for v, n := range verdictNames {
-		if n == s {
-			return v, true
-		}
+	switch s {
+	case "ACCEPT":
+		return Accept, true
+	case "DROP":
+		return Drop, true
+	case "QUEUE":
+		return Queue, true
+	case "RETURN":
+		return Return, true
 	}
 	return 0, false
 }

@@ -189,6 +189,11 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 		return c, nil
 	}
 	rules := func() []*Rule {
+		// Rules are values nothing changes in place (zeroing and
+		// renaming replace them), so the table can share the script's.
+		if !opt.Counters || op.Counters == nil {
+			return op.Rules
+		}
 		out := make([]*Rule, len(op.Rules))
 		for i, r := range op.Rules {
 			rr := *r
@@ -242,7 +247,7 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 		if err := t.checkJumps(rs, op.Pos); err != nil {
 			return err
 		}
-		c.Rules = append(c.Rules, rs...)
+		t.appendRules(c, rs)
 	case OpInsert:
 		c, err := chain()
 		if err != nil {
@@ -404,8 +409,32 @@ func (t *Table) newChain(op *Op) *Error {
 	if err := checkChainName(op.Chain, op.Pos); err != nil {
 		return err
 	}
-	t.addChain(&Chain{Name: op.Chain})
+	if len(t.chainSlab) == 0 {
+		t.chainSlab = make([]Chain, 1024)
+	}
+	c := &t.chainSlab[0]
+	t.chainSlab = t.chainSlab[1:]
+	c.Name = op.Chain
+	t.addChain(c)
 	return nil
+}
+
+// appendRules grows chains out of a shared slab: a kube-proxy table has
+// tens of thousands of chains of one to three rules, and growing each one
+// by append would cost two or three allocations per chain.
+func (t *Table) appendRules(c *Chain, rs []*Rule) {
+	n := len(c.Rules) + len(rs)
+	if n > cap(c.Rules) {
+		size := max(n, 2*cap(c.Rules), 4)
+		if len(t.ruleSlab) < size {
+			t.ruleSlab = make([]*Rule, max(size, 4096))
+		}
+		grown := t.ruleSlab[:len(c.Rules):size]
+		t.ruleSlab = t.ruleSlab[size:]
+		copy(grown, c.Rules)
+		c.Rules = grown
+	}
+	c.Rules = append(c.Rules, rs...)
 }
 
 // checkChainName refuses what libiptc refuses (too long, a verdict name)

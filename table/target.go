@@ -19,6 +19,19 @@ type Standard struct {
 }
 
 func (s *Standard) Name() string  { return s.Verdict.String() }
+
+// standardTargets are shared by every rule: targets are values that
+// nothing changes in place, and a 100k-rule table needs no 100k copies of
+// ACCEPT.
+var standardTargets = [...]Standard{Accept: {Accept}, Drop: {Drop}, Queue: {Queue}, Return: {Return}}
+
+// StandardTarget returns the shared target of verdict v.
+func StandardTarget(v Verdict) *Standard {
+	if v > 0 && int(v) < len(standardTargets) {
+		return &standardTargets[v]
+	}
+	return &Standard{Verdict: v}
+}
 func (s *Standard) Print(*Writer) {}
 
 // Jump sends the packet to a user chain; with Goto it does not come back

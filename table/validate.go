@@ -16,16 +16,17 @@ func (t *Table) Validate(f Family) ErrorList {
 	if loop != nil {
 		errs.Add(loop)
 	}
+	var ctx CheckContext // one for all checks: Checkers must not keep it
 	for ci, c := range t.Chains {
 		h := hooks[ci]
 		for _, r := range c.Rules {
 			for _, m := range r.Matches {
-				if err := checkExt(f, t, c.Name, h, r, m); err != nil && errs.Add(err) {
+				if err := checkExt(&ctx, f, t, c.Name, h, r, m); err != nil && errs.Add(err) {
 					return errs
 				}
 			}
 			if e, ok := r.Target.(Ext); ok {
-				if err := checkExt(f, t, c.Name, h, r, e); err != nil && errs.Add(err) {
+				if err := checkExt(&ctx, f, t, c.Name, h, r, e); err != nil && errs.Add(err) {
 					return errs
 				}
 			}
@@ -34,7 +35,7 @@ func (t *Table) Validate(f Family) ErrorList {
 	return errs
 }
 
-func checkExt(f Family, t *Table, chain string, hooks HookMask, r *Rule, e Ext) *Error {
+func checkExt(ctx *CheckContext, f Family, t *Table, chain string, hooks HookMask, r *Rule, e Ext) *Error {
 	tbl := t.Name
 	info := e.Info()
 	if info.Tables != nil && !slices.Contains(info.Tables, tbl) {
@@ -49,7 +50,8 @@ func checkExt(f Family, t *Table, chain string, hooks HookMask, r *Rule, e Ext) 
 		return Errorf(r.Pos, "%s %s is only valid in %s, not in %s", e.Name(), info.Kind, hookList(info.Hooks), where)
 	}
 	if ch, ok := e.(Checker); ok {
-		if err := ch.Check(&CheckContext{Family: f, TableName: tbl, Chain: chain, Hooks: hooks, Rule: r, Table: t}); err != nil {
+		*ctx = CheckContext{Family: f, TableName: tbl, Chain: chain, Hooks: hooks, Rule: r, Table: t}
+		if err := ch.Check(ctx); err != nil {
 			return At(r.Pos, err)
 		}
 	}
@@ -82,16 +84,22 @@ func (t *Table) reach() ([]HookMask, *Error) {
 		to   int32
 		rule *Rule
 	}
-	succ := make([][]edge, len(t.Chains))
+	// The jump graph in one array: chain i's edges are
+	// edges[first[i]:first[i+1]].
+	var edges []edge
+	first := make([]int32, len(t.Chains)+1)
 	for i, c := range t.Chains {
+		first[i] = int32(len(edges))
 		for _, r := range c.Rules {
 			if j, ok := r.Target.(*Jump); ok {
 				if k, ok := idx[j.Chain]; ok {
-					succ[i] = append(succ[i], edge{k, r})
+					edges = append(edges, edge{k, r})
 				}
 			}
 		}
 	}
+	first[len(t.Chains)] = int32(len(edges))
+	succ := func(i int32) []edge { return edges[first[i]:first[i+1]] }
 	const (
 		white = iota
 		grey
@@ -102,7 +110,7 @@ func (t *Table) reach() ([]HookMask, *Error) {
 	var visit func(i int32)
 	visit = func(i int32) {
 		color[i] = grey
-		for _, e := range succ[i] {
+		for _, e := range succ(i) {
 			switch color[e.to] {
 			case grey:
 				if loop == nil {
@@ -129,7 +137,7 @@ func (t *Table) reach() ([]HookMask, *Error) {
 			return
 		}
 		out[i] |= h
-		for _, e := range succ[i] {
+		for _, e := range succ(i) {
 			mark(e.to, h)
 		}
 	}
