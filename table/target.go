@@ -18,7 +18,7 @@ type Standard struct {
 	Verdict Verdict
 }
 
-func (s *Standard) Name() string  { return s.Verdict.String() }
+func (s *Standard) Name() string { return s.Verdict.String() }
 
 // standardTargets are shared by every rule: targets are values that
 // nothing changes in place, and a 100k-rule table needs no 100k copies of

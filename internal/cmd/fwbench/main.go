@@ -1,164 +1,346 @@
 // Command fwbench measures fw against the reference iptables tools side by
-// side, in one run, on the same generated ruleset, inside a throwaway
-// network namespace, and prints wall time, user and system CPU and peak
-// memory of each, with fw/reference ratios. Each measurement is the median
-// of -runs runs.
+// side, in one run, on kube-proxy-like rulesets of several sizes generated
+// by internal/genrules, inside a throwaway network namespace, and prints a
+// Markdown report on stdout (progress goes to stderr): wall time, user and
+// system CPU and peak memory of each tool, fw/reference ratios checked
+// against the targets of issue 7, fw's wall time as a multiple of the
+// kernel's own work, and fw's cost per rule at every size so that a cost
+// that grows faster than the ruleset shows. Each figure is the median of
+// -runs runs. make bench runs it through scripts/bench.sh.
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/fwkit/fw/internal/genrules"
 )
 
+// The environment gives the defaults so that "BENCH_ROWS=nft make bench"
+// works without touching the Makefile; flags still win.
+var (
+	binDir    = flag.String("bin", "bin", "directory with the fw binaries (fw-restore, fw-save, fw-diff)")
+	sizesFlag = flag.String("services", envOr("BENCH_SERVICES", "100,1000,10000"), "comma-separated service counts of the generated rulesets, about 12 lines each (env BENCH_SERVICES)")
+	runsFlag  = flag.Int("runs", envInt("BENCH_RUNS", 3), "runs per measurement; the median is reported (env BENCH_RUNS)")
+	rowsFlag  = flag.String("rows", os.Getenv("BENCH_ROWS"), "regexp selecting rows by id: "+strings.Join(rowIDs(), ", ")+"; empty: all (env BENCH_ROWS)")
+	seedFlag  = flag.Uint64("seed", 1, "generator seed")
+	timeout   = flag.Duration("timeout", 5*time.Minute, "limit for one command; a command that takes longer counts as an error")
+)
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+// dataset is one generated ruleset and its 1%-changed twin.
+type dataset struct {
+	services     int
+	file         string // ORIGINAL
+	changed      string // CHANGED: 1% of the services get new endpoints
+	lines, rules int    // of ORIGINAL; rules are its -A command lines
+	changedLines int    // lines of CHANGED that ORIGINAL does not have
+}
+
+// sample is one run of one command, or the median of several.
 type sample struct {
 	wall, user, sys time.Duration
-	rss             int64 // KiB
+	rss             int64 // bytes
+	err             error
 }
 
-type row struct {
-	name     string
-	ours     []string
-	ref      []string
-	stdin    string // file fed to both
-	setup    func() // run before every measurement of the row
-	services int
-	anyExit  bool // diff-like commands exit 1 on a difference
+// result is one measured row at one size.
+type result struct {
+	def          *rowDef
+	data         *dataset
+	fw, ref, alt sample
 }
 
-var (
-	binDir   = flag.String("bin", "bin", "directory with fw binaries")
-	sizes    = flag.String("services", "10000", "comma-separated service counts for the generated rulesets")
-	runs     = flag.Int("runs", 3, "runs per measurement (median is reported)")
-	genrules = flag.String("genrules", "", "path of the genrules binary")
-)
+// bench holds what every command needs.
+type bench struct {
+	bin     string
+	env     []string
+	devnull *os.File
+}
 
 func main() {
 	flag.Parse()
+	start := time.Now()
 	if os.Geteuid() != 0 {
-		fmt.Fprintln(os.Stderr, "fwbench: needs root (it works in a throwaway network namespace)")
-		os.Exit(1)
+		fatal(errors.New("needs root (it works in a throwaway network namespace)"))
+	}
+	if *runsFlag < 1 {
+		fatal(fmt.Errorf("-runs %d: need at least 1", *runsFlag))
+	}
+	sel, err := regexp.Compile(*rowsFlag)
+	if err != nil {
+		fatal(fmt.Errorf("-rows: %v", err))
+	}
+	var sizes []int
+	for _, s := range strings.Split(*sizesFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fatal(fmt.Errorf("-services: bad service count %q", s))
+		}
+		sizes = append(sizes, n)
+	}
+	bin, err := filepath.Abs(*binDir)
+	if err != nil {
+		fatal(err)
+	}
+	for _, tool := range []string{"fw-restore", "fw-save", "fw-diff"} {
+		if _, err := os.Stat(filepath.Join(bin, tool)); err != nil {
+			fatal(fmt.Errorf("%v (build the fw binaries first: go build -o bin/ ./cmd/...)", err))
+		}
 	}
 	tmp, err := os.MkdirTemp("", "fwbench")
-	must(err)
-	defer os.RemoveAll(tmp)
-	ns := fmt.Sprintf("fwbench-%d", os.Getpid())
-	must(exec.Command("ip", "netns", "add", ns).Run())
-	defer exec.Command("ip", "netns", "del", ns).Run()
-	inNS := func(args ...string) []string { return append([]string{"ip", "netns", "exec", ns}, args...) }
-
-	var rows []row
-	for _, s := range strings.Split(*sizes, ",") {
-		file := filepath.Join(tmp, "rules-"+s)
-		out, err := exec.Command(*genrules, "-services", s).Output()
-		must(err)
-		must(os.WriteFile(file, out, 0o644))
-		n := 0
-		fmt.Sscan(s, &n)
-		lines := bytes.Count(out, []byte("\n"))
-		rows = append(rows,
-			row{
-				name:     fmt.Sprintf("legacy restore --test (%s svc, %d lines)", s, lines),
-				ours:     inNS(filepath.Join(*binDir, "fw-restore"), "--backend", "legacy", "--test", file),
-				ref:      inNS("iptables-legacy-restore", "--test", file),
-				services: n,
-			},
-			row{
-				name:     fmt.Sprintf("legacy restore (%s svc)", s),
-				ours:     inNS(filepath.Join(*binDir, "fw-restore"), "--backend", "legacy", file),
-				ref:      inNS("iptables-legacy-restore", file),
-				services: n,
-			},
-			row{
-				name:     fmt.Sprintf("legacy save (%s svc)", s),
-				ours:     inNS(filepath.Join(*binDir, "fw-save"), "--backend", "legacy"),
-				ref:      inNS("iptables-legacy-save"),
-				setup:    func() { must(exec.Command("ip", "netns", "exec", ns, "iptables-legacy-restore", file).Run()) },
-				services: n,
-			},
-			row{
-				name:     fmt.Sprintf("nft restore (%s svc)", s),
-				ours:     inNS(filepath.Join(*binDir, "fw-restore"), "--backend", "nft", file),
-				ref:      inNS("iptables-nft-restore", file),
-				services: n,
-			},
-			row{
-				name:     fmt.Sprintf("nft save (%s svc)", s),
-				ours:     inNS(filepath.Join(*binDir, "fw-save"), "--backend", "nft"),
-				ref:      inNS("iptables-nft-save"),
-				setup:    func() { must(exec.Command("ip", "netns", "exec", ns, "iptables-nft-restore", file).Run()) },
-				services: n,
-			},
-		)
-		// Diff of two rulesets that differ in 1% of services.
-		changed := filepath.Join(tmp, "rules-changed-"+s)
-		out2, err := exec.Command(*genrules, "-services", s, "-change", "1").Output()
-		must(err)
-		must(os.WriteFile(changed, out2, 0o644))
-		rows = append(rows, row{
-			name:     fmt.Sprintf("diff, 1%% changed (%s svc)", s),
-			ours:     []string{filepath.Join(*binDir, "fw-diff"), "--format", "stat", file, changed},
-			ref:      []string{"diff", "-u", file, changed},
-			services: n,
-			anyExit:  true,
-		})
-	}
-	fmt.Printf("| row | fw wall | ref wall | ratio | fw user | ref user | ratio | fw sys | ref sys | fw peak RSS | ref peak RSS | ratio |\n")
-	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, r := range rows {
-		ours := measure(r, r.ours)
-		ref := measure(r, r.ref)
-		fmt.Printf("| %s | %s | %s | %.2fx | %s | %s | %.2fx | %s | %s | %s | %s | %.2fx |\n", r.name,
-			dur(ours.wall), dur(ref.wall), ratio(ours.wall, ref.wall),
-			dur(ours.user), dur(ref.user), ratio(ours.user, ref.user),
-			dur(ours.sys), dur(ref.sys),
-			mib(ours.rss), mib(ref.rss), float64(ours.rss)/float64(max(ref.rss, 1)))
-	}
-}
-
-func measure(r row, argv []string) sample {
-	var ss []sample
-	for i := 0; i < *runs; i++ {
-		if r.setup != nil {
-			r.setup()
-		}
-		cmd := exec.Command(argv[0], argv[1:]...)
-		if r.stdin != "" {
-			f, err := os.Open(r.stdin)
-			must(err)
-			cmd.Stdin = f
-			defer f.Close()
-		}
-		var errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = nil, &errb
-		start := time.Now()
-		err := cmd.Run()
-		wall := time.Since(start)
-		if _, isExit := err.(*exec.ExitError); err != nil && !(r.anyExit && isExit && cmd.ProcessState.ExitCode() == 1) {
-			fmt.Fprintf(os.Stderr, "fwbench: %s: %v\n%s", strings.Join(argv, " "), err, errb.String())
-			os.Exit(1)
-		}
-		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		ss = append(ss, sample{wall, time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano()), ru.Maxrss})
-	}
-	sort.Slice(ss, func(i, j int) bool { return ss[i].wall < ss[j].wall })
-	return ss[len(ss)/2]
-}
-
-func ratio(a, b time.Duration) float64 { return float64(a) / float64(max(b, 1)) }
-func dur(d time.Duration) string       { return fmt.Sprintf("%.3fs", d.Seconds()) }
-func mib(kib int64) string             { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
-
-func must(err error) {
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "fwbench:", err)
-		os.Exit(1)
+		fatal(err)
 	}
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		fatal(err)
+	}
+	// The namespace is private, but /run/xtables.lock is not: a test
+	// suite running next to the bench would make iptables (which does not
+	// wait without -w) or fw fail at random. Both honour XTABLES_LOCKFILE.
+	lock := filepath.Join(tmp, "xtables.lock")
+	b := &bench{bin: bin, env: append(os.Environ(), "XTABLES_LOCKFILE="+lock), devnull: devnull}
+
+	ns, err := enterNetns()
+	if err != nil {
+		os.RemoveAll(tmp)
+		fatal(err)
+	}
+	cleanup := func() { ns.delete(); os.RemoveAll(tmp) }
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		cleanup()
+		fmt.Fprintf(os.Stderr, "fwbench: %v: namespace %s deleted\n", s, ns.name)
+		os.Exit(130)
+	}()
+	progress("namespace %s; %d run(s) per measurement; sizes %v services", ns.name, *runsFlag, sizes)
+
+	var results []*result
+	var datasets []*dataset
+	for _, n := range sizes {
+		d, err := generate(tmp, n, *seedFlag)
+		if err != nil {
+			cleanup()
+			fatal(err)
+		}
+		datasets = append(datasets, d)
+		progress("%d services: %d lines, %d rules, %d lines changed in CHANGED", n, d.lines, d.rules, d.changedLines)
+		for i := range rowDefs {
+			def := &rowDefs[i]
+			if !sel.MatchString(def.id) {
+				continue
+			}
+			results = append(results, b.measureRow(def, d))
+		}
+	}
+	cleanup()
+	if len(results) == 0 {
+		fatal(fmt.Errorf("-rows %q selects none of %s", *rowsFlag, strings.Join(rowIDs(), ", ")))
+	}
+	report(os.Stdout, datasets, results, time.Since(start))
+}
+
+// generate writes ORIGINAL and CHANGED for n services and counts them.
+func generate(dir string, n int, seed uint64) (*dataset, error) {
+	d := &dataset{
+		services: n,
+		file:     filepath.Join(dir, fmt.Sprintf("original-%d.rules", n)),
+		changed:  filepath.Join(dir, fmt.Sprintf("changed-%d.rules", n)),
+	}
+	var orig, chg bytes.Buffer
+	if err := genrules.Write(&orig, genrules.Options{Services: n, Seed: seed}); err != nil {
+		return nil, err
+	}
+	if err := genrules.Write(&chg, genrules.Options{Services: n, Seed: seed, Change: 1}); err != nil {
+		return nil, err
+	}
+	have := map[string]int{}
+	for _, l := range bytes.SplitAfter(orig.Bytes(), []byte("\n")) {
+		if len(l) == 0 {
+			continue
+		}
+		d.lines++
+		if bytes.HasPrefix(l, []byte("-A ")) {
+			d.rules++
+		}
+		have[string(l)]++
+	}
+	for _, l := range bytes.SplitAfter(chg.Bytes(), []byte("\n")) {
+		if have[string(l)] > 0 {
+			have[string(l)]--
+		} else if len(l) > 0 {
+			d.changedLines++
+		}
+	}
+	if err := os.WriteFile(d.file, orig.Bytes(), 0o644); err != nil {
+		return nil, err
+	}
+	return d, os.WriteFile(d.changed, chg.Bytes(), 0o644)
+}
+
+// measureRow runs the row's commands -runs times each, interleaved (fw,
+// reference, fw's alternative, then again) so that a change in machine
+// load during the row hits both sides alike, and keeps the medians.
+func (b *bench) measureRow(def *rowDef, d *dataset) *result {
+	r := &result{def: def, data: d}
+	cmds := def.cmds(b, d)
+	label := fmt.Sprintf("%s (%d svc)", def.id, d.services)
+	if err := b.state(def.prepare, d); err != nil {
+		err = fmt.Errorf("preparing the row: %v", err)
+		progress("%s: %v", label, err)
+		r.fw.err, r.ref.err, r.alt.err = err, err, err
+		return r
+	}
+	names := []string{"fw", "ref", "fw full"}
+	samples := make([][]sample, 3)
+	failed := make([]error, 3)
+	for run := 1; run <= *runsFlag; run++ {
+		for i, argv := range [][]string{cmds.fw, cmds.ref, cmds.alt} {
+			if argv == nil || failed[i] != nil {
+				continue
+			}
+			if err := b.state(def.setup, d); err != nil {
+				failed[i] = fmt.Errorf("setup: %v", err)
+				progress("%s run %d %s: %v", label, run, names[i], failed[i])
+				continue
+			}
+			s := b.run(argv, "", def.exit1OK)
+			if s.err != nil {
+				failed[i] = s.err
+				progress("%s run %d %s: %v", label, run, names[i], s.err)
+				continue
+			}
+			samples[i] = append(samples[i], s)
+			progress("%s run %d/%d %-7s wall %s user %s sys %s rss %s", label, run, *runsFlag, names[i], dur(s.wall), dur(s.user), dur(s.sys), mib(s.rss))
+		}
+	}
+	out := []*sample{&r.fw, &r.ref, &r.alt}
+	for i := range out {
+		if failed[i] != nil {
+			out[i].err = failed[i]
+		} else {
+			*out[i] = median(samples[i])
+		}
+	}
+	return r
+}
+
+// state brings the namespace into a known state (see rowDef.prepare and
+// rowDef.setup); the commands it runs are not measured.
+func (b *bench) state(steps []step, d *dataset) error {
+	for _, st := range steps {
+		argv, stdin := st(d)
+		if s := b.run(argv, stdin, false); s.err != nil {
+			return s.err
+		}
+	}
+	return nil
+}
+
+// run starts one command in the namespace (see netns.go: the main thread
+// is in it) with its output discarded, and reads its resource usage from
+// wait4. exit1OK accepts exit status 1 (diff tools: "different").
+func (b *bench) run(argv []string, stdin string, exit1OK bool) sample {
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = b.env
+	cmd.Stdout = b.devnull
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	var exit *exec.ExitError
+	if err != nil && !(exit1OK && errors.As(err, &exit) && exit.ExitCode() == 1) {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("timed out after %v", *timeout)
+		}
+		msg := firstLine(errb.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return sample{err: fmt.Errorf("%s: %s", filepath.Base(argv[0]), msg)}
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return sample{err: errors.New("no resource usage from wait4")}
+	}
+	// ru_maxrss is in KiB on Linux.
+	return sample{wall: wall, user: time.Duration(ru.Utime.Nano()), sys: time.Duration(ru.Stime.Nano()), rss: ru.Maxrss * 1024}
+}
+
+// median takes the median of every figure on its own: the runs of one
+// command differ by noise, not by kind, so the typical wall time and the
+// typical memory need not come from the same run.
+func median(ss []sample) sample {
+	mid := func(get func(sample) int64) int64 {
+		v := make([]int64, len(ss))
+		for i, s := range ss {
+			v[i] = get(s)
+		}
+		sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return sample{
+		wall: time.Duration(mid(func(s sample) int64 { return int64(s.wall) })),
+		user: time.Duration(mid(func(s sample) int64 { return int64(s.user) })),
+		sys:  time.Duration(mid(func(s sample) int64 { return int64(s.sys) })),
+		rss:  mid(func(s sample) int64 { return s.rss }),
+	}
+}
+
+func firstLine(s string) string {
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			return l
+		}
+	}
+	return ""
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "fwbench: "+format+"\n", args...)
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "fwbench:", err)
+	os.Exit(1)
 }
