@@ -30,6 +30,11 @@ type CommitOptions struct {
 	// Test builds and checks everything it can without changing the
 	// kernel.
 	Test bool
+	// Scratch, with Test, also loads the ruleset into a throwaway network
+	// namespace so that the kernel's own checks (each extension's
+	// checkentry) run too. It costs about as much as a real restore,
+	// which is why it is not part of every Test.
+	Scratch bool
 }
 
 // OpError is a kernel failure: which backend, which operation, which

@@ -63,7 +63,8 @@ func app() *cli.App {
 		UsageText: "fw-restore [--backend legacy|nft|auto] [-4|-6] [-c] [-n] [-t] [-T TABLE] [-w [SECONDS]] [-v] [--confirm [SECONDS] | --fallback FILE] [FILE|-]",
 		Flags: append([]cli.Flag{
 			cliutil.BackendFlag,
-			&cli.BoolFlag{Name: "test", Aliases: []string{"t"}, Usage: "parse, validate and check against the kernel; change nothing"},
+			&cli.BoolFlag{Name: "test", Aliases: []string{"t"}, Usage: "parse, validate, encode and check that the kernel has every extension; change nothing"},
+			&cli.BoolFlag{Name: "check-kernel", Usage: "with --test: also load the ruleset into a throwaway network namespace so the kernel's own checks run (legacy; slower, about the cost of a restore)"},
 			&cli.BoolFlag{Name: "counters", Aliases: []string{"c"}, Usage: "restore the [packets:bytes] counters"},
 			&cli.BoolFlag{Name: "noflush", Aliases: []string{"n"}, Usage: "do not flush the tables first"},
 			&cli.StringFlag{Name: "table", Aliases: []string{"T"}, Usage: "only restore `TABLE`"},
@@ -93,6 +94,8 @@ func run(c *cli.Context) error {
 		return cliutil.Usage("--confirm and --test cannot be given together")
 	case c.IsSet("confirm") && c.Float64("confirm") <= 0:
 		return cliutil.Usage("--confirm needs a number of seconds above 0")
+	case c.Bool("check-kernel") && !c.Bool("test"):
+		return cliutil.Usage("--check-kernel goes with --test")
 	case fallback != "" && (c.Bool("test") || c.IsSet("confirm")):
 		return cliutil.Usage("--fallback cannot be given with --test or --confirm")
 	}
@@ -185,7 +188,9 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 			out.Tables = append(out.Tables, t)
 		}
 	}
-	commit := func() error { return b.Commit(&out, kernel.CommitOptions{Test: c.Bool("test")}) }
+	commit := func() error {
+		return b.Commit(&out, kernel.CommitOptions{Test: c.Bool("test"), Scratch: c.Bool("check-kernel")})
+	}
 	if c.IsSet("confirm") {
 		if err := applyConfirmed(c, b, reg, fam, names, commit); err != nil {
 			return err

@@ -134,6 +134,9 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		if in.ValidHooks != j.blob.ValidHooks {
 			return b.opErr("replace", j.t.Name, fmt.Errorf("kernel table hooks %#x, expected %#x", in.ValidHooks, j.blob.ValidHooks))
 		}
+		if opt.Test {
+			continue // the old entries are only needed to roll back
+		}
 		old, err := c.entries(j.t.Name, in)
 		if err != nil {
 			return b.opErr("read", j.t.Name, err)
@@ -141,6 +144,9 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		j.oldInfo, j.oldBlob = in, old
 	}
 	if opt.Test {
+		if !opt.Scratch {
+			return nil
+		}
 		// What only the kernel can check (each extension's checkentry),
 		// checked in a scratch network namespace: the real ruleset is
 		// not touched.

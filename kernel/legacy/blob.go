@@ -7,7 +7,8 @@ package legacy
 import (
 	"fmt"
 	"net/netip"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
@@ -91,49 +92,21 @@ type Blob struct {
 	Rules []*table.Rule
 }
 
-// entry is one rule as the encoder lays it out.
-type entry struct {
-	ip      *table.IPHeader
-	goto_   bool
-	matches [][]byte // full xt_entry_match blocks
-	target  []byte   // full target block, verdict patched later for jumps
-	jump    string   // target chain for a jump, "" otherwise
-	fall    bool     // standard target whose verdict is the next entry
-	rule    *table.Rule
-	counter table.Counters
-	offset  int
-	size    int
-}
-
 // Encode lays out a table as iptables' libiptc does: built-in chains in
 // hook order, each ending in its policy entry; user chains in byte order,
 // each an ERROR head, its rules and a RETURN tail; a final ERROR entry.
-// rev returns the revision to store for an extension (the newest the
-// kernel supports); nil means the registered one.
+// It works in two passes straight into the blob: sizes and offsets first
+// (so every jump's target offset is known), then the bytes. A 100k-rule
+// table thus costs one buffer, not an object per entry.
 func Encode(f table.Family, t *table.Table) (*Blob, error) {
 	lay := layouts[f]
 	info := table.LookupTable(t.Name)
 	if info == nil {
 		return nil, fmt.Errorf("unknown table %q", t.Name)
 	}
-	var entries []*entry
 	b := &Blob{ValidHooks: uint32(info.Hooks)}
-	chainStart := map[string]int{} // user chain -> index of first entry after its head
-	hookFirst := map[table.Hook]int{}
-	hookPolicy := map[table.Hook]int{}
-	addRules := func(c *table.Chain) error {
-		for i, r := range c.Rules {
-			e, err := encodeRule(f, r)
-			if err != nil {
-				if r.Pos.IsValid() {
-					return fmt.Errorf("%s:%d: chain %s rule %d: %w", r.Pos.File, r.Pos.Line, c.Name, i+1, err)
-				}
-				return fmt.Errorf("chain %s rule %d: %w", c.Name, i+1, err)
-			}
-			entries = append(entries, e)
-		}
-		return nil
-	}
+	var chains []*table.Chain
+	var hooks []table.Hook
 	for h := table.Hook(0); h < table.NumHooks; h++ {
 		if info.Hooks&h.Mask() == 0 {
 			continue
@@ -142,176 +115,236 @@ func Encode(f table.Family, t *table.Table) (*Blob, error) {
 		if c == nil {
 			c = &table.Chain{Name: h.String(), Builtin: true, Policy: table.Accept}
 		}
-		hookFirst[h] = len(entries)
-		if err := addRules(c); err != nil {
-			return nil, err
-		}
-		hookPolicy[h] = len(entries)
-		v := int32(verdictAccept)
-		if c.Policy == table.Drop {
-			v = verdictDrop
-		}
-		entries = append(entries, &entry{ip: &table.IPHeader{}, target: standardTarget(v), counter: c.Counters})
+		chains = append(chains, c)
+		hooks = append(hooks, h)
 	}
-	var user []*table.Chain
+	nb := len(chains)
 	for _, c := range t.Chains {
 		if !c.Builtin {
-			user = append(user, c)
+			chains = append(chains, c)
 		}
 	}
-	sort.Slice(user, func(i, j int) bool { return user[i].Name < user[j].Name })
-	for _, c := range user {
-		head, err := errorTarget(c.Name)
-		if err != nil {
-			return nil, fmt.Errorf("chain %s: %w", c.Name, err)
-		}
-		entries = append(entries, &entry{ip: &table.IPHeader{}, target: head})
-		chainStart[c.Name] = len(entries)
-		if err := addRules(c); err != nil {
-			return nil, err
-		}
-		entries = append(entries, &entry{ip: &table.IPHeader{}, target: standardTarget(verdictReturn)})
+	user := chains[nb:]
+	byName := func(a, b *table.Chain) int { return strings.Compare(a.Name, b.Name) }
+	if !slices.IsSortedFunc(user, byName) {
+		slices.SortFunc(user, byName)
 	}
-	final, _ := errorTarget("ERROR")
-	entries = append(entries, &entry{ip: &table.IPHeader{}, target: final})
 
-	off := 0
-	for _, e := range entries {
-		e.offset = off
-		e.size = lay.size + len(e.target)
-		for _, m := range e.matches {
-			e.size += len(m)
-		}
-		off += e.size
-		if e.size > 0xffff {
-			return nil, fmt.Errorf("a rule of %d bytes is too big for the kernel", e.size)
-		}
-	}
-	for h, i := range hookFirst {
-		b.HookEntry[h] = uint32(entries[i].offset)
-		b.Underflow[h] = uint32(entries[hookPolicy[h]].offset)
-	}
-	buf := make([]byte, off)
-	for i, e := range entries {
-		switch {
-		case e.jump != "":
-			start, ok := chainStart[e.jump]
-			if !ok {
-				return nil, fmt.Errorf("jump to missing chain %q", e.jump)
+	// Pass 1: where every entry goes.
+	chainStart := make(map[string]uint32, len(user))
+	off, n := 0, 0
+	for i, c := range chains {
+		if i < nb {
+			b.HookEntry[hooks[i]] = uint32(off)
+		} else {
+			if len(c.Name) >= errorNameLen {
+				return nil, fmt.Errorf("chain %s: %q is longer than %d bytes", c.Name, c.Name, errorNameLen-1)
 			}
-			setVerdict(e.target, int32(entries[start].offset))
-		case e.fall:
-			setVerdict(e.target, int32(e.offset+e.size))
+			off += lay.size + errorTargetSize
+			n++
+			chainStart[c.Name] = uint32(off)
 		}
-		if err := writeEntry(lay, buf[e.offset:e.offset+e.size], e); err != nil {
-			return nil, err
+		for ri, r := range c.Rules {
+			size, err := ruleSize(lay, r)
+			if err != nil {
+				return nil, ruleErr(c, ri, r, err)
+			}
+			off += size
+			n++
 		}
-		b.Counters = append(b.Counters, e.counter)
-		b.Rules = append(b.Rules, e.rule)
-		_ = i
+		if i < nb {
+			b.Underflow[hooks[i]] = uint32(off)
+		}
+		off += lay.size + standardTargetSize // policy, or the RETURN tail
+		n++
 	}
+	off += lay.size + errorTargetSize
+	n++
+
+	// Pass 2: the bytes.
+	buf := make([]byte, off)
+	b.Counters = make([]table.Counters, 0, n)
+	b.Rules = make([]*table.Rule, 0, n)
+	at := 0
+	put := func(size int) []byte {
+		e := buf[at : at+size]
+		at += size
+		return e
+	}
+	for i, c := range chains {
+		if i >= nb {
+			writeMarker(lay, put(lay.size+errorTargetSize), c.Name)
+			b.Counters = append(b.Counters, table.Counters{})
+			b.Rules = append(b.Rules, nil)
+		}
+		for ri, r := range c.Rules {
+			size, _ := ruleSize(lay, r)
+			start := at
+			if err := writeRule(f, lay, put(size), start, r, chainStart); err != nil {
+				return nil, ruleErr(c, ri, r, err)
+			}
+			b.Counters = append(b.Counters, r.Counters)
+			b.Rules = append(b.Rules, r)
+		}
+		v, cnt := int32(verdictReturn), table.Counters{}
+		if i < nb {
+			v, cnt = verdictAccept, c.Counters
+			if c.Policy == table.Drop {
+				v = verdictDrop
+			}
+		}
+		writeStandard(lay, put(lay.size+standardTargetSize), v)
+		b.Counters = append(b.Counters, cnt)
+		b.Rules = append(b.Rules, nil)
+	}
+	writeMarker(lay, put(lay.size+errorTargetSize), "ERROR")
+	b.Counters = append(b.Counters, table.Counters{})
+	b.Rules = append(b.Rules, nil)
 	b.Entries = buf
-	b.NumEntries = len(entries)
+	b.NumEntries = n
 	return b, nil
 }
 
-func setVerdict(target []byte, v int32) { xtbin.Native.PutUint32(target[extHeaderSize:], uint32(v)) }
-
-func standardTarget(v int32) []byte {
-	w := xtbin.NewWriter(standardTargetSize)
-	w.U16(0, standardTargetSize)
-	w.U32(extHeaderSize, uint32(v))
-	return w.B
-}
-
-func errorTarget(name string) ([]byte, error) {
-	w := xtbin.NewWriter(errorTargetSize)
-	w.U16(0, errorTargetSize)
-	w.String(2, extNameLen, "ERROR")
-	if err := w.String(extHeaderSize, errorNameLen, name); err != nil {
-		return nil, err
+func ruleErr(c *table.Chain, i int, r *table.Rule, err error) error {
+	if r.Pos.IsValid() {
+		return fmt.Errorf("%s:%d: chain %s rule %d: %w", r.Pos.File, r.Pos.Line, c.Name, i+1, err)
 	}
-	return w.B, nil
+	return fmt.Errorf("chain %s rule %d: %w", c.Name, i+1, err)
 }
 
-func extBlock(e table.Ext, f table.Family) ([]byte, error) {
+// ruleSize is the size of a rule's entry: the header, each extension
+// block (its header and XT_ALIGNed payload) and the target.
+func ruleSize(lay *entryLayout, r *table.Rule) (int, error) {
+	size := lay.size
+	for _, m := range r.Matches {
+		size += extHeaderSize + xtbin.Align(m.Info().Size)
+	}
+	switch t := r.Target.(type) {
+	case nil, *table.Standard, *table.Jump:
+		size += standardTargetSize
+	case table.Ext:
+		size += extHeaderSize + xtbin.Align(t.Info().Size)
+	default:
+		return 0, fmt.Errorf("unknown target type %T", t)
+	}
+	if size > 0xffff {
+		return 0, fmt.Errorf("a rule of %d bytes is too big for the kernel", size)
+	}
+	return size, nil
+}
+
+// writeMarker writes an entry whose target is an ERROR target named name:
+// the head of a user chain, or the end of the table.
+func writeMarker(lay *entryLayout, e []byte, name string) {
+	w := xtbin.Writer{B: e}
+	w.U16(lay.targetOff, uint16(lay.size))
+	w.U16(lay.nextOff, uint16(len(e)))
+	t := xtbin.Writer{B: e[lay.size:]}
+	t.U16(0, errorTargetSize)
+	t.String(2, extNameLen, "ERROR")
+	t.String(extHeaderSize, errorNameLen, name) // length checked in pass 1
+}
+
+// writeStandard writes an entry with no match and a standard target.
+func writeStandard(lay *entryLayout, e []byte, v int32) {
+	w := xtbin.Writer{B: e}
+	w.U16(lay.targetOff, uint16(lay.size))
+	w.U16(lay.nextOff, uint16(len(e)))
+	putStandard(e[lay.size:], v)
+}
+
+func putStandard(t []byte, v int32) {
+	xtbin.Native.PutUint16(t, standardTargetSize)
+	xtbin.Native.PutUint32(t[extHeaderSize:], uint32(v))
+}
+
+// writeRule writes r into e, the entry's bytes at offset start of the
+// blob.
+func writeRule(f table.Family, lay *entryLayout, e []byte, start int, r *table.Rule, chainStart map[string]uint32) error {
+	w := xtbin.Writer{B: e}
+	j, isJump := r.Target.(*table.Jump)
+	if err := writeIP(lay, &w, &r.IP, isJump && j.Goto); err != nil {
+		return err
+	}
+	off := lay.size
+	for _, m := range r.Matches {
+		n, err := writeExt(e[off:], m, f)
+		if err != nil {
+			return err
+		}
+		off += n
+	}
+	w.U16(lay.targetOff, uint16(off))
+	w.U16(lay.nextOff, uint16(len(e)))
+	switch t := r.Target.(type) {
+	case nil:
+		putStandard(e[off:], int32(start+len(e))) // fall through to the next entry
+	case *table.Standard:
+		var v int32
+		switch t.Verdict {
+		case table.Accept:
+			v = verdictAccept
+		case table.Drop:
+			v = verdictDrop
+		case table.Queue:
+			v = verdictQueue
+		case table.Return:
+			v = verdictReturn
+		default:
+			return fmt.Errorf("unknown verdict %d", t.Verdict)
+		}
+		putStandard(e[off:], v)
+	case *table.Jump:
+		to, ok := chainStart[t.Chain]
+		if !ok {
+			return fmt.Errorf("jump to missing chain %q", t.Chain)
+		}
+		putStandard(e[off:], int32(to))
+	case table.Ext:
+		if _, err := writeExt(e[off:], t, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeExt writes an xt_entry_match / xt_entry_target block at the start
+// of dst (sized by ruleSize) and returns its length.
+func writeExt(dst []byte, e table.Ext, f table.Family) (int, error) {
+	info := e.Info()
 	p, ok := e.(table.Payload)
 	if !ok {
-		return nil, fmt.Errorf("%s %s has no kernel encoding", e.Info().Kind, e.Name())
+		return 0, fmt.Errorf("%s %s has no kernel encoding", info.Kind, e.Name())
 	}
 	data, err := p.MarshalPayload(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", e.Info().Kind, e.Name(), err)
+		return 0, fmt.Errorf("%s %s: %w", info.Kind, e.Name(), err)
 	}
-	if len(data) != xtbin.Align(e.Info().Size) {
-		return nil, fmt.Errorf("%s %s: payload of %d bytes, want %d", e.Info().Kind, e.Name(), len(data), xtbin.Align(e.Info().Size))
+	size := extHeaderSize + xtbin.Align(info.Size)
+	if len(data) != size-extHeaderSize {
+		return 0, fmt.Errorf("%s %s: payload of %d bytes, want %d", info.Kind, e.Name(), len(data), size-extHeaderSize)
 	}
-	w := xtbin.NewWriter(extHeaderSize + len(data))
-	w.U16(0, uint16(extHeaderSize+len(data)))
-	if err := w.String(2, extNameLen, e.Info().KernelName()); err != nil {
-		return nil, err
+	w := xtbin.Writer{B: dst[:size]}
+	w.U16(0, uint16(size))
+	if err := w.String(2, extNameLen, info.KernelName()); err != nil {
+		return 0, err
 	}
-	w.U8(31, e.Info().Revision)
+	w.U8(31, info.Revision)
 	w.Bytes(extHeaderSize, data)
-	return w.B, nil
-}
-
-func encodeRule(f table.Family, r *table.Rule) (*entry, error) {
-	e := &entry{ip: &r.IP, rule: r, counter: r.Counters}
-	for _, m := range r.Matches {
-		blk, err := extBlock(m, f)
-		if err != nil {
-			return nil, err
-		}
-		e.matches = append(e.matches, blk)
-	}
-	switch t := r.Target.(type) {
-	case nil:
-		e.target, e.fall = standardTarget(0), true
-	case *table.Standard:
-		v := map[table.Verdict]int32{table.Accept: verdictAccept, table.Drop: verdictDrop, table.Queue: verdictQueue, table.Return: verdictReturn}[t.Verdict]
-		e.target = standardTarget(v)
-	case *table.Jump:
-		e.target, e.jump, e.goto_ = standardTarget(0), t.Chain, t.Goto
-	case table.Ext:
-		blk, err := extBlock(t, f)
-		if err != nil {
-			return nil, err
-		}
-		e.target = blk
-	default:
-		return nil, fmt.Errorf("unknown target type %T", t)
-	}
-	return e, nil
-}
-
-func writeEntry(lay *entryLayout, buf []byte, e *entry) error {
-	w := &xtbin.Writer{B: buf}
-	if err := writeIP(lay, w, e.ip, e.goto_); err != nil {
-		return err
-	}
-	toff := lay.size
-	for _, m := range e.matches {
-		toff += len(m)
-	}
-	w.U16(lay.targetOff, uint16(toff))
-	w.U16(lay.nextOff, uint16(len(buf)))
-	// Counters in a replace blob are ignored by the kernel; they travel
-	// in IPT_SO_SET_ADD_COUNTERS.
-	off := lay.size
-	for _, m := range e.matches {
-		w.Bytes(off, m)
-		off += len(m)
-	}
-	w.Bytes(off, e.target)
-	return nil
+	return size, nil
 }
 
 func writeIP(lay *entryLayout, w *xtbin.Writer, ip *table.IPHeader, isGoto bool) error {
 	n := lay.addrLen
 	put := func(off int, a netip.Addr) {
-		if a.IsValid() {
-			w.Bytes(off, a.AsSlice())
+		switch {
+		case !a.IsValid():
+		case n == 4:
+			b := a.As4()
+			copy(w.B[off:off+4], b[:])
+		default:
+			b := a.As16()
+			copy(w.B[off:off+16], b[:])
 		}
 	}
 	put(0, ip.Src.IP)
@@ -335,14 +368,17 @@ func writeIP(lay *entryLayout, w *xtbin.Writer, ip *table.IPHeader, isGoto bool)
 	if isGoto {
 		flags |= lay.gotoFlag
 	}
-	for _, b := range []struct {
-		on  bool
-		bit uint8
-	}{{ip.InvIn, invVia}, {ip.InvOut, invViaO}, {ip.InvSrc, invSrcIP}, {ip.InvDst, invDstIP}, {ip.InvFrag, invFrag}, {ip.InvProto, invProto}} {
-		if b.on {
-			inv |= b.bit
+	bit := func(on bool, b uint8) {
+		if on {
+			inv |= b
 		}
 	}
+	bit(ip.InvIn, invVia)
+	bit(ip.InvOut, invViaO)
+	bit(ip.InvSrc, invSrcIP)
+	bit(ip.InvDst, invDstIP)
+	bit(ip.InvFrag, invFrag)
+	bit(ip.InvProto, invProto)
 	w.U8(lay.flagsOff, flags)
 	w.U8(lay.invOff, inv)
 	return nil

@@ -99,7 +99,7 @@ func TestWriteReference(t *testing.T) {
 
 // TestKernelRefusalNamesRule: when the kernel refuses a table, the error
 // names the rule (found in a scratch namespace) and the kernel's reason,
-// and --test finds the same without touching anything. The rule is built
+// and --test --check-kernel finds the same without touching anything. The rule is built
 // by hand, since fw's own validation would refuse it earlier.
 func TestKernelRefusalNamesRule(t *testing.T) {
 	kerneltest.Need(t, "iptables-legacy-save")
@@ -117,7 +117,7 @@ func TestKernelRefusalNamesRule(t *testing.T) {
 	before, _ := ns.Run(nil, "iptables-legacy-save")
 	b := &Backend{Registry: reg}
 	for _, test := range []bool{true, false} {
-		err := ns.Do(func() error { return b.Commit(rs, kernel.CommitOptions{Test: test}) })
+		err := ns.Do(func() error { return b.Commit(rs, kernel.CommitOptions{Test: test, Scratch: test}) })
 		if err == nil || !strings.Contains(err.Error(), "x.rules:3: table filter chain INPUT rule 2: the kernel refused the rule") {
 			t.Errorf("test=%v: error %v", test, err)
 		}
@@ -125,5 +125,9 @@ func TestKernelRefusalNamesRule(t *testing.T) {
 		if kerneltest.DropComments(after.Stdout) != kerneltest.DropComments(before.Stdout) {
 			t.Errorf("test=%v: kernel changed", test)
 		}
+	}
+	// Without the scratch namespace, --test checks only what fw knows.
+	if err := ns.Do(func() error { return b.Commit(rs, kernel.CommitOptions{Test: true}) }); err != nil {
+		t.Errorf("plain --test: %v", err)
 	}
 }
