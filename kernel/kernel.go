@@ -35,6 +35,13 @@ type CommitOptions struct {
 	// checkentry) run too. It costs about as much as a real restore,
 	// which is why it is not part of every Test.
 	Scratch bool
+	// ReplaceUnchanged replaces tables even when the kernel already
+	// holds exactly what the file says (legacy skips them otherwise),
+	// which restarts their counters.
+	ReplaceUnchanged bool
+	// Counters says the ruleset's counters are meant (restore -c): a
+	// table then counts as unchanged only when its counters are too.
+	Counters bool
 }
 
 // OpError is a kernel failure: which backend, which operation, which

@@ -67,6 +67,7 @@ func app() *cli.App {
 			&cli.BoolFlag{Name: "check-kernel", Usage: "with --test: also load the ruleset into a throwaway network namespace so the kernel's own checks run (legacy; slower, about the cost of a restore)"},
 			&cli.BoolFlag{Name: "counters", Aliases: []string{"c"}, Usage: "restore the [packets:bytes] counters"},
 			&cli.BoolFlag{Name: "noflush", Aliases: []string{"n"}, Usage: "do not flush the tables first"},
+			&cli.BoolFlag{Name: "replace-unchanged", Usage: "legacy: replace tables the kernel already holds exactly, restarting their counters (by default they are left alone)"},
 			&cli.StringFlag{Name: "table", Aliases: []string{"T"}, Usage: "only restore `TABLE`"},
 			&cli.Float64Flag{Name: "wait", Usage: "wait up to `SECONDS` for the xtables lock (-w alone: forever)"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say what is done"},
@@ -189,7 +190,8 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 		}
 	}
 	commit := func() error {
-		return b.Commit(&out, kernel.CommitOptions{Test: c.Bool("test"), Scratch: c.Bool("check-kernel")})
+		return b.Commit(&out, kernel.CommitOptions{Test: c.Bool("test"), Scratch: c.Bool("check-kernel"),
+			Counters: c.Bool("counters"), ReplaceUnchanged: c.Bool("replace-unchanged")})
 	}
 	if c.IsSet("confirm") {
 		if err := applyConfirmed(c, b, reg, fam, names, commit); err != nil {

@@ -1,12 +1,14 @@
 package legacy
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
 	"syscall"
 	"time"
 
+	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/kernel"
 	"github.com/fwkit/fw/table"
 )
@@ -78,11 +80,11 @@ func (b *Backend) read(c *conn, f table.Family, name string) (*table.Table, *Inf
 		if err != nil {
 			return nil, nil, nil, b.opErr("read", name, err)
 		}
-		t, err := Decode(f, name, blob, in, b.Registry)
+		t, err := Decode(f, name, blob.Entries, in, b.Registry)
 		if err != nil {
 			return nil, nil, nil, b.opErr("decode", name, err)
 		}
-		return t, in, blob, nil
+		return t, in, blob.Entries, nil
 	}
 }
 
@@ -92,13 +94,18 @@ func (b *Backend) read(c *conn, f table.Family, name string) (*table.Table, *Inf
 // tables already replaced are put back as they were (rules and counters),
 // so a failed commit leaves the kernel as it found it. The xtables lock is
 // held throughout, like iptables-restore holds it.
+//
+// A table the kernel already holds exactly (the same entries; with -c the
+// same counters too) is not replaced unless opt.ReplaceUnchanged: legacy
+// x_tables can only swap whole tables, so re-applying a file in which
+// one table changed costs the kernel work of that table alone. Such a
+// table keeps counting where it was instead of restarting from zero.
 func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 	type job struct {
 		t       *table.Table
 		blob    *Blob
 		oldInfo *Info
-		oldBlob []byte
-		old     *table.Table
+		old     *Blob
 		done    bool
 	}
 	var jobs []*job
@@ -141,7 +148,7 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		if err != nil {
 			return b.opErr("read", j.t.Name, err)
 		}
-		j.oldInfo, j.oldBlob = in, old
+		j.oldInfo, j.old = in, old
 	}
 	if opt.Test {
 		if !opt.Scratch {
@@ -159,7 +166,10 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 	}
 	var failure error
 	for _, j := range jobs {
-		if _, err := c.replace(j.t.Name, j.blob, j.oldInfo.NumEntries); err != nil {
+		if !opt.ReplaceUnchanged && unchanged(layouts[rs.Family], j.old, j.blob, opt.Counters) {
+			continue
+		}
+		if err := c.replace(j.t.Name, j.blob, j.oldInfo.NumEntries); err != nil {
 			failure = b.opErr("replace", j.t.Name, err)
 			if !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, syscall.EPERM) {
 				if rerr := diagnose(rs.Family, j.t); rerr != nil {
@@ -183,7 +193,7 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		if !j.done {
 			continue
 		}
-		if err := b.restoreOld(c, rs.Family, j.t.Name, j.oldInfo, j.oldBlob); err != nil {
+		if err := b.restoreOld(c, rs.Family, j.t.Name, j.old); err != nil {
 			return fmt.Errorf("%w; and rolling back table %s failed too: %v", failure, j.t.Name, err)
 		}
 	}
@@ -192,25 +202,65 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 
 // restoreOld writes back a table exactly as it was read: the same entries
 // (which carry their counters) and the counters re-added.
-func (b *Backend) restoreOld(c *conn, f table.Family, name string, in *Info, blob []byte) error {
-	old := &Blob{Entries: blob, NumEntries: int(in.NumEntries), ValidHooks: in.ValidHooks, HookEntry: in.HookEntry, Underflow: in.Underflow}
+func (b *Backend) restoreOld(c *conn, f table.Family, name string, old *Blob) error {
 	cur, err := c.info(name)
 	if err != nil {
 		return err
 	}
 	for h := range old.HookEntry {
-		if in.ValidHooks&(1<<h) == 0 {
+		if old.ValidHooks&(1<<h) == 0 {
 			old.HookEntry[h], old.Underflow[h] = 0, 0
 		}
 	}
-	counters, err := entryCounters(f, blob)
+	counters, err := entryCounters(f, old.Entries)
 	if err != nil {
 		return err
 	}
-	if _, err := c.replace(name, old, cur.NumEntries); err != nil {
+	if err := c.replace(name, old, cur.NumEntries); err != nil {
 		return err
 	}
 	return c.addCounters(name, counters)
+}
+
+// unchanged reports whether old, a table as the kernel hands it out,
+// holds exactly what the encoded blob b would put there. The kernel's
+// copy differs from an encoding only in what the kernel fills in itself,
+// each entry's comefrom and counters, so those are skipped, and the
+// counters compared only when withCounters. Any other difference, even
+// in bytes the kernel might have changed on its own, counts as a change:
+// a false "changed" costs time, a false "unchanged" would be wrong.
+func unchanged(lay *entryLayout, old, b *Blob, withCounters bool) bool {
+	if old == nil || old.NumEntries != b.NumEntries || len(old.Entries) != len(b.Entries) || old.ValidHooks != b.ValidHooks {
+		return false
+	}
+	for h := range b.HookEntry {
+		if b.ValidHooks&(1<<h) != 0 && (old.HookEntry[h] != b.HookEntry[h] || old.Underflow[h] != b.Underflow[h]) {
+			return false
+		}
+	}
+	skipFrom, skipTo := lay.cfOff, lay.countersOff+countersSize
+	i := 0
+	for off := 0; off < len(old.Entries); i++ {
+		if off+lay.size > len(old.Entries) || i >= len(b.Counters) {
+			return false
+		}
+		next := int(xtbin.Native.Uint16(old.Entries[off+lay.nextOff:]))
+		if next < lay.size || off+next > len(old.Entries) {
+			return false
+		}
+		x, y := old.Entries[off:off+next], b.Entries[off:off+next]
+		if !bytes.Equal(x[:skipFrom], y[:skipFrom]) || !bytes.Equal(x[skipTo:], y[skipTo:]) {
+			return false
+		}
+		if withCounters {
+			got := table.Counters{Packets: xtbin.Native.Uint64(x[lay.countersOff:]), Bytes: xtbin.Native.Uint64(x[lay.countersOff+8:])}
+			if got != b.Counters[i] {
+				return false
+			}
+		}
+		off += next
+	}
+	return i == b.NumEntries
 }
 
 // entryCounters pulls the counters out of a blob as read from the kernel.
@@ -284,7 +334,7 @@ func (b *Backend) Raw(f table.Family, name string) ([]byte, *Info, error) {
 	if err != nil {
 		return nil, nil, b.opErr("read", name, err)
 	}
-	return blob, in, nil
+	return blob.Entries, in, nil
 }
 
 // Skeleton reads the policies of the named tables without decoding their
@@ -325,7 +375,7 @@ func (b *Backend) Skeleton(f table.Family, names []string) (*table.Ruleset, erro
 		}
 		for _, ch := range t.Chains {
 			h, _ := table.HookByName(ch.Name)
-			e, err := readEntry(layouts[f], blob, int(in.Underflow[h]))
+			e, err := readEntry(layouts[f], blob.Entries, int(in.Underflow[h]))
 			if err != nil {
 				return nil, b.opErr("read", name, fmt.Errorf("policy of %s: %w", ch.Name, err))
 			}

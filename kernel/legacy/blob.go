@@ -90,6 +90,10 @@ type Blob struct {
 	// Rules maps entry index to the rule it encodes (nil for heads,
 	// policies, tails), so kernel errors can name a rule.
 	Rules []*table.Rule
+
+	// raw is Entries with replaceHeader bytes of room in front, when the
+	// blob was made with it: the replace call then needs no copy.
+	raw []byte
 }
 
 // Encode lays out a table as iptables' libiptc does: built-in chains in
@@ -162,7 +166,8 @@ func Encode(f table.Family, t *table.Table) (*Blob, error) {
 	n++
 
 	// Pass 2: the bytes.
-	buf := make([]byte, off)
+	raw := make([]byte, replaceHeader+off)
+	buf := raw[replaceHeader:]
 	b.Counters = make([]table.Counters, 0, n)
 	b.Rules = make([]*table.Rule, 0, n)
 	at := 0
@@ -200,7 +205,7 @@ func Encode(f table.Family, t *table.Table) (*Blob, error) {
 	writeMarker(lay, put(lay.size+errorTargetSize), "ERROR")
 	b.Counters = append(b.Counters, table.Counters{})
 	b.Rules = append(b.Rules, nil)
-	b.Entries = buf
+	b.Entries, b.raw = buf, raw
 	b.NumEntries = n
 	return b, nil
 }

@@ -77,7 +77,7 @@ func diagnose(f table.Family, t *table.Table) *kernel.RuleError {
 				broken = true
 				return nil
 			}
-			_, err = c.replace(t.Name, b, in.NumEntries)
+			err = c.replace(t.Name, b, in.NumEntries)
 			return err
 		}
 		since := time.Now()

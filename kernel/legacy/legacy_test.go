@@ -131,3 +131,67 @@ func TestKernelRefusalNamesRule(t *testing.T) {
 		t.Errorf("plain --test: %v", err)
 	}
 }
+
+// TestSkipUnchanged: re-applying a ruleset replaces only the tables that
+// changed. The counters show it: a table that is replaced restarts them,
+// one that is left alone keeps them. With Counters (restore -c), counters
+// that differ are a change; ReplaceUnchanged replaces regardless.
+func TestSkipUnchanged(t *testing.T) {
+	kerneltest.Need(t, "iptables-legacy-save")
+	reg := ext.Registry()
+	load := func(src string) *table.Ruleset {
+		rs, err := format.Load("x.rules", []byte(src), format.LoadOptions{Family: table.IPv4, Registry: reg, Apply: table.ApplyOptions{Counters: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
+	withCounters := strings.ReplaceAll(sample, "-A ", "[7:700] -A ")
+	changedNat := strings.Replace(sample, "--sport 1:1024", "--sport 1:1025", 1)
+	ns := kerneltest.NewNetns(t)
+	b := &Backend{Registry: reg}
+	commit := func(rs *table.Ruleset, opt kernel.CommitOptions) {
+		t.Helper()
+		if err := ns.Do(func() error { return b.Commit(rs, opt) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// counted reports, per table, whether its first rule still counts 7.
+	counted := func() map[string]bool {
+		t.Helper()
+		r, err := ns.Run(nil, "iptables-legacy-save", "-c")
+		if err != nil || r.Code != 0 {
+			t.Fatal(err, r.Stderr)
+		}
+		out := map[string]bool{}
+		cur := ""
+		for _, l := range strings.Split(r.Stdout, "\n") {
+			if strings.HasPrefix(l, "*") {
+				cur = l[1:]
+			}
+			if strings.HasPrefix(l, "[7:700] -A") {
+				out[cur] = true
+			}
+		}
+		return out
+	}
+	for _, step := range []struct {
+		name string
+		rs   *table.Ruleset
+		opt  kernel.CommitOptions
+		want map[string]bool
+	}{
+		{"first, with counters", load(withCounters), kernel.CommitOptions{Counters: true}, map[string]bool{"filter": true, "nat": true}},
+		{"same rules, no -c: both skipped", load(sample), kernel.CommitOptions{}, map[string]bool{"filter": true, "nat": true}},
+		{"nat changed: only nat replaced", load(changedNat), kernel.CommitOptions{}, map[string]bool{"filter": true}},
+		{"-c with other counters: replaced", load(changedNat), kernel.CommitOptions{Counters: true}, map[string]bool{}},
+		{"counters again", load(withCounters), kernel.CommitOptions{Counters: true}, map[string]bool{"filter": true, "nat": true}},
+		{"-c with the same counters: skipped", load(withCounters), kernel.CommitOptions{Counters: true}, map[string]bool{"filter": true, "nat": true}},
+		{"ReplaceUnchanged", load(sample), kernel.CommitOptions{ReplaceUnchanged: true}, map[string]bool{}},
+	} {
+		commit(step.rs, step.opt)
+		if d := cmp.Diff(step.want, counted()); d != "" {
+			t.Errorf("%s: tables still counting (-want +got)\n%s", step.name, d)
+		}
+	}
+}

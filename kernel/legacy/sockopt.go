@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -106,24 +107,33 @@ func (c *conn) info(name string) (*Info, error) {
 }
 
 // entries runs IPT_SO_GET_ENTRIES for a table whose info was just read.
-func (c *conn) entries(name string, in *Info) ([]byte, error) {
-	buf := make([]byte, getEntriesHeader+int(in.Size))
+// The entries come back behind replaceHeader bytes of room (see
+// Blob.raw), so that writing them back costs no copy.
+func (c *conn) entries(name string, in *Info) (*Blob, error) {
+	raw := make([]byte, replaceHeader+int(in.Size))
+	buf := raw[replaceHeader-getEntriesHeader:]
 	w := &xtbin.Writer{B: buf}
 	w.String(0, tableNameLen, name)
 	w.U32(32, in.Size)
 	if _, err := c.getsockopt(soGetEntries, buf); err != nil {
 		return nil, err
 	}
-	return buf[getEntriesHeader:], nil
+	return &Blob{raw: raw, Entries: raw[replaceHeader:], NumEntries: int(in.NumEntries),
+		ValidHooks: in.ValidHooks, HookEntry: in.HookEntry, Underflow: in.Underflow}, nil
 }
 
 // replace runs IPT_SO_SET_REPLACE. oldCount must be the kernel's current
 // number of entries (else EAGAIN: someone changed the table meanwhile);
-// the kernel fills the returned slice with the old entries' counters.
-func (c *conn) replace(name string, b *Blob, oldCount uint32) ([]table.Counters, error) {
+// the kernel hands back the old entries' counters, which fw has no use
+// for.
+func (c *conn) replace(name string, b *Blob, oldCount uint32) error {
 	old := make([]byte, countersSize*max(int(oldCount), 1))
-	buf := make([]byte, replaceHeader+len(b.Entries))
-	w := &xtbin.Writer{B: buf}
+	buf := b.raw
+	if len(buf) != replaceHeader+len(b.Entries) {
+		buf = make([]byte, replaceHeader+len(b.Entries))
+		copy(buf[replaceHeader:], b.Entries)
+	}
+	w := &xtbin.Writer{B: buf[:replaceHeader]}
 	w.String(0, tableNameLen, name)
 	w.U32(32, b.ValidHooks)
 	w.U32(36, uint32(b.NumEntries))
@@ -134,23 +144,17 @@ func (c *conn) replace(name string, b *Blob, oldCount uint32) ([]table.Counters,
 	}
 	w.U32(84, oldCount)
 	w.U64(88, uint64(uintptr(unsafe.Pointer(&old[0]))))
-	w.Bytes(replaceHeader, b.Entries)
 	err := c.setsockopt(soSetReplace, buf)
 	runtime.KeepAlive(old)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]table.Counters, oldCount)
-	r := xtbin.NewReader(old)
-	for i := range out {
-		out[i] = table.Counters{Packets: r.U64(i * countersSize), Bytes: r.U64(i*countersSize + 8)}
-	}
-	return out, nil
+	return err
 }
 
 // addCounters runs IPT_SO_SET_ADD_COUNTERS: the only way counters get
 // into a freshly replaced table.
 func (c *conn) addCounters(name string, cs []table.Counters) error {
+	if !slices.ContainsFunc(cs, func(x table.Counters) bool { return x != table.Counters{} }) {
+		return nil // adding zeros changes nothing; skip the kernel's walk
+	}
 	buf := make([]byte, countersHeader+countersSize*len(cs))
 	w := &xtbin.Writer{B: buf}
 	w.String(0, tableNameLen, name)
