@@ -268,8 +268,8 @@ func entryCounters(f table.Family, blob []byte) ([]table.Counters, error) {
 	lay := layouts[f]
 	var out []table.Counters
 	for off := 0; off < len(blob); {
-		e, err := readEntry(lay, blob, off)
-		if err != nil {
+		var e rawEntry
+		if err := readEntry(lay, blob, off, &e); err != nil {
 			return nil, err
 		}
 		out = append(out, e.counters)
@@ -375,8 +375,8 @@ func (b *Backend) Skeleton(f table.Family, names []string) (*table.Ruleset, erro
 		}
 		for _, ch := range t.Chains {
 			h, _ := table.HookByName(ch.Name)
-			e, err := readEntry(layouts[f], blob.Entries, int(in.Underflow[h]))
-			if err != nil {
+			var e rawEntry
+			if err := readEntry(layouts[f], blob.Entries, int(in.Underflow[h]), &e); err != nil {
 				return nil, b.opErr("read", name, fmt.Errorf("policy of %s: %w", ch.Name, err))
 			}
 			switch e.verdict {

@@ -1,9 +1,10 @@
 package legacy
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
-	"sort"
+	"slices"
 
 	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
@@ -23,7 +24,7 @@ type rawEntry struct {
 }
 
 type rawExt struct {
-	name string
+	name []byte // in the blob
 	rev  uint8
 	data []byte
 }
@@ -41,22 +42,12 @@ type Info struct {
 // into the model. Every offset is checked: a hostile or corrupt blob gives
 // an error, never a panic or a silently dropped rule. An extension fw
 // cannot decode is an error naming it and the rule.
+//
+// It makes two passes: the first finds only where entries and chains
+// start, the second decodes each rule straight into the model, so that a
+// 100k-rule table is never held a second time as intermediate entries.
 func Decode(f table.Family, name string, blob []byte, info *Info, reg *table.Registry) (*table.Table, error) {
 	lay := layouts[f]
-	var raws []*rawEntry
-	byOffset := map[int]int{}
-	for off := 0; off < len(blob); {
-		e, err := readEntry(lay, blob, off)
-		if err != nil {
-			return nil, fmt.Errorf("table %s: entry at offset %d: %w", name, off, err)
-		}
-		byOffset[off] = len(raws)
-		raws = append(raws, e)
-		off = e.next
-	}
-	if len(raws) == 0 || raws[len(raws)-1].errName != "ERROR" {
-		return nil, fmt.Errorf("table %s: blob does not end with the ERROR entry", name)
-	}
 	tinfo := table.LookupTable(name)
 	if tinfo == nil {
 		return nil, fmt.Errorf("unknown table %q", name)
@@ -69,6 +60,25 @@ func Decode(f table.Family, name string, blob []byte, info *Info, reg *table.Reg
 		head    int // index of the head entry, -1 for built-ins
 	}
 	var starts []start
+	var offsets []int // entry index -> offset; increasing
+	var e rawEntry
+	for off := 0; off < len(blob); {
+		if err := readEntry(lay, blob, off, &e); err != nil {
+			return nil, fmt.Errorf("table %s: entry at offset %d: %w", name, off, err)
+		}
+		if e.errName != "" && e.next < len(blob) {
+			starts = append(starts, start{idx: len(offsets) + 1, name: e.errName, head: len(offsets)})
+		}
+		offsets = append(offsets, off)
+		off = e.next
+	}
+	if len(offsets) == 0 || e.errName != "ERROR" {
+		return nil, fmt.Errorf("table %s: blob does not end with the ERROR entry", name)
+	}
+	entryAt := func(off int) (int, bool) {
+		i, ok := slices.BinarySearch(offsets, off)
+		return i, ok
+	}
 	for h := table.Hook(0); h < table.NumHooks; h++ {
 		if info.ValidHooks&(1<<h) == 0 {
 			continue
@@ -76,27 +86,33 @@ func Decode(f table.Family, name string, blob []byte, info *Info, reg *table.Reg
 		if tinfo.Hooks&h.Mask() == 0 {
 			return nil, fmt.Errorf("table %s: kernel reports hook %s, which the table does not have", name, h)
 		}
-		i, ok := byOffset[int(info.HookEntry[h])]
+		i, ok := entryAt(int(info.HookEntry[h]))
 		if !ok {
 			return nil, fmt.Errorf("table %s: hook %s entry offset %d is not an entry", name, h, info.HookEntry[h])
 		}
 		starts = append(starts, start{idx: i, builtin: true, name: h.String(), head: -1})
 	}
-	for i, e := range raws[:len(raws)-1] {
-		if e.errName != "" {
-			starts = append(starts, start{idx: i + 1, name: e.errName, head: i})
-		}
-	}
-	sort.SliceStable(starts, func(i, j int) bool { return starts[i].idx < starts[j].idx })
-	chainAt := map[int]string{} // offset of first entry after a head -> user chain
+	slices.SortStableFunc(starts, func(a, b start) int { return a.idx - b.idx })
+	// User chains by the offset of their first entry, for jumps.
+	var userAt []int
+	var userName []string
 	for _, s := range starts {
 		if !s.builtin {
-			chainAt[raws[s.idx].offset] = s.name
+			userAt = append(userAt, offsets[s.idx])
+			userName = append(userName, s.name)
 		}
 	}
-	t := &table.Table{Name: name}
+	d := ruleDecoder{f: f, reg: reg, chainAt: func(off int) (string, bool) {
+		i, ok := slices.BinarySearch(userAt, off)
+		if !ok {
+			return "", false
+		}
+		return userName[i], true
+	}}
+	t := &table.Table{Name: name, Chains: make([]*table.Chain, 0, len(starts))}
+	chains := make([]table.Chain, len(starts))
 	for k, s := range starts {
-		end := len(raws) - 1 // the final ERROR
+		end := len(offsets) - 1 // the final ERROR
 		if k+1 < len(starts) {
 			end = starts[k+1].idx
 			if starts[k+1].head >= 0 {
@@ -108,29 +124,38 @@ func Decode(f table.Family, name string, blob []byte, info *Info, reg *table.Reg
 		if end <= s.idx {
 			return nil, fmt.Errorf("table %s: chain %s has no policy or tail entry", name, s.name)
 		}
-		last := raws[end-1]
-		c := &table.Chain{Name: s.name, Builtin: s.builtin}
+		if err := readEntry(lay, blob, offsets[end-1], &e); err != nil {
+			return nil, fmt.Errorf("table %s: entry at offset %d: %w", name, offsets[end-1], err)
+		}
+		c := &chains[k]
+		c.Name, c.Builtin = s.name, s.builtin
 		if s.builtin {
 			h, _ := table.HookByName(s.name)
-			if last.offset != int(info.Underflow[h]) {
-				return nil, fmt.Errorf("table %s: chain %s: policy entry at %d, underflow says %d", name, s.name, last.offset, info.Underflow[h])
+			if e.offset != int(info.Underflow[h]) {
+				return nil, fmt.Errorf("table %s: chain %s: policy entry at %d, underflow says %d", name, s.name, e.offset, info.Underflow[h])
 			}
 			switch {
-			case last.target.name != "" || len(last.matches) > 0:
+			case len(e.target.name) > 0 || len(e.matches) > 0:
 				return nil, fmt.Errorf("table %s: chain %s: policy entry is not a standard verdict", name, s.name)
-			case last.verdict == verdictAccept:
+			case e.verdict == verdictAccept:
 				c.Policy = table.Accept
-			case last.verdict == verdictDrop:
+			case e.verdict == verdictDrop:
 				c.Policy = table.Drop
 			default:
-				return nil, fmt.Errorf("table %s: chain %s: policy verdict %d", name, s.name, last.verdict)
+				return nil, fmt.Errorf("table %s: chain %s: policy verdict %d", name, s.name, e.verdict)
 			}
-			c.Counters = last.counters
-		} else if last.target.name != "" || last.verdict != verdictReturn {
+			c.Counters = e.counters
+		} else if len(e.target.name) > 0 || e.verdict != verdictReturn {
 			return nil, fmt.Errorf("table %s: user chain %s does not end with a RETURN tail", name, s.name)
 		}
+		if n := end - 1 - s.idx; n > 0 {
+			c.Rules = make([]*table.Rule, 0, n)
+		}
 		for i := s.idx; i < end-1; i++ {
-			r, err := decodeRule(f, raws[i], chainAt, reg)
+			if err := readEntry(lay, blob, offsets[i], &e); err != nil {
+				return nil, fmt.Errorf("table %s: entry at offset %d: %w", name, offsets[i], err)
+			}
+			r, err := d.rule(&e)
 			if err != nil {
 				return nil, fmt.Errorf("table %s: chain %s rule %d: %w", name, s.name, i-s.idx+1, err)
 			}
@@ -142,84 +167,91 @@ func Decode(f table.Family, name string, blob []byte, info *Info, reg *table.Reg
 	return t, nil
 }
 
-func readEntry(lay *entryLayout, blob []byte, off int) (*rawEntry, error) {
+// readEntry reads the entry at off into e, reusing e's match slice.
+func readEntry(lay *entryLayout, blob []byte, off int, e *rawEntry) error {
 	if off < 0 || off > len(blob) {
-		return nil, fmt.Errorf("offset %d outside the %d-byte table", off, len(blob))
+		return fmt.Errorf("offset %d outside the %d-byte table", off, len(blob))
 	}
-	r := xtbin.NewReader(blob[off:])
-	e := &rawEntry{offset: off}
+	*e = rawEntry{offset: off, matches: e.matches[:0]}
+	r := xtbin.Reader{B: blob[off:]}
 	toff := int(r.U16(lay.targetOff))
 	next := int(r.U16(lay.nextOff))
 	if err := r.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	if next < lay.size+extHeaderSize || next%xtbin.AlignTo != 0 || off+next > len(blob) {
-		return nil, fmt.Errorf("bad next_offset %d", next)
+		return fmt.Errorf("bad next_offset %d", next)
 	}
 	if toff < lay.size || toff+extHeaderSize > next {
-		return nil, fmt.Errorf("bad target_offset %d", toff)
+		return fmt.Errorf("bad target_offset %d", toff)
 	}
 	e.next = off + next
 	body := blob[off : off+next]
-	br := xtbin.NewReader(body)
+	br := xtbin.Reader{B: body}
 	e.counters = table.Counters{Packets: br.U64(lay.countersOff), Bytes: br.U64(lay.countersOff + 8)}
-	if err := readIP(lay, br, e); err != nil {
-		return nil, err
+	if err := readIP(lay, &br, e); err != nil {
+		return err
 	}
 	for moff := lay.size; moff < toff; {
 		x, size, err := readExt(body[:toff], moff)
 		if err != nil {
-			return nil, fmt.Errorf("match at %d: %w", moff, err)
+			return fmt.Errorf("match at %d: %w", moff, err)
 		}
 		e.matches = append(e.matches, x)
 		moff += size
 	}
 	x, size, err := readExt(body, toff)
 	if err != nil {
-		return nil, fmt.Errorf("target: %w", err)
+		return fmt.Errorf("target: %w", err)
 	}
 	if toff+size != next {
-		return nil, fmt.Errorf("target of %d bytes does not end the entry", size)
+		return fmt.Errorf("target of %d bytes does not end the entry", size)
 	}
-	switch x.name {
+	switch string(x.name) {
 	case "":
 		if size != standardTargetSize {
-			return nil, fmt.Errorf("standard target of %d bytes", size)
+			return fmt.Errorf("standard target of %d bytes", size)
 		}
 		e.verdict = int32(xtbin.Native.Uint32(x.data))
 	case "ERROR":
-		xr := xtbin.NewReader(x.data)
+		xr := xtbin.Reader{B: x.data}
 		e.errName = xr.String(0, errorNameLen)
 		if err := xr.Err(); err != nil {
-			return nil, fmt.Errorf("error target: %w", err)
+			return fmt.Errorf("error target: %w", err)
 		}
 	default:
 		e.target = x
 	}
-	return e, br.Err()
+	return br.Err()
 }
 
+// readExt reads the xt_entry_match/xt_entry_target block at off. The name
+// stays in the blob: looking it up needs no string.
 func readExt(b []byte, off int) (rawExt, int, error) {
-	r := xtbin.NewReader(b)
-	size := int(r.U16(off))
-	name := r.String(off+2, extNameLen)
-	rev := r.U8(off + 31)
-	if err := r.Err(); err != nil {
-		return rawExt{}, 0, err
+	if off < 0 || off+extHeaderSize > len(b) {
+		return rawExt{}, 0, fmt.Errorf("extension header at %d past the end of %d bytes", off, len(b))
+	}
+	size := int(xtbin.Native.Uint16(b[off:]))
+	name := b[off+2 : off+2+extNameLen]
+	n := bytes.IndexByte(name, 0)
+	if n < 0 {
+		return rawExt{}, 0, fmt.Errorf("extension name without NUL")
 	}
 	if size < extHeaderSize || size%xtbin.AlignTo != 0 || off+size > len(b) {
 		return rawExt{}, 0, fmt.Errorf("bad size %d", size)
 	}
-	return rawExt{name: name, rev: rev, data: b[off+extHeaderSize : off+size]}, size, nil
+	return rawExt{name: name[:n], rev: b[off+31], data: b[off+extHeaderSize : off+size]}, size, nil
 }
 
 func readIP(lay *entryLayout, r *xtbin.Reader, e *rawEntry) error {
 	n := lay.addrLen
 	addr := func(off int) netip.Addr {
-		b := make([]byte, n)
-		r.Bytes(off, b)
-		a, _ := netip.AddrFromSlice(b)
-		return a
+		var b [16]byte
+		r.Bytes(off, b[:n])
+		if n == 4 {
+			return netip.AddrFrom4([4]byte(b[:4]))
+		}
+		return netip.AddrFrom16(b)
 	}
 	ip := &e.ip
 	flags, inv := r.U8(lay.flagsOff), r.U8(lay.invOff)
@@ -280,10 +312,44 @@ func readIface(r *xtbin.Reader, nameOff, maskOff int) string {
 	return string(name[:n]) + "+"
 }
 
-func decodeRule(f table.Family, e *rawEntry, chainAt map[int]string, reg *table.Registry) (*table.Rule, error) {
-	r := &table.Rule{IP: e.ip, Counters: e.counters}
+// ruleDecoder turns entries into rules, with the small caches that keep a
+// 100k-rule table from costing several allocations per rule: extension
+// lookups by name (a table uses a handful) and slabs for rules, match
+// lists and jumps.
+type ruleDecoder struct {
+	f       table.Family
+	reg     *table.Registry
+	chainAt func(off int) (string, bool)
+
+	exts  []extCacheEntry
+	rules []table.Rule
+	lists []table.Match
+	jumps []table.Jump
+}
+
+type extCacheEntry struct {
+	kind table.ExtKind
+	name []byte
+	rev  uint8
+	info *table.ExtInfo
+}
+
+func (d *ruleDecoder) rule(e *rawEntry) (*table.Rule, error) {
+	if len(d.rules) == 0 {
+		d.rules = make([]table.Rule, 1024)
+	}
+	r := &d.rules[0]
+	d.rules = d.rules[1:]
+	*r = table.Rule{IP: e.ip, Counters: e.counters}
+	if n := len(e.matches); n > 0 {
+		if len(d.lists) < n {
+			d.lists = make([]table.Match, max(n, 1024))
+		}
+		r.Matches = d.lists[:0:n]
+		d.lists = d.lists[n:]
+	}
 	for _, m := range e.matches {
-		v, err := decodeExt(f, table.MatchKind, m, reg)
+		v, err := d.ext(table.MatchKind, m)
 		if err != nil {
 			return nil, err
 		}
@@ -292,8 +358,8 @@ func decodeRule(f table.Family, e *rawEntry, chainAt map[int]string, reg *table.
 	switch {
 	case e.errName != "":
 		return nil, fmt.Errorf("unexpected ERROR entry %q inside a chain", e.errName)
-	case e.target.name != "":
-		v, err := decodeExt(f, table.TargetKind, e.target, reg)
+	case len(e.target.name) > 0:
+		v, err := d.ext(table.TargetKind, e.target)
 		if err != nil {
 			return nil, err
 		}
@@ -301,45 +367,62 @@ func decodeRule(f table.Family, e *rawEntry, chainAt map[int]string, reg *table.
 	case e.verdict < 0:
 		switch e.verdict {
 		case verdictAccept:
-			r.Target = &table.Standard{Verdict: table.Accept}
+			r.Target = table.StandardTarget(table.Accept)
 		case verdictDrop:
-			r.Target = &table.Standard{Verdict: table.Drop}
+			r.Target = table.StandardTarget(table.Drop)
 		case verdictQueue:
-			r.Target = &table.Standard{Verdict: table.Queue}
+			r.Target = table.StandardTarget(table.Queue)
 		case verdictReturn:
-			r.Target = &table.Standard{Verdict: table.Return}
+			r.Target = table.StandardTarget(table.Return)
 		default:
 			return nil, fmt.Errorf("unknown verdict %d", e.verdict)
 		}
 	case int(e.verdict) == e.next:
 		// falls through to the next entry: no -j
 	default:
-		c, ok := chainAt[int(e.verdict)]
+		c, ok := d.chainAt(int(e.verdict))
 		if !ok {
 			return nil, fmt.Errorf("jump to offset %d, which starts no chain", e.verdict)
 		}
-		r.Target = &table.Jump{Chain: c, Goto: e.isGoto}
+		if len(d.jumps) == 0 {
+			d.jumps = make([]table.Jump, 1024)
+		}
+		j := &d.jumps[0]
+		d.jumps = d.jumps[1:]
+		*j = table.Jump{Chain: c, Goto: e.isGoto}
+		r.Target = j
 	}
 	return r, nil
 }
 
-func decodeExt(f table.Family, kind table.ExtKind, x rawExt, reg *table.Registry) (table.Ext, error) {
-	info := reg.ByKernel(kind, x.name, x.rev, f)
-	if info == nil {
-		if len(reg.Revisions(kind, x.name, f)) > 0 {
-			return nil, fmt.Errorf("%s %s revision %d is not supported by fw", kind, x.name, x.rev)
+func (d *ruleDecoder) ext(kind table.ExtKind, x rawExt) (table.Ext, error) {
+	var info *table.ExtInfo
+	for _, c := range d.exts {
+		if c.kind == kind && c.rev == x.rev && bytes.Equal(c.name, x.name) {
+			info = c.info
+			break
 		}
-		return nil, fmt.Errorf("unknown %s %s (revision %d): fw cannot decode it and will not drop it", kind, x.name, x.rev)
 	}
-	v := info.New(f)
+	if info == nil {
+		name := string(x.name)
+		info = d.reg.ByKernel(kind, name, x.rev, d.f)
+		if info == nil {
+			if len(d.reg.Revisions(kind, name, d.f)) > 0 {
+				return nil, fmt.Errorf("%s %s revision %d is not supported by fw", kind, name, x.rev)
+			}
+			return nil, fmt.Errorf("unknown %s %s (revision %d): fw cannot decode it and will not drop it", kind, name, x.rev)
+		}
+		d.exts = append(d.exts, extCacheEntry{kind, []byte(name), x.rev, info})
+	}
+	v := info.New(d.f)
 	p, ok := v.(table.Payload)
 	if !ok {
-		return nil, fmt.Errorf("%s %s has no kernel decoding", kind, x.name)
+		return nil, fmt.Errorf("%s %s has no kernel decoding", kind, info.Name)
 	}
 	if len(x.data) < info.Size {
 		return nil, fmt.Errorf("%s %s: payload of %d bytes, want %d", kind, x.name, len(x.data), info.Size)
 	}
-	if err := p.UnmarshalPayload(f, x.data); err != nil {
+	if err := p.UnmarshalPayload(d.f, x.data); err != nil {
 		return nil, fmt.Errorf("%s %s: %w", kind, x.name, err)
 	}
 	return v, nil
