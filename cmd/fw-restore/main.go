@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -169,7 +170,17 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 	// before the file is known to be good.
 	var cur *table.Ruleset
 	if sk, ok := b.(kernel.SkeletonLoader); ok && !applyOpt.NoFlush {
-		cur, err = sk.Skeleton(fam, names)
+		// Reading even the policies costs a copy of the whole table
+		// (tens of megabytes for kube-proxy's); the file usually sets
+		// them all itself.
+		need := tablesWithoutPolicies(script)
+		if cur, err = sk.Skeleton(fam, need); err == nil {
+			for _, n := range names {
+				if !slices.Contains(need, n) {
+					cur.Tables = append(cur.Tables, table.NewTable(n))
+				}
+			}
+		}
 	} else {
 		cur, err = b.Load(fam, names)
 	}
@@ -202,6 +213,44 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 	}
 	verbose("%s: restored %d table(s) through %s", name, len(out.Tables), b.Name())
 	return nil
+}
+
+// tablesWithoutPolicies lists the tables of the script in which some
+// built-in chain gets no policy from the file (a declaration with a
+// policy, or -P): a restore keeps the kernel's policy there, so it must
+// be read.
+func tablesWithoutPolicies(s *table.Script) []string {
+	set := map[string]map[string]bool{}
+	var order []string
+	for _, blk := range s.Blocks {
+		m := set[blk.Table]
+		if m == nil {
+			m = map[string]bool{}
+			set[blk.Table] = m
+			order = append(order, blk.Table)
+		}
+		for i := range blk.Ops {
+			op := &blk.Ops[i]
+			if op.Kind == table.OpDeclare && op.Policy != 0 || op.Kind == table.OpPolicy {
+				m[op.Chain] = true
+			}
+		}
+	}
+	var out []string
+	for _, name := range order {
+		info := table.LookupTable(name)
+		if info == nil {
+			out = append(out, name) // let Skeleton name the problem
+			continue
+		}
+		for _, c := range info.Chains() {
+			if !set[name][c] {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // applyConfirmed commits through internal/confirm: the tables about to be

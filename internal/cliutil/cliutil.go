@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 
 	"github.com/urfave/cli/v2"
@@ -82,6 +83,13 @@ func Main(app *cli.App) {
 	app.Version = Version
 	app.HideHelpCommand = true
 	app.UseShortOptionHandling = false
+	// The heap of these short runs is almost all live data (the
+	// ruleset), which the default GOGC=100 would mark again and again as
+	// it grows; collecting at 4x the live heap instead costs little
+	// memory and saves most of that work. GOGC in the environment wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	stop := startProfile()
 	err := app.Run(os.Args)
 	stop()

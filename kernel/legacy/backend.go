@@ -141,14 +141,7 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		if in.ValidHooks != j.blob.ValidHooks {
 			return b.opErr("replace", j.t.Name, fmt.Errorf("kernel table hooks %#x, expected %#x", in.ValidHooks, j.blob.ValidHooks))
 		}
-		if opt.Test {
-			continue // the old entries are only needed to roll back
-		}
-		old, err := c.entries(j.t.Name, in)
-		if err != nil {
-			return b.opErr("read", j.t.Name, err)
-		}
-		j.oldInfo, j.old = in, old
+		j.oldInfo = in
 	}
 	if opt.Test {
 		if !opt.Scratch {
@@ -163,6 +156,20 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 			}
 		}
 		return nil
+	}
+	// The old entries serve two ends: rolling a table back when a later
+	// one fails, and seeing that a table is unchanged. The biggest table
+	// goes last, where no rollback can need it, so its tens of megabytes
+	// are read only when its size says it may be unchanged.
+	slices.SortStableFunc(jobs, func(a, b *job) int { return len(a.blob.Entries) - len(b.blob.Entries) })
+	for i, j := range jobs {
+		maySkip := !opt.ReplaceUnchanged && j.oldInfo.NumEntries == uint32(j.blob.NumEntries) && int(j.oldInfo.Size) == len(j.blob.Entries)
+		if i == len(jobs)-1 && !maySkip {
+			break
+		}
+		if j.old, err = c.entries(j.t.Name, j.oldInfo); err != nil {
+			return b.opErr("read", j.t.Name, err)
+		}
 	}
 	var failure error
 	for _, j := range jobs {
