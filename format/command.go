@@ -63,10 +63,10 @@ func (c *cmd) seenPos(id optID) (table.Pos, bool) {
 func (c *cmd) newLoaded(info *table.ExtInfo, pos table.Pos, target bool) *loaded {
 	n := len(c.exts)
 	if n == len(c.pool) {
-		c.pool = append(c.pool, &loaded{seen: map[string]bool{}})
+		c.pool = append(c.pool, &loaded{})
 	}
 	l := c.pool[n]
-	clear(l.seen)
+	l.seen = l.seen[:0]
 	l.info, l.val, l.pos, l.target = info, info.New(c.d.opt.Family), pos, target
 	c.exts = append(c.exts, l)
 	return l
@@ -656,11 +656,13 @@ func (c *cmd) extOption(e *loaded, o *table.Option, w *Word, val *Word) {
 		c.fail(w, "option --%s of %s cannot be negated", o.Name, e.info.Name)
 		return
 	}
-	if e.seen[o.Key()] && !o.Multi {
+	if e.seen.Has(o.Key()) && !o.Multi {
 		c.fail(w, "option --%s given twice", o.Key())
 		return
 	}
-	e.seen[o.Key()] = true
+	if !e.seen.Has(o.Key()) {
+		e.seen = append(e.seen, o.Key())
+	}
 	argWord := w
 	var arg string
 	hasArg := false

@@ -389,6 +389,6 @@ type loaded struct {
 	info   *table.ExtInfo
 	val    table.Ext
 	pos    table.Pos
-	seen   map[string]bool
+	seen   table.OptSet
 	target bool
 }

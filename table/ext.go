@@ -186,8 +186,23 @@ func (a *OptArgs) Next() (string, bool) {
 type FinishContext struct {
 	Family Family
 	IP     *IPHeader
-	// Seen holds the options given, by name, for "required" checks.
-	Seen map[string]bool
+	// Seen holds the options given, by main name, for "required" checks.
+	Seen OptSet
+}
+
+// OptSet is the set of options given to one extension on a rule, by main
+// name: a handful at most, for which a slice is much cheaper than a map
+// on a 100k-rule file.
+type OptSet []string
+
+// Has reports whether the option was given.
+func (s OptSet) Has(name string) bool {
+	for _, x := range s {
+		if x == name {
+			return true
+		}
+	}
+	return false
 }
 
 // CheckContext is what a Checker sees.

@@ -114,7 +114,11 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 	// walking backwards reproduces the order iptables-restore would give.
 	for i := len(rs.Tables) - 1; i >= 0; i-- {
 		t := rs.Tables[i]
-		blob, err := Encode(rs.Family, t)
+		encode := Encode
+		if opt.Test {
+			encode = CheckEncode
+		}
+		blob, err := encode(rs.Family, t)
 		if err != nil {
 			return b.opErr("encode", t.Name, err)
 		}

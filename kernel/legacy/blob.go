@@ -102,7 +102,13 @@ type Blob struct {
 // It works in two passes straight into the blob: sizes and offsets first
 // (so every jump's target offset is known), then the bytes. A 100k-rule
 // table thus costs one buffer, not an object per entry.
-func Encode(f table.Family, t *table.Table) (*Blob, error) {
+func Encode(f table.Family, t *table.Table) (*Blob, error) { return encode(f, t, false) }
+
+// CheckEncode does all the work of Encode, every check included, without
+// keeping the blob: what --test needs, at a fraction of the memory.
+func CheckEncode(f table.Family, t *table.Table) (*Blob, error) { return encode(f, t, true) }
+
+func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 	lay := layouts[f]
 	info := table.LookupTable(t.Name)
 	if info == nil {
@@ -136,7 +142,7 @@ func Encode(f table.Family, t *table.Table) (*Blob, error) {
 
 	// Pass 1: where every entry goes.
 	chainStart := make(map[string]uint32, len(user))
-	off, n := 0, 0
+	off, n, biggest := 0, 0, lay.size+errorTargetSize
 	for i, c := range chains {
 		if i < nb {
 			b.HookEntry[hooks[i]] = uint32(off)
@@ -155,6 +161,7 @@ func Encode(f table.Family, t *table.Table) (*Blob, error) {
 			}
 			off += size
 			n++
+			biggest = max(biggest, size)
 		}
 		if i < nb {
 			b.Underflow[hooks[i]] = uint32(off)
@@ -165,14 +172,26 @@ func Encode(f table.Family, t *table.Table) (*Blob, error) {
 	off += lay.size + errorTargetSize
 	n++
 
-	// Pass 2: the bytes.
-	raw := make([]byte, replaceHeader+off)
-	buf := raw[replaceHeader:]
-	b.Counters = make([]table.Counters, 0, n)
-	b.Rules = make([]*table.Rule, 0, n)
+	// Pass 2: the bytes. A dry run writes every entry into the same
+	// scratch space.
+	var raw, buf, scratch []byte
+	if dry {
+		scratch = make([]byte, biggest)
+	} else {
+		raw = make([]byte, replaceHeader+off)
+		buf = raw[replaceHeader:]
+		b.Counters = make([]table.Counters, 0, n)
+		b.Rules = make([]*table.Rule, 0, n)
+	}
 	at := 0
 	put := func(size int) []byte {
-		e := buf[at : at+size]
+		var e []byte
+		if dry {
+			e = scratch[:size]
+			clear(e)
+		} else {
+			e = buf[at : at+size]
+		}
 		at += size
 		return e
 	}
@@ -205,6 +224,9 @@ func Encode(f table.Family, t *table.Table) (*Blob, error) {
 	writeMarker(lay, put(lay.size+errorTargetSize), "ERROR")
 	b.Counters = append(b.Counters, table.Counters{})
 	b.Rules = append(b.Rules, nil)
+	if dry {
+		b.Counters, b.Rules = nil, nil
+	}
 	b.Entries, b.raw = buf, raw
 	b.NumEntries = n
 	return b, nil

@@ -80,6 +80,14 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		dry, err := CheckEncode(table.IPv4, tb)
+		if err != nil {
+			t.Fatalf("CheckEncode: %v", err)
+		}
+		if dry.Entries != nil || dry.NumEntries != b.NumEntries || dry.HookEntry != b.HookEntry || dry.Underflow != b.Underflow {
+			t.Errorf("%s: CheckEncode differs from Encode: %d entries, hooks %v %v; want %d, %v %v", tb.Name,
+				dry.NumEntries, dry.HookEntry, dry.Underflow, b.NumEntries, b.HookEntry, b.Underflow)
+		}
 		back, err := Decode(table.IPv4, tb.Name, b.Entries, infoOf(b), reg)
 		if err != nil {
 			t.Fatal(err)

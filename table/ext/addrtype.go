@@ -94,7 +94,7 @@ func addrTypesText(mask uint16) string {
 }
 
 func (m *AddrType) Finish(c *table.FinishContext) error {
-	if !c.Seen["src-type"] && !c.Seen["dst-type"] {
+	if !c.Seen.Has("src-type") && !c.Seen.Has("dst-type") {
 		return fmt.Errorf("--src-type or --dst-type is required")
 	}
 	if m.Flags&addrtypeLimitIn != 0 && m.Flags&addrtypeLimitOut != 0 {

@@ -39,7 +39,7 @@ func (t *AUDIT) Parse(a *table.OptArgs) error {
 }
 
 func (t *AUDIT) Finish(c *table.FinishContext) error {
-	if !c.Seen["type"] {
+	if !c.Seen.Has("type") {
 		return table.WithHint("add --type accept, drop or reject", "--type is required")
 	}
 	return nil

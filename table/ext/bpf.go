@@ -109,9 +109,9 @@ func (m *BPF) parseBytecode(s string) error {
 
 func (m *BPF) Finish(c *table.FinishContext) error {
 	switch {
-	case c.Seen["bytecode"] && c.Seen["object-pinned"]:
+	case c.Seen.Has("bytecode") && c.Seen.Has("object-pinned"):
 		return fmt.Errorf("--bytecode and --object-pinned cannot be used together")
-	case !c.Seen["bytecode"] && !c.Seen["object-pinned"]:
+	case !c.Seen.Has("bytecode") && !c.Seen.Has("object-pinned"):
 		return table.WithHint("add --bytecode PROGRAM or --object-pinned PATH", "a program is required")
 	case m.Mode == bpfModeBytes:
 		return bpfCheckClassic(m.Program[:m.ProgramNumElem])

@@ -36,7 +36,7 @@ func (t *CHECKSUM) Parse(a *table.OptArgs) error {
 // Finish: the kernel refuses an operation of 0, so the only option is
 // required.
 func (t *CHECKSUM) Finish(c *table.FinishContext) error {
-	if !c.Seen["checksum-fill"] {
+	if !c.Seen.Has("checksum-fill") {
 		return fmt.Errorf("--checksum-fill is required")
 	}
 	return nil

@@ -64,7 +64,7 @@ func classifyHex(s string) (uint16, error) {
 }
 
 func (t *CLASSIFY) Finish(c *table.FinishContext) error {
-	if !c.Seen["set-class"] {
+	if !c.Seen.Has("set-class") {
 		return table.WithHint("add --set-class MAJOR:MINOR", "--set-class is required")
 	}
 	return nil

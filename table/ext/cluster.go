@@ -66,11 +66,11 @@ func (m *Cluster) Parse(a *table.OptArgs) error {
 
 func (m *Cluster) Finish(c *table.FinishContext) error {
 	for _, o := range []string{"cluster-total-nodes", "cluster-hash-seed"} {
-		if !c.Seen[o] {
+		if !c.Seen.Has(o) {
 			return fmt.Errorf("--%s is required", o)
 		}
 	}
-	node, mask := c.Seen["cluster-local-node"], c.Seen["cluster-local-nodemask"]
+	node, mask := c.Seen.Has("cluster-local-node"), c.Seen.Has("cluster-local-nodemask")
 	switch {
 	case node && mask:
 		return fmt.Errorf("--cluster-local-node and --cluster-local-nodemask cannot be used together")

@@ -33,7 +33,7 @@ func (m *Comment) Parse(a *table.OptArgs) error {
 }
 
 func (m *Comment) Finish(c *table.FinishContext) error {
-	if !c.Seen["comment"] {
+	if !c.Seen.Has("comment") {
 		return fmt.Errorf("--comment is required")
 	}
 	return nil

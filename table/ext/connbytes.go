@@ -88,7 +88,7 @@ func connbytesIndex(names []string, s string) (uint8, bool) {
 
 func (m *Connbytes) Finish(c *table.FinishContext) error {
 	for _, o := range []string{"connbytes", "connbytes-dir", "connbytes-mode"} {
-		if !c.Seen[o] {
+		if !c.Seen.Has(o) {
 			return table.WithHint("write --connbytes FROM[:TO] --connbytes-mode packets|bytes|avgpkt --connbytes-dir original|reply|both", "--%s is required", o)
 		}
 	}

@@ -125,7 +125,7 @@ func connlabelNames() (map[int]string, error) {
 }
 
 func (m *Connlabel) Finish(c *table.FinishContext) error {
-	if !c.Seen["label"] {
+	if !c.Seen.Has("label") {
 		return table.WithHint("e.g. --label 3", "--label is required")
 	}
 	return nil

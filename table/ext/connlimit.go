@@ -71,13 +71,13 @@ func (m *Connlimit) Parse(a *table.OptArgs) error {
 }
 
 func (m *Connlimit) Finish(c *table.FinishContext) error {
-	if c.Seen["connlimit-upto"] && c.Seen["connlimit-above"] {
+	if c.Seen.Has("connlimit-upto") && c.Seen.Has("connlimit-above") {
 		return fmt.Errorf("--connlimit-upto and --connlimit-above cannot be used together")
 	}
-	if c.Seen["connlimit-saddr"] && c.Seen["connlimit-daddr"] {
+	if c.Seen.Has("connlimit-saddr") && c.Seen.Has("connlimit-daddr") {
 		return fmt.Errorf("--connlimit-saddr and --connlimit-daddr cannot be used together")
 	}
-	if !c.Seen["connlimit-upto"] && !c.Seen["connlimit-above"] {
+	if !c.Seen.Has("connlimit-upto") && !c.Seen.Has("connlimit-above") {
 		return table.WithHint("e.g. --connlimit-above 10", "--connlimit-above or --connlimit-upto is required")
 	}
 	return nil

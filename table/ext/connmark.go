@@ -38,7 +38,7 @@ func (m *Connmark) Parse(a *table.OptArgs) error {
 }
 
 func (m *Connmark) Finish(c *table.FinishContext) error {
-	if !c.Seen["mark"] {
+	if !c.Seen.Has("mark") {
 		return fmt.Errorf("--mark is required")
 	}
 	return nil

@@ -93,7 +93,7 @@ func (t *ConnmarkTarget) Parse(a *table.OptArgs) error {
 func (t *ConnmarkTarget) Finish(c *table.FinishContext) error {
 	var ops []string
 	for _, o := range connmarkOps {
-		if c.Seen[o] {
+		if c.Seen.Has(o) {
 			ops = append(ops, "--"+o)
 		}
 	}
@@ -102,7 +102,7 @@ func (t *ConnmarkTarget) Finish(c *table.FinishContext) error {
 		return table.WithHint("use --set-xmark, --set-mark, --and-mark, --or-mark, --xor-mark, --save-mark or --restore-mark", "no operation given")
 	case len(ops) > 1:
 		return fmt.Errorf("only one operation may be given (%s)", strings.Join(ops, " and "))
-	case c.Seen["mask"] && (c.Seen["ctmask"] || c.Seen["nfmask"]):
+	case c.Seen.Has("mask") && (c.Seen.Has("ctmask") || c.Seen.Has("nfmask")):
 		return fmt.Errorf("--mask cannot be used together with --ctmask or --nfmask")
 	}
 	return nil

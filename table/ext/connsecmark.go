@@ -44,9 +44,9 @@ func (t *Connsecmark) Parse(a *table.OptArgs) error {
 
 func (t *Connsecmark) Finish(c *table.FinishContext) error {
 	switch {
-	case c.Seen["save"] && c.Seen["restore"]:
+	case c.Seen.Has("save") && c.Seen.Has("restore"):
 		return fmt.Errorf("--save and --restore cannot be used together")
-	case !c.Seen["save"] && !c.Seen["restore"]:
+	case !c.Seen.Has("save") && !c.Seen.Has("restore"):
 		return table.WithHint("use --save or --restore", "an operation is required")
 	}
 	return nil

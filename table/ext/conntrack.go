@@ -248,7 +248,7 @@ func ctParseList(s string, names ctFlagNames, what, known string) (uint32, error
 
 func (m *Conntrack) Finish(c *table.FinishContext) error {
 	if m.MatchFlags&ctFlagStateAlias != 0 {
-		if !c.Seen["state"] {
+		if !c.Seen.Has("state") {
 			return fmt.Errorf("--state is required")
 		}
 		return nil

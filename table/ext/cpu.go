@@ -38,7 +38,7 @@ func (m *CPU) Parse(a *table.OptArgs) error {
 }
 
 func (m *CPU) Finish(c *table.FinishContext) error {
-	if !c.Seen["cpu"] {
+	if !c.Seen.Has("cpu") {
 		return table.WithHint("add --cpu N", "--cpu is required")
 	}
 	return nil

@@ -27,7 +27,7 @@ func (t *DNAT) Name() string         { return "DNAT" }
 func (t *DNAT) Parse(a *table.OptArgs) error { return parseNATOption(a, &t.NATRange2) }
 
 func (t *DNAT) Finish(c *table.FinishContext) error {
-	if !c.Seen["to-destination"] {
+	if !c.Seen.Has("to-destination") {
 		return table.WithHint("add --to-destination ADDR[:PORT]", "--to-destination is required")
 	}
 	return nil

@@ -73,9 +73,9 @@ func parseDSCPClass(s string) (uint8, error) {
 
 func (m *DSCP) Finish(c *table.FinishContext) error {
 	switch {
-	case c.Seen["dscp"] && c.Seen["dscp-class"]:
+	case c.Seen.Has("dscp") && c.Seen.Has("dscp-class"):
 		return fmt.Errorf("--dscp and --dscp-class cannot be used together")
-	case !c.Seen["dscp"] && !c.Seen["dscp-class"]:
+	case !c.Seen.Has("dscp") && !c.Seen.Has("dscp-class"):
 		return fmt.Errorf("--dscp or --dscp-class is required")
 	}
 	return nil

@@ -245,23 +245,23 @@ func hlParseBurst(s string) (uint64, error) {
 }
 
 func (m *Hashlimit) Finish(c *table.FinishContext) error {
-	upto, above := c.Seen["hashlimit-upto"], c.Seen["hashlimit-above"]
+	upto, above := c.Seen.Has("hashlimit-upto"), c.Seen.Has("hashlimit-above")
 	switch {
 	case upto && above:
 		return fmt.Errorf("--hashlimit-upto and --hashlimit-above cannot be used together")
 	case !upto && !above:
 		return table.WithHint("add --hashlimit-upto RATE or --hashlimit-above RATE", "a rate is required")
-	case !c.Seen["hashlimit-name"]:
+	case !c.Seen.Has("hashlimit-name"):
 		return fmt.Errorf("--hashlimit-name is required")
 	}
 	cfg := &m.Cfg
-	if !c.Seen["hashlimit-htable-expire"] {
+	if !c.Seen.Has("hashlimit-htable-expire") {
 		cfg.Expire = m.mult * 1000
 	}
 	if cfg.Mode&hlBytes != 0 {
 		// The byte burst becomes a number of rate quanta, in 32 bits.
 		var burst uint32
-		if c.Seen["hashlimit-burst"] {
+		if c.Seen.Has("hashlimit-burst") {
 			quantum := hlCostToBytes(cfg.Avg)
 			if cfg.Burst < quantum {
 				return fmt.Errorf("--hashlimit-burst cannot be smaller than %db at this rate", quantum)
@@ -271,7 +271,7 @@ func (m *Hashlimit) Finish(c *table.FinishContext) error {
 			if cfg.Burst%quantum != 0 {
 				burst++
 			}
-			if !c.Seen["hashlimit-htable-expire"] {
+			if !c.Seen.Has("hashlimit-htable-expire") {
 				cfg.Expire = hlByteExpireB * 1000
 			}
 		}
@@ -279,7 +279,7 @@ func (m *Hashlimit) Finish(c *table.FinishContext) error {
 	} else if cfg.Burst > hlMaxBurst {
 		return fmt.Errorf("invalid --hashlimit-burst %d (expected 1 to %d)", cfg.Burst, hlMaxBurst)
 	}
-	if c.Seen["hashlimit-rate-match"] {
+	if c.Seen.Has("hashlimit-rate-match") {
 		if cfg.Mode&hlBytes == 0 {
 			cfg.Avg /= uint64(m.mult)
 		}

@@ -42,7 +42,7 @@ func (m *Helper) Parse(a *table.OptArgs) error {
 }
 
 func (m *Helper) Finish(c *table.FinishContext) error {
-	if !c.Seen["helper"] {
+	if !c.Seen.Has("helper") {
 		return table.WithHint("e.g. --helper ftp", "--helper is required")
 	}
 	return nil

@@ -95,7 +95,7 @@ func (m *ICMP) Parse(a *table.OptArgs) error {
 }
 
 func (m *ICMP) Finish(c *table.FinishContext) error {
-	if !c.Seen["icmp-type"] {
+	if !c.Seen.Has("icmp-type") {
 		return table.WithHint("add e.g. --icmp-type echo-request, or --icmp-type any", "--icmp-type is required")
 	}
 	return nil

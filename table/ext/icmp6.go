@@ -77,7 +77,7 @@ func (m *ICMP6) Parse(a *table.OptArgs) error {
 }
 
 func (m *ICMP6) Finish(c *table.FinishContext) error {
-	if !c.Seen["icmpv6-type"] {
+	if !c.Seen.Has("icmpv6-type") {
 		return table.WithHint("add e.g. --icmpv6-type echo-request", "--icmpv6-type is required")
 	}
 	return nil

@@ -86,7 +86,7 @@ func checkIdletimerLabel(l string) error {
 
 func (t *IdleTimer) Finish(c *table.FinishContext) error {
 	for _, o := range []string{"timeout", "label"} {
-		if !c.Seen[o] {
+		if !c.Seen.Has(o) {
 			return fmt.Errorf("--%s is required", o)
 		}
 	}

@@ -105,7 +105,7 @@ func ipv6HeaderBit(name string) (uint8, error) {
 }
 
 func (m *IPv6Header) Finish(c *table.FinishContext) error {
-	if !c.Seen["header"] {
+	if !c.Seen.Has("header") {
 		return fmt.Errorf("--header is required")
 	}
 	return nil

@@ -64,7 +64,7 @@ func (t *LED) Parse(a *table.OptArgs) error {
 }
 
 func (t *LED) Finish(c *table.FinishContext) error {
-	if !c.Seen["led-trigger-id"] {
+	if !c.Seen.Has("led-trigger-id") {
 		return fmt.Errorf("--led-trigger-id is required")
 	}
 	return nil

@@ -42,7 +42,7 @@ func (m *Length) Parse(a *table.OptArgs) error {
 
 func (m *Length) Finish(c *table.FinishContext) error {
 	switch {
-	case !c.Seen["length"]:
+	case !c.Seen.Has("length"):
 		return table.WithHint("add --length MIN[:MAX]", "--length is required")
 	case m.Min > m.Max:
 		// iptables takes it, but no packet length lies in the range.

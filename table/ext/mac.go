@@ -64,7 +64,7 @@ func parseMAC(s string) ([6]byte, bool) {
 }
 
 func (m *Mac) Finish(c *table.FinishContext) error {
-	if !c.Seen["mac-source"] {
+	if !c.Seen.Has("mac-source") {
 		return fmt.Errorf("--mac-source is required")
 	}
 	return nil

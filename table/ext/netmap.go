@@ -90,7 +90,7 @@ func (t *NETMAP6) Parse(a *table.OptArgs) error {
 }
 
 func finishNetmap(c *table.FinishContext) error {
-	if !c.Seen["to"] {
+	if !c.Seen.Has("to") {
 		return table.WithHint("add --to NETWORK/LEN", "--to is required")
 	}
 	return nil

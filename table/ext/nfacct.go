@@ -45,7 +45,7 @@ func (m *NFAcct) Parse(a *table.OptArgs) error {
 }
 
 func (m *NFAcct) Finish(c *table.FinishContext) error {
-	if !c.Seen["nfacct-name"] {
+	if !c.Seen.Has("nfacct-name") {
 		return table.WithHint("add --nfacct-name NAME", "--nfacct-name is required")
 	}
 	return nil

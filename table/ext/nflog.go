@@ -67,7 +67,7 @@ func (t *NFLOG) Parse(a *table.OptArgs) error {
 }
 
 func (t *NFLOG) Finish(c *table.FinishContext) error {
-	if c.Seen["nflog-range"] && c.Seen["nflog-size"] {
+	if c.Seen.Has("nflog-range") && c.Seen.Has("nflog-size") {
 		return fmt.Errorf("--nflog-range and --nflog-size cannot be combined")
 	}
 	return nil

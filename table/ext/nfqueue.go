@@ -67,10 +67,10 @@ func (t *NFQUEUE) Parse(a *table.OptArgs) error {
 }
 
 func (t *NFQUEUE) Finish(c *table.FinishContext) error {
-	if c.Seen["queue-num"] && c.Seen["queue-balance"] {
+	if c.Seen.Has("queue-num") && c.Seen.Has("queue-balance") {
 		return fmt.Errorf("--queue-num and --queue-balance cannot be combined")
 	}
-	if c.Seen["queue-cpu-fanout"] && !c.Seen["queue-balance"] {
+	if c.Seen.Has("queue-cpu-fanout") && !c.Seen.Has("queue-balance") {
 		return table.WithHint("add --queue-balance FIRST:LAST", "--queue-cpu-fanout needs --queue-balance")
 	}
 	return nil

@@ -74,7 +74,7 @@ func (m *OSF) Parse(a *table.OptArgs) error {
 }
 
 func (m *OSF) Finish(c *table.FinishContext) error {
-	if !c.Seen["genre"] {
+	if !c.Seen.Has("genre") {
 		return fmt.Errorf("--genre is required")
 	}
 	return nil

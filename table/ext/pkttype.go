@@ -52,7 +52,7 @@ func (m *PktType) Parse(a *table.OptArgs) error {
 }
 
 func (m *PktType) Finish(c *table.FinishContext) error {
-	if !c.Seen["pkt-type"] {
+	if !c.Seen.Has("pkt-type") {
 		return fmt.Errorf("--pkt-type is required")
 	}
 	return nil

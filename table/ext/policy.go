@@ -152,7 +152,7 @@ func (m *Policy) Finish(c *table.FinishContext) error {
 	if m.Flags&(policyIn|policyOut) == 0 {
 		return table.WithHint("add --dir in or --dir out", "--dir is required")
 	}
-	if c.Seen["next"] && !c.Seen["strict"] {
+	if c.Seen.Has("next") && !c.Seen.Has("strict") {
 		return table.WithHint("several elements only make sense with --strict", "--next needs --strict")
 	}
 	if m.Flags&policyNone != 0 {

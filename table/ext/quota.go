@@ -42,7 +42,7 @@ func (m *Quota) Parse(a *table.OptArgs) error {
 }
 
 func (m *Quota) Finish(c *table.FinishContext) error {
-	if !c.Seen["quota"] {
+	if !c.Seen.Has("quota") {
 		return table.WithHint("add --quota BYTES", "--quota is required")
 	}
 	return nil

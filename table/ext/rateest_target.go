@@ -90,7 +90,7 @@ func parseRateEstTime(s string) (uint32, error) {
 // interval/-ln(1-2^-n) at or below the requested time constant.
 func (t *RateEstTarget) Finish(c *table.FinishContext) error {
 	for _, o := range []string{"rateest-name", "rateest-interval", "rateest-ewmalog"} {
-		if !c.Seen[o] {
+		if !c.Seen.Has(o) {
 			return fmt.Errorf("--%s is required", o)
 		}
 	}

@@ -42,7 +42,7 @@ func (m *Realm) Parse(a *table.OptArgs) error {
 }
 
 func (m *Realm) Finish(c *table.FinishContext) error {
-	if !c.Seen["realm"] {
+	if !c.Seen.Has("realm") {
 		return fmt.Errorf("--realm is required")
 	}
 	return nil

@@ -106,7 +106,7 @@ func (m *Recent) Parse(a *table.OptArgs) error {
 func (m *Recent) Finish(c *table.FinishContext) error {
 	var ops []string
 	for _, o := range []string{"set", "rcheck", "update", "remove"} {
-		if c.Seen[o] {
+		if c.Seen.Has(o) {
 			ops = append(ops, "--"+o)
 		}
 	}
@@ -115,9 +115,9 @@ func (m *Recent) Finish(c *table.FinishContext) error {
 		return table.WithHint("add one of --set, --rcheck, --update or --remove", "an action is required")
 	case len(ops) > 1:
 		return fmt.Errorf("%s and %s cannot be used together", ops[0], ops[1])
-	case c.Seen["reap"] && !c.Seen["seconds"]:
+	case c.Seen.Has("reap") && !c.Seen.Has("seconds"):
 		return fmt.Errorf("--reap needs --seconds")
-	case c.Seen["rttl"] && (c.Seen["set"] || c.Seen["remove"]):
+	case c.Seen.Has("rttl") && (c.Seen.Has("set") || c.Seen.Has("remove")):
 		return fmt.Errorf("--rttl cannot be used with %s", ops[0])
 	}
 	// The kernel's checks.

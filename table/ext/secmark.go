@@ -43,7 +43,7 @@ func (t *Secmark) Parse(a *table.OptArgs) error {
 }
 
 func (t *Secmark) Finish(c *table.FinishContext) error {
-	if !c.Seen["selctx"] {
+	if !c.Seen.Has("selctx") {
 		return table.WithHint("e.g. --selctx system_u:object_r:ssh_server_packet_t:s0", "--selctx is required")
 	}
 	return nil

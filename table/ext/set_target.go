@@ -133,20 +133,20 @@ func (t *SetTarget) Finish(c *table.FinishContext) error {
 	if err := mgRequireOne(c, "add-set", "del-set", "map-set"); err != nil {
 		return err
 	}
-	if !c.Seen["add-set"] {
+	if !c.Seen.Has("add-set") {
 		for _, o := range []string{"exist", "timeout"} {
-			if c.Seen[o] {
+			if c.Seen.Has(o) {
 				return fmt.Errorf("--%s can only be used with --add-set", o)
 			}
 		}
 	}
-	if !c.Seen["map-set"] {
+	if !c.Seen.Has("map-set") {
 		for _, o := range []string{"map-mark", "map-prio", "map-queue"} {
-			if c.Seen[o] {
+			if c.Seen.Has(o) {
 				return fmt.Errorf("--%s can only be used with --map-set", o)
 			}
 		}
-	} else if !c.Seen["map-mark"] && !c.Seen["map-prio"] && !c.Seen["map-queue"] {
+	} else if !c.Seen.Has("map-mark") && !c.Seen.Has("map-prio") && !c.Seen.Has("map-queue") {
 		return fmt.Errorf("--map-set needs --map-mark, --map-prio or --map-queue")
 	}
 	return nil

@@ -66,7 +66,7 @@ func (t *SNAT) Finish(c *table.FinishContext) error {
 func (t *SNAT6) Finish(c *table.FinishContext) error { return finishSNAT(c, t.Flags) }
 
 func finishSNAT(c *table.FinishContext, flags uint32) error {
-	if !c.Seen["to-source"] {
+	if !c.Seen.Has("to-source") {
 		return table.WithHint("add --to-source ADDR[:PORT]", "--to-source is required")
 	}
 	if flags&natProtoOffset != 0 {

@@ -86,17 +86,17 @@ func statProbability(p float64) uint32 {
 
 func (m *Statistic) Finish(c *table.FinishContext) error {
 	switch {
-	case !c.Seen["mode"]:
+	case !c.Seen.Has("mode"):
 		return table.WithHint("add --mode random or --mode nth", "--mode is required")
-	case m.Mode == statRandom && !c.Seen["probability"]:
+	case m.Mode == statRandom && !c.Seen.Has("probability"):
 		return fmt.Errorf("--mode random needs --probability")
-	case m.Mode == statNth && !c.Seen["every"] && !c.Seen["packet"]:
+	case m.Mode == statNth && !c.Seen.Has("every") && !c.Seen.Has("packet"):
 		return fmt.Errorf("--mode nth needs --every and --packet")
 	case m.Packet > m.Every:
 		return fmt.Errorf("--packet %d must be less than --every %d", m.Packet, uint64(m.Every)+1)
-	case c.Seen["probability"] && (c.Seen["every"] || c.Seen["packet"]):
+	case c.Seen.Has("probability") && (c.Seen.Has("every") || c.Seen.Has("packet")):
 		return fmt.Errorf("--probability cannot be used with --every or --packet")
-	case c.Seen["every"] != c.Seen["packet"]:
+	case c.Seen.Has("every") != c.Seen.Has("packet"):
 		return fmt.Errorf("--every and --packet must be given together")
 	}
 	m.Count = m.Every - m.Packet

@@ -146,11 +146,11 @@ scan:
 
 func (m *StringMatch) Finish(c *table.FinishContext) error {
 	switch {
-	case c.Seen["string"] && c.Seen["hex-string"]:
+	case c.Seen.Has("string") && c.Seen.Has("hex-string"):
 		return fmt.Errorf("--string and --hex-string cannot be used together")
-	case !c.Seen["string"] && !c.Seen["hex-string"]:
+	case !c.Seen.Has("string") && !c.Seen.Has("hex-string"):
 		return table.WithHint("add --string TEXT or --hex-string |HEX|", "a pattern is required")
-	case !c.Seen["algo"]:
+	case !c.Seen.Has("algo"):
 		return table.WithHint("add --algo bm or --algo kmp", "--algo is required")
 	}
 	// The kernel's checks: a textsearch algorithm it has (fsm is not

@@ -39,7 +39,7 @@ func (m *TCPMSS) Parse(a *table.OptArgs) error {
 }
 
 func (m *TCPMSS) Finish(c *table.FinishContext) error {
-	if !c.Seen["mss"] {
+	if !c.Seen.Has("mss") {
 		return table.WithHint("add e.g. --mss 1400:1500", "--mss is required")
 	}
 	return nil

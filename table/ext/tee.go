@@ -51,7 +51,7 @@ func (t *TEE) Parse(a *table.OptArgs) error {
 // Finish requires a gateway and refuses the unspecified address, as the
 // kernel does.
 func (t *TEE) Finish(c *table.FinishContext) error {
-	if !c.Seen["gateway"] {
+	if !c.Seen.Has("gateway") {
 		return table.WithHint("add --gateway ADDR", "--gateway is required")
 	}
 	if t.Gw == [16]byte{} {

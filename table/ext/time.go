@@ -196,7 +196,7 @@ func timeParseWeekdays(s string) (uint8, error) {
 
 func (m *TimeMatch) Finish(c *table.FinishContext) error {
 	switch {
-	case c.Seen["utc"] && (c.Seen["kerneltz"] || c.Seen["localtz"]):
+	case c.Seen.Has("utc") && (c.Seen.Has("kerneltz") || c.Seen.Has("localtz")):
 		return fmt.Errorf("--utc and --kerneltz cannot be used together")
 	case m.Flags&timeContiguous != 0 && m.DaytimeStart < m.DaytimeStop:
 		return fmt.Errorf("--contiguous only makes sense when --timestop is before --timestart")

@@ -77,7 +77,7 @@ func parseTOSMask(s string, symMask uint8) (v, mask uint8, err error) {
 }
 
 func (m *TOS) Finish(c *table.FinishContext) error {
-	if !c.Seen["tos"] {
+	if !c.Seen.Has("tos") {
 		return fmt.Errorf("--tos is required")
 	}
 	return nil

@@ -76,7 +76,7 @@ func parseGaiPort(s string) (uint16, error) {
 }
 
 func (t *TPROXY) Finish(c *table.FinishContext) error {
-	if !c.Seen["on-port"] {
+	if !c.Seen.Has("on-port") {
 		return table.WithHint("add --on-port PORT (0 keeps the original port)", "--on-port is required")
 	}
 	return nil

@@ -62,7 +62,7 @@ func parseTTLMode(a *table.OptArgs, prefix string) (mode, v uint8, err error) {
 func finishTTLMode(c *table.FinishContext, prefix string) error {
 	var given []string
 	for _, o := range []string{"-eq", "-lt", "-gt"} {
-		if c.Seen[prefix+o] {
+		if c.Seen.Has(prefix + o) {
 			given = append(given, "--"+prefix+o)
 		}
 	}

@@ -184,7 +184,7 @@ func (m *U32) parse(s string) error {
 }
 
 func (m *U32) Finish(c *table.FinishContext) error {
-	if !c.Seen["u32"] {
+	if !c.Seen.Has("u32") {
 		return table.WithHint(`add --u32 "LOCATION=VALUE"`, "--u32 is required")
 	}
 	return nil

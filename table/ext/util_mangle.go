@@ -20,7 +20,7 @@ import (
 func mgOnlyOne(c *table.FinishContext, names ...string) error {
 	var seen []string
 	for _, n := range names {
-		if c.Seen[n] {
+		if c.Seen.Has(n) {
 			seen = append(seen, "--"+n)
 		}
 	}
@@ -33,7 +33,7 @@ func mgOnlyOne(c *table.FinishContext, names ...string) error {
 // mgRequireOne is the usual "an action is required" check.
 func mgRequireOne(c *table.FinishContext, names ...string) error {
 	for _, n := range names {
-		if c.Seen[n] {
+		if c.Seen.Has(n) {
 			return nil
 		}
 	}

@@ -582,7 +582,7 @@ func (t *NPT) Finish(c *table.FinishContext) error {
 		addr [16]byte
 		n    uint8
 	}{{"src-pfx", t.SrcPfx, t.SrcPfxLen}, {"dst-pfx", t.DstPfx, t.DstPfxLen}} {
-		if !c.Seen[p.opt] {
+		if !c.Seen.Has(p.opt) {
 			return table.WithHint("NPT needs both --src-pfx and --dst-pfx", "--%s is required", p.opt)
 		}
 		text := ntop(table.IPv6, p.addr)
