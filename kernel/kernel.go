@@ -42,6 +42,16 @@ type CommitOptions struct {
 	// Counters says the ruleset's counters are meant (restore -c): a
 	// table then counts as unchanged only when its counters are too.
 	Counters bool
+	// Incremental sends only the difference between what the kernel
+	// holds and the tables to commit (rules removed, added and replaced
+	// where they differ, chains added and removed, policies) in one
+	// transaction, instead of replacing every table: a small change to a
+	// big ruleset then costs about as much as the change. The end state
+	// is what a full commit gives, except that without Counters the
+	// rules kept keep their live counters. Only the nft backend
+	// supports it; a table whose live content is not in iptables' shape
+	// is an error.
+	Incremental bool
 }
 
 // OpError is a kernel failure: which backend, which operation, which

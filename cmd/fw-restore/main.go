@@ -61,13 +61,14 @@ func app() *cli.App {
 	return &cli.App{
 		Name:      "fw-restore",
 		Usage:     "load a ruleset in iptables-restore format",
-		UsageText: "fw-restore [--backend legacy|nft|auto] [-4|-6] [-c] [-n] [-t] [-T TABLE] [-w [SECONDS]] [-v] [--confirm [SECONDS] | --fallback FILE] [FILE|-]",
+		UsageText: "fw-restore [--backend legacy|nft|auto] [-4|-6] [-c] [-n] [-t] [--incremental] [-T TABLE] [-w [SECONDS]] [-v] [--confirm [SECONDS] | --fallback FILE] [FILE|-]",
 		Flags: append([]cli.Flag{
 			cliutil.BackendFlag,
 			&cli.BoolFlag{Name: "test", Aliases: []string{"t"}, Usage: "parse, validate, encode and check that the kernel has every extension; change nothing"},
 			&cli.BoolFlag{Name: "check-kernel", Usage: "with --test: also load the ruleset into a throwaway network namespace so the kernel's own checks run (legacy; slower, about the cost of a restore)"},
 			&cli.BoolFlag{Name: "counters", Aliases: []string{"c"}, Usage: "restore the [packets:bytes] counters"},
 			&cli.BoolFlag{Name: "noflush", Aliases: []string{"n"}, Usage: "do not flush the tables first"},
+			&cli.BoolFlag{Name: "incremental", Usage: "nft: send only the difference between the live ruleset and the file, in one transaction (legacy skips unchanged tables anyway)"},
 			&cli.BoolFlag{Name: "replace-unchanged", Usage: "legacy: replace tables the kernel already holds exactly, restarting their counters (by default they are left alone)"},
 			&cli.StringFlag{Name: "table", Aliases: []string{"T"}, Usage: "only restore `TABLE`"},
 			&cli.Float64Flag{Name: "wait", Usage: "wait up to `SECONDS` for the xtables lock (-w alone: forever)"},
@@ -96,6 +97,8 @@ func run(c *cli.Context) error {
 		return cliutil.Usage("--confirm and --test cannot be given together")
 	case c.IsSet("confirm") && c.Float64("confirm") <= 0:
 		return cliutil.Usage("--confirm needs a number of seconds above 0")
+	case c.Bool("incremental") && c.Bool("replace-unchanged"):
+		return cliutil.Usage("--incremental and --replace-unchanged cannot be given together")
 	case c.Bool("check-kernel") && !c.Bool("test"):
 		return cliutil.Usage("--check-kernel goes with --test")
 	case fallback != "" && (c.Bool("test") || c.IsSet("confirm")):
@@ -202,7 +205,7 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 	}
 	commit := func() error {
 		return b.Commit(&out, kernel.CommitOptions{Test: c.Bool("test"), Scratch: c.Bool("check-kernel"),
-			Counters: c.Bool("counters"), ReplaceUnchanged: c.Bool("replace-unchanged")})
+			Counters: c.Bool("counters"), ReplaceUnchanged: c.Bool("replace-unchanged"), Incremental: c.Bool("incremental")})
 	}
 	if c.IsSet("confirm") {
 		if err := applyConfirmed(c, b, reg, fam, names, commit); err != nil {

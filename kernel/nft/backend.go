@@ -61,7 +61,7 @@ func (b *Backend) Tables(f table.Family) ([]string, error) {
 		return nil, b.opErr("open", "", err)
 	}
 	defer c.close()
-	s, err := readSnapshot(c, f, nil)
+	s, err := readSnapshot(c, f, nil, readGate)
 	if err != nil {
 		return nil, b.opErr("list tables", "", err)
 	}
@@ -83,7 +83,7 @@ func (b *Backend) Load(f table.Family, names []string) (*table.Ruleset, error) {
 	if names != nil {
 		rulesOf = someTables(names...)
 	}
-	s, err := readSnapshot(c, f, rulesOf)
+	s, err := readSnapshot(c, f, rulesOf, readFull)
 	if err != nil {
 		return nil, b.opErr("read", "", err)
 	}
@@ -105,6 +105,53 @@ func (b *Backend) Load(f table.Family, names []string) (*table.Ruleset, error) {
 			return nil, b.opErr("read", name, err)
 		}
 		rs.Tables = append(rs.Tables, t)
+	}
+	return rs, nil
+}
+
+var _ kernel.SkeletonLoader = (*Backend)(nil)
+
+// Skeleton reads the built-in chains' policies and counters of the named
+// tables, without their rules: all a restore without --noflush needs,
+// since it replaces everything else. Tables that do not exist come back
+// new and empty (nothing is created). A table nft made in another shape
+// is an error, as for Load; its rules are checked by the commit.
+func (b *Backend) Skeleton(f table.Family, names []string) (*table.Ruleset, error) {
+	c, err := dial()
+	if err != nil {
+		return nil, b.opErr("open", "", err)
+	}
+	defer c.close()
+	s, err := readSnapshot(c, f, nil, readGate)
+	if err != nil {
+		return nil, b.opErr("read", "", err)
+	}
+	rs := &table.Ruleset{Family: f}
+	for _, name := range names {
+		if err := validTableName(name); err != nil {
+			return nil, b.opErr("read", name, err)
+		}
+		t := table.NewTable(name)
+		rs.Tables = append(rs.Tables, t)
+		raw := s.Tables[name]
+		if raw == nil {
+			continue
+		}
+		if why := raw.incompatible(); why != "" {
+			return nil, b.opErr("read", name, &IncompatibleError{Table: name, Reason: why})
+		}
+		for _, c := range raw.Chains {
+			if !c.Base {
+				continue
+			}
+			ch := t.Chain(table.Hook(c.Hook).String())
+			if c.Policy == nfDrop {
+				ch.Policy = table.Drop
+			}
+			if c.Counters != nil {
+				ch.Counters = *c.Counters
+			}
+		}
 	}
 	return rs, nil
 }

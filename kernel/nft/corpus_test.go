@@ -161,7 +161,7 @@ func kernelExprs(t *testing.T, where string, ns *kerneltest.Netns, f table.Famil
 			return err
 		}
 		defer c.close()
-		s, err := readSnapshot(c, f, someTables(tbl))
+		s, err := readSnapshot(c, f, someTables(tbl), readFull)
 		if err != nil {
 			return err
 		}

@@ -63,7 +63,7 @@ type lifter struct {
 	fam  table.Family
 	reg  *table.Registry
 	rule *table.Rule
-	regs map[uint32]*regState
+	regs [numRegs]regState
 	// matches in order; a nil entry is the merged tcp or udp match,
 	// filled in at the end.
 	matches []table.Match
@@ -75,7 +75,7 @@ type lifter struct {
 
 // lift turns one kernel rule into a model rule.
 func lift(f table.Family, reg *table.Registry, r *rawRule) (*table.Rule, error) {
-	l := &lifter{fam: f, reg: reg, rule: &table.Rule{}, regs: map[uint32]*regState{}}
+	l := &lifter{fam: f, reg: reg, rule: &table.Rule{}}
 	for _, e := range r.Exprs {
 		if err := l.expr(e); err != nil {
 			return nil, fmt.Errorf("%s expression: %w", e.Name, err)
@@ -106,73 +106,96 @@ func lift(f table.Family, reg *table.Registry, r *rawRule) (*table.Rule, error) 
 	return l.rule, nil
 }
 
+// numRegs covers NFT_REG_VERDICT .. NFT_REG32_15.
+const numRegs = 24
+
+// reg returns the state of register n, nil for a register that does not
+// exist.
+func (l *lifter) regAt(n uint32) *regState {
+	if n >= numRegs {
+		return nil
+	}
+	return &l.regs[n]
+}
+
+func (l *lifter) setReg(n uint32, s regState) error {
+	r := l.regAt(n)
+	if r == nil {
+		return fmt.Errorf("register %d", n)
+	}
+	*r = s
+	return nil
+}
+
+// expr lifts one expression. Its data is decoded in place: slices kept
+// in the register state alias the dump and live only while the rule is
+// lifted.
 func (l *lifter) expr(e rawExpr) error {
 	switch e.Name {
-	case "counter":
-		var c expr.Counter
-		if err := expr.Unmarshal(nfproto(l.fam), e.Data, &c); err != nil {
+	case exCounter:
+		c, err := decCounter(e.Data)
+		if err != nil {
 			return err
 		}
 		l.rule.Counters = table.Counters{Packets: c.Packets, Bytes: c.Bytes}
-	case "payload":
-		var p expr.Payload
-		if err := expr.Unmarshal(nfproto(l.fam), e.Data, &p); err != nil {
+	case exPayload:
+		p, err := decPayload(e.Data)
+		if err != nil {
 			return err
 		}
 		if p.OperationType != expr.PayloadLoad {
 			return errors.New("writes to the packet, which iptables cannot express")
 		}
-		l.regs[p.DestRegister] = &regState{kind: regPayload, base: p.Base, offset: p.Offset, length: p.Len}
-	case "meta":
-		var m expr.Meta
-		if err := expr.Unmarshal(nfproto(l.fam), e.Data, &m); err != nil {
+		return l.setReg(p.DestRegister, regState{kind: regPayload, base: p.Base, offset: p.Offset, length: p.Len})
+	case exMeta:
+		m, err := decMeta(e.Data)
+		if err != nil {
 			return err
 		}
 		if m.SourceRegister {
 			return l.metaSet(m)
 		}
-		l.regs[m.Register] = &regState{kind: regMeta, metaKey: m.Key}
-	case "bitwise":
-		var b expr.Bitwise
-		if err := expr.Unmarshal(nfproto(l.fam), e.Data, &b); err != nil {
+		return l.setReg(m.Register, regState{kind: regMeta, metaKey: m.Key})
+	case exBitwise:
+		b, op, err := decBitwise(e.Data)
+		if err != nil {
 			return err
 		}
-		src := l.regs[b.SourceRegister]
+		src := l.regAt(b.SourceRegister)
 		if src == nil || src.kind == regNone {
 			return errors.New("on a register nothing was loaded into")
 		}
-		if len(b.Mask) != int(b.Len) || !allZero(b.Xor) {
+		if op != 0 || len(b.Mask) != int(b.Len) || !allZero(b.Xor) {
 			return errors.New("not a plain mask, which iptables cannot express")
 		}
 		dst := *src
-		dst.mask = bytes.Clone(b.Mask)
-		l.regs[b.DestRegister] = &dst
-	case "cmp":
-		var c expr.Cmp
-		if err := expr.Unmarshal(nfproto(l.fam), e.Data, &c); err != nil {
+		dst.mask = b.Mask
+		return l.setReg(b.DestRegister, dst)
+	case exCmp:
+		c, err := decCmp(e.Data)
+		if err != nil {
 			return err
 		}
 		return l.cmp(c)
-	case "range":
-		var rg expr.Range
-		if err := expr.Unmarshal(nfproto(l.fam), e.Data, &rg); err != nil {
+	case exRange:
+		rg, err := decRange(e.Data)
+		if err != nil {
 			return err
 		}
 		return l.rangeExpr(rg)
-	case "immediate":
-		var im expr.Immediate
-		if err := expr.Unmarshal(nfproto(l.fam), e.Data, &im); err != nil {
+	case exImmediate:
+		im, v, isVerdict, err := decImmediate(e.Data)
+		if err != nil {
 			return err
 		}
-		if im.Register == unix.NFT_REG_VERDICT {
-			var v expr.Verdict
-			if err := expr.Unmarshal(nfproto(l.fam), e.Data, &v); err != nil {
-				return err
+		if isVerdict {
+			if im.Register != unix.NFT_REG_VERDICT {
+				return errors.New("a verdict in a data register")
 			}
 			return l.verdict(v)
 		}
-		l.regs[im.Register] = &regState{kind: regImmediate, imm: bytes.Clone(im.Data)}
-	case "match", "target":
+		return l.setReg(im.Register, regState{kind: regImmediate, imm: im.Data})
+	case exMatch, exTarget:
 		name, rev, info, err := decodeXT(e.Name, e.Data)
 		if err != nil {
 			return err
@@ -193,13 +216,13 @@ func (l *lifter) expr(e rawExpr) error {
 			return nil
 		}
 		return l.setTarget(x)
-	case "limit":
+	case exLimit:
 		lim, err := decodeLimit(e.Data)
 		if err != nil {
 			return err
 		}
 		return l.limit(lim)
-	case "log":
+	case exLog:
 		lg, err := decodeLog(e.Data)
 		if err != nil {
 			return err
@@ -242,7 +265,7 @@ func (l *lifter) verdict(v expr.Verdict) error {
 // metaSet is the TRACE target: an immediate 1 in a 32-bit register, then
 // "meta nftrace set" from it.
 func (l *lifter) metaSet(m expr.Meta) error {
-	src := l.regs[m.Register]
+	src := l.regAt(m.Register)
 	if m.Key != expr.MetaKeyNFTRACE || src == nil || src.kind != regImmediate || len(src.imm) == 0 || src.imm[0] == 0 {
 		return fmt.Errorf("sets meta key %d, which iptables cannot express", m.Key)
 	}
@@ -254,7 +277,7 @@ func (l *lifter) metaSet(m expr.Meta) error {
 }
 
 func (l *lifter) src(reg uint32) (*regState, error) {
-	s := l.regs[reg]
+	s := l.regAt(reg)
 	if s == nil || s.kind == regNone {
 		return nil, errors.New("compares a register nothing was loaded into")
 	}
@@ -661,26 +684,23 @@ func decodeExt(f table.Family, reg *table.Registry, kind table.ExtKind, name str
 }
 
 // decodeXT reads a compat match or target expression: name, revision
-// and the xt payload, kept as the exact bytes (google/nftables' own
-// decoding would turn some payloads into its typed structs).
+// and the xt payload, kept as the exact bytes (a copy: extension
+// decoders may keep what they are given, and the dump buffer is reused).
 func decodeXT(kind string, data []byte) (name string, rev uint32, info []byte, err error) {
-	ad, err := newDecoder(data)
-	if err != nil {
-		return "", 0, nil, err
-	}
+	a := newAttrs(data)
 	// NFTA_MATCH_* and NFTA_TARGET_* share their numbers.
-	for ad.Next() {
-		switch ad.Type() {
+	for a.next() {
+		switch a.typ {
 		case unix.NFTA_MATCH_NAME:
-			name = string(bytes.TrimRight(ad.Bytes(), "\x00"))
+			name = a.str()
 		case unix.NFTA_MATCH_REV:
-			rev = ad.Uint32()
+			rev = a.u32()
 		case unix.NFTA_MATCH_INFO:
-			info = bytes.Clone(ad.Bytes())
+			info = bytes.Clone(a.data)
 		}
 	}
-	if err := ad.Err(); err != nil {
-		return "", 0, nil, err
+	if a.err != nil {
+		return "", 0, nil, a.err
 	}
 	if name == "" {
 		return "", 0, nil, fmt.Errorf("compat %s without a name", kind)
@@ -688,20 +708,197 @@ func decodeXT(kind string, data []byte) (name string, rev uint32, info []byte, e
 	return name, rev, info, nil
 }
 
-func decodeLimit(data []byte) (*expr.Limit, error) {
-	var lim expr.Limit
-	if err := expr.Unmarshal(0, data, &lim); err != nil {
-		return nil, err
+// The decoders below read expression attributes into google/nftables'
+// expression types (used here as plain values) without allocating:
+// byte fields alias the dump.
+
+func decCounter(b []byte) (c expr.Counter, err error) {
+	a := newAttrs(b)
+	for a.next() {
+		switch a.typ {
+		case unix.NFTA_COUNTER_BYTES:
+			c.Bytes = a.u64()
+		case unix.NFTA_COUNTER_PACKETS:
+			c.Packets = a.u64()
+		}
 	}
-	return &lim, nil
+	return c, a.err
 }
 
-func decodeLog(data []byte) (*expr.Log, error) {
-	var lg expr.Log
-	if err := expr.Unmarshal(0, data, &lg); err != nil {
-		return nil, err
+func decPayload(b []byte) (p expr.Payload, err error) {
+	a := newAttrs(b)
+	for a.next() {
+		switch a.typ {
+		case unix.NFTA_PAYLOAD_DREG:
+			p.DestRegister = a.u32()
+		case unix.NFTA_PAYLOAD_SREG:
+			p.SourceRegister = a.u32()
+			p.OperationType = expr.PayloadWrite
+		case unix.NFTA_PAYLOAD_BASE:
+			p.Base = expr.PayloadBase(a.u32())
+		case unix.NFTA_PAYLOAD_OFFSET:
+			p.Offset = a.u32()
+		case unix.NFTA_PAYLOAD_LEN:
+			p.Len = a.u32()
+		}
 	}
-	return &lg, nil
+	return p, a.err
+}
+
+func decMeta(b []byte) (m expr.Meta, err error) {
+	a := newAttrs(b)
+	for a.next() {
+		switch a.typ {
+		case unix.NFTA_META_KEY:
+			m.Key = expr.MetaKey(a.u32())
+		case unix.NFTA_META_DREG:
+			m.Register = a.u32()
+		case unix.NFTA_META_SREG:
+			m.Register = a.u32()
+			m.SourceRegister = true
+		}
+	}
+	return m, a.err
+}
+
+func decBitwise(b []byte) (bw expr.Bitwise, op uint32, err error) {
+	a := newAttrs(b)
+	for a.next() {
+		switch a.typ {
+		case unix.NFTA_BITWISE_SREG:
+			bw.SourceRegister = a.u32()
+		case unix.NFTA_BITWISE_DREG:
+			bw.DestRegister = a.u32()
+		case unix.NFTA_BITWISE_LEN:
+			bw.Len = a.u32()
+		case attrBitwiseOp:
+			op = a.u32()
+		case unix.NFTA_BITWISE_MASK:
+			bw.Mask = dataValue(a.data)
+		case unix.NFTA_BITWISE_XOR:
+			bw.Xor = dataValue(a.data)
+		default:
+			// Shifts and other operations iptables does not write.
+			op = ^uint32(0)
+		}
+	}
+	return bw, op, a.err
+}
+
+func decCmp(b []byte) (c expr.Cmp, err error) {
+	a := newAttrs(b)
+	for a.next() {
+		switch a.typ {
+		case unix.NFTA_CMP_SREG:
+			c.Register = a.u32()
+		case unix.NFTA_CMP_OP:
+			c.Op = expr.CmpOp(a.u32())
+		case unix.NFTA_CMP_DATA:
+			c.Data = dataValue(a.data)
+		}
+	}
+	return c, a.err
+}
+
+func decRange(b []byte) (r expr.Range, err error) {
+	a := newAttrs(b)
+	for a.next() {
+		switch a.typ {
+		case unix.NFTA_RANGE_SREG:
+			r.Register = a.u32()
+		case unix.NFTA_RANGE_OP:
+			r.Op = expr.CmpOp(a.u32())
+		case unix.NFTA_RANGE_FROM_DATA:
+			r.FromData = dataValue(a.data)
+		case unix.NFTA_RANGE_TO_DATA:
+			r.ToData = dataValue(a.data)
+		}
+	}
+	return r, a.err
+}
+
+// decImmediate reads an immediate: a verdict (code and chain) or data.
+func decImmediate(b []byte) (im expr.Immediate, v expr.Verdict, isVerdict bool, err error) {
+	a := newAttrs(b)
+	for a.next() {
+		switch a.typ {
+		case unix.NFTA_IMMEDIATE_DREG:
+			im.Register = a.u32()
+		case unix.NFTA_IMMEDIATE_DATA:
+			d := a.nested()
+			for d.next() {
+				switch d.typ {
+				case unix.NFTA_DATA_VALUE:
+					im.Data = d.data
+				case unix.NFTA_DATA_VERDICT:
+					isVerdict = true
+					vv := d.nested()
+					for vv.next() {
+						switch vv.typ {
+						case unix.NFTA_VERDICT_CODE:
+							v.Kind = expr.VerdictKind(int32(vv.u32()))
+						case unix.NFTA_VERDICT_CHAIN:
+							v.Chain = vv.str()
+						}
+					}
+					if vv.err != nil {
+						return im, v, false, vv.err
+					}
+				}
+			}
+			if d.err != nil {
+				return im, v, false, d.err
+			}
+		}
+	}
+	return im, v, isVerdict, a.err
+}
+
+func decodeLimit(b []byte) (*expr.Limit, error) {
+	var lim expr.Limit
+	a := newAttrs(b)
+	for a.next() {
+		switch a.typ {
+		case unix.NFTA_LIMIT_RATE:
+			lim.Rate = a.u64()
+		case unix.NFTA_LIMIT_UNIT:
+			lim.Unit = expr.LimitTime(a.u64())
+		case unix.NFTA_LIMIT_BURST:
+			lim.Burst = a.u32()
+		case unix.NFTA_LIMIT_TYPE:
+			lim.Type = expr.LimitType(a.u32())
+		case unix.NFTA_LIMIT_FLAGS:
+			lim.Over = a.u32()&unix.NFT_LIMIT_F_INV != 0
+		}
+	}
+	return &lim, a.err
+}
+
+// decodeLog reads a log expression; Key has bit 1<<attr set for every
+// attribute present, as google/nftables reports it.
+func decodeLog(b []byte) (*expr.Log, error) {
+	var lg expr.Log
+	a := newAttrs(b)
+	for a.next() {
+		if a.typ < 32 {
+			lg.Key |= 1 << a.typ
+		}
+		switch a.typ {
+		case unix.NFTA_LOG_GROUP:
+			lg.Group = a.u16()
+		case unix.NFTA_LOG_PREFIX:
+			lg.Data = cstr(a.data)
+		case unix.NFTA_LOG_SNAPLEN:
+			lg.Snaplen = a.u32()
+		case unix.NFTA_LOG_QTHRESHOLD:
+			lg.QThreshold = a.u16()
+		case unix.NFTA_LOG_LEVEL:
+			lg.Level = expr.LogLevel(a.u32())
+		case unix.NFTA_LOG_FLAGS:
+			lg.Flags = expr.LogFlags(a.u32())
+		}
+	}
+	return &lg, a.err
 }
 
 // userdataComment finds a comment in rule userdata (TLV list: type u8,

@@ -2,26 +2,21 @@ package nft
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"syscall"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/fwkit/fw/table"
 )
 
-// Netlink plumbing: one socket per operation; messages and attributes
-// are mdlayher/netlink's, the batch (BEGIN ... END) goes out in one
-// datagram. Sending and receiving are plain syscalls on the socket, on
-// the calling thread: a backend call runs on a thread locked into a
-// network namespace, where every park in Go's poller costs a thread
-// handoff (reading 35000 chains one request each took 15 s that way, 3 s
-// this way), and netlink.Conn.Receive would also stop at the first error, where the
-// batch needs every error with its sequence number.
+// Netlink plumbing: one socket per operation, plain syscalls on a raw
+// file descriptor, on the calling thread. A backend call runs on a thread
+// locked into a network namespace, where every park in Go's poller costs
+// a thread handoff (reading 35000 chains one request each took 15 s that
+// way, 3 s this way); the batch needs every error with its sequence
+// number, where a generic netlink client stops at the first.
 
 const (
 	// nftRuleCompatInv is NFT_RULE_COMPAT_F_INV: the -p of the rule is
@@ -32,6 +27,14 @@ const (
 	// Chain policies (NF_DROP, NF_ACCEPT).
 	nfDrop   = 0
 	nfAccept = 1
+
+	nlmRequest = unix.NLM_F_REQUEST
+	nlmDump    = unix.NLM_F_DUMP
+	nlmCreate  = unix.NLM_F_CREATE
+	nlmExcl    = unix.NLM_F_EXCL
+	nlmAppend  = unix.NLM_F_APPEND
+	nlmReplace = unix.NLM_F_REPLACE
+	nlmNonRec  = 0x100 // NLM_F_NONREC
 )
 
 // nfproto is the nf_tables family of an iptables family.
@@ -45,25 +48,29 @@ func nfproto(f table.Family) uint8 {
 // conn is a NETLINK_NETFILTER socket in the calling thread's network
 // namespace.
 type conn struct {
-	nl  *netlink.Conn
+	fd  int
 	seq uint32
 	buf []byte // receive buffer, reused
 }
 
 func dial() (*conn, error) {
-	nl, err := netlink.Dial(unix.NETLINK_NETFILTER, nil)
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER)
 	if err != nil {
-		return nil, unwrapErrno(err)
+		return nil, err
+	}
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		unix.Close(fd)
+		return nil, err
 	}
 	// Errors carry only the header of the refused message, not all of
 	// it, so that a refused batch of big rules does not flood the
-	// receive buffer.
-	_ = nl.SetOption(netlink.CapAcknowledge, true)
-	_ = nl.SetOption(netlink.ExtendedAcknowledge, true)
-	return &conn{nl: nl}, nil
+	// receive buffer; and the kernel's reason in words when it has one.
+	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_CAP_ACK, 1)
+	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_EXT_ACK, 1)
+	return &conn{fd: fd}, nil
 }
 
-func (c *conn) close() { c.nl.Close() }
+func (c *conn) close() { unix.Close(c.fd) }
 
 func (c *conn) nextSeq() uint32 {
 	c.seq++
@@ -73,71 +80,57 @@ func (c *conn) nextSeq() uint32 {
 	return c.seq
 }
 
-// nfgenmsg is the 4-byte header of every nfnetlink message: family,
-// version 0, resource id (big-endian).
-func nfgenmsg(family uint8, resID uint16) []byte {
-	return []byte{family, unix.NFNETLINK_V0, byte(resID >> 8), byte(resID)}
+// nlmsg is one received netlink message; data (after the netlink
+// header) aliases the receive buffer.
+type nlmsg struct {
+	typ, flags uint16
+	seq        uint32
+	data       []byte
 }
 
-func nftType(msg uint16) netlink.HeaderType {
-	return netlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | msg)
-}
+func nftType(msg uint16) uint16 { return unix.NFNL_SUBSYS_NFTABLES<<8 | msg }
 
-// newEncoder returns an attribute encoder for nf_tables, whose integers
-// are big-endian.
-func newEncoder() *netlink.AttributeEncoder {
-	ae := netlink.NewAttributeEncoder()
-	ae.ByteOrder = binary.BigEndian
-	return ae
-}
-
-type (
-	netlinkDecoder = netlink.AttributeDecoder
-	netlinkEncoder = netlink.AttributeEncoder
-)
-
-func newDecoder(b []byte) (*netlink.AttributeDecoder, error) {
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		return nil, err
-	}
-	ad.ByteOrder = binary.BigEndian
-	return ad, nil
-}
-
-// dump runs a GET request with NLM_F_DUMP for family fam and returns the
-// attribute part of every reply.
-func (c *conn) dump(msg uint16, fam uint8, attrs []byte) ([][]byte, error) {
+// request sends one message: type, flags, family and attributes.
+func (c *conn) request(typ, flags uint16, fam uint8, attrs []byte) (uint32, error) {
 	seq := c.nextSeq()
-	req := netlink.Message{
-		Header: netlink.Header{Type: nftType(msg), Flags: netlink.Request | netlink.Dump, Sequence: seq},
-		Data:   append(nfgenmsg(fam, 0), attrs...),
+	var w nlbuf
+	w.b = make([]byte, 0, unix.NLMSG_HDRLEN+4+len(attrs))
+	o := w.msgBegin(typ, flags, seq, fam, 0)
+	w.b = append(w.b, attrs...)
+	w.msgEnd(o)
+	return seq, unix.Sendto(c.fd, w.b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+}
+
+// dump runs a GET request with NLM_F_DUMP for family fam and hands the
+// attribute part of every reply to fn. The bytes fn gets alias the
+// receive buffer: fn copies what it keeps.
+func (c *conn) dump(msg uint16, fam uint8, filter []byte, fn func(attrs []byte) error) error {
+	seq, err := c.request(nftType(msg), nlmRequest|nlmDump, fam, filter)
+	if err != nil {
+		return err
 	}
-	if err := c.send(req); err != nil {
-		return nil, err
-	}
-	var out [][]byte
 	var ferr error
-	err := c.recv(true, func(m netlink.Message) bool {
-		if m.Header.Sequence != seq {
+	err = c.recv(true, func(m nlmsg) bool {
+		if m.seq != seq {
 			return false
 		}
-		switch m.Header.Type {
-		case netlink.Done:
+		switch m.typ {
+		case unix.NLMSG_DONE:
 			return true
-		case netlink.Error:
-			if errno := ackErrno(m); errno != 0 {
+		case unix.NLMSG_ERROR:
+			if errno := ackErrno(m.data); errno != 0 {
 				ferr = errno
 			}
 			return true
 		}
-		if len(m.Data) < 4 {
-			ferr = fmt.Errorf("short nf_tables message of %d bytes", len(m.Data))
+		if len(m.data) < 4 {
+			ferr = fmt.Errorf("short nf_tables message of %d bytes", len(m.data))
 			return true
 		}
-		// m.Data points into the receive buffer, which the next read
-		// overwrites.
-		out = append(out, bytes.Clone(m.Data[4:]))
+		if err := fn(m.data[4:]); err != nil {
+			ferr = err
+			return true
+		}
 		return false
 	})
 	if err == nil {
@@ -146,49 +139,42 @@ func (c *conn) dump(msg uint16, fam uint8, attrs []byte) ([][]byte, error) {
 	if errors.Is(err, unix.EINTR) {
 		// The dump was interrupted by a change; the caller's generation
 		// check starts again.
-		return out, nil
+		return nil
 	}
-	return out, err
+	return err
 }
 
-// ackErrno is the errno of an NLMSG_ERROR message, 0 for an ack.
-func ackErrno(m netlink.Message) syscall.Errno {
-	if len(m.Data) < 4 {
+// ackErrno is the errno of an NLMSG_ERROR message's data, 0 for an ack.
+func ackErrno(data []byte) syscall.Errno {
+	if len(data) < 4 {
 		return syscall.EPROTO
 	}
-	return syscall.Errno(-int32(binary.NativeEndian.Uint32(m.Data[:4])))
+	return syscall.Errno(-int32(ne.Uint32(data[:4])))
 }
 
 // genID asks the kernel for the ruleset generation: every committed
 // batch increments it.
 func (c *conn) genID() (uint32, error) {
-	seq := c.nextSeq()
-	req := netlink.Message{
-		Header: netlink.Header{Type: nftType(unix.NFT_MSG_GETGEN), Flags: netlink.Request, Sequence: seq},
-		Data:   nfgenmsg(unix.AF_UNSPEC, 0),
-	}
-	if err := c.send(req); err != nil {
+	seq, err := c.request(nftType(unix.NFT_MSG_GETGEN), nlmRequest, unix.AF_UNSPEC, nil)
+	if err != nil {
 		return 0, err
 	}
 	var gen uint32
 	var found bool
 	var errno syscall.Errno
-	err := c.recv(true, func(m netlink.Message) bool {
-		if m.Header.Sequence != seq {
+	err = c.recv(true, func(m nlmsg) bool {
+		if m.seq != seq {
 			return false
 		}
 		switch {
-		case m.Header.Type == netlink.Error:
-			errno = ackErrno(m)
+		case m.typ == unix.NLMSG_ERROR:
+			errno = ackErrno(m.data)
 			return true
-		case m.Header.Type == nftType(unix.NFT_MSG_NEWGEN) && len(m.Data) >= 4:
-			ad, err := newDecoder(m.Data[4:])
-			if err != nil {
-				return true
-			}
-			for ad.Next() {
-				if ad.Type() == unix.NFTA_GEN_ID {
-					gen, found = ad.Uint32(), true
+		case m.typ == nftType(unix.NFT_MSG_NEWGEN) && len(m.data) >= 4:
+			a := newAttrs(m.data[4:])
+			for a.next() {
+				if a.typ == unix.NFTA_GEN_ID {
+					gen, found = a.u32(), true
 				}
 			}
 			return true
@@ -206,152 +192,160 @@ func (c *conn) genID() (uint32, error) {
 	return gen, nil
 }
 
-// send writes messages to the kernel in one datagram.
-func (c *conn) send(msgs ...netlink.Message) error {
-	size := 0
-	for _, m := range msgs {
-		size += unix.NLMSG_HDRLEN + (len(m.Data)+3)&^3
+// batch is a transaction being built: BATCH_BEGIN (carrying the
+// generation id), the object messages, and BATCH_END, as a list of
+// buffers that one sendmsg hands to the kernel (which needs the whole
+// batch in one message). The messages ask for no acknowledgement, as
+// iptables-nft's do: the kernel answers only refused messages, so a
+// 100k-message batch does not make 100k replies. refs[i] says what the
+// message with sequence number first+i is about.
+type batch struct {
+	bufs     [][]byte
+	size     int
+	cur      nlbuf // messages written here, then moved to bufs
+	fam      uint8
+	beginSeq uint32
+	first    uint32
+	refs     []msgRef
+}
+
+const resIDNftables = unix.NFNL_SUBSYS_NFTABLES
+
+func (c *conn) newBatch(fam uint8, genid uint32) *batch {
+	b := &batch{fam: fam}
+	b.cur.b = make([]byte, 0, 64<<10)
+	b.beginSeq = c.nextSeq()
+	o := b.cur.msgBegin(unix.NFNL_MSG_BATCH_BEGIN, nlmRequest, b.beginSeq, unix.AF_UNSPEC, resIDNftables)
+	b.cur.u32(unix.NFNL_BATCH_GENID, genid)
+	b.cur.msgEnd(o)
+	return b
+}
+
+// msg starts an object message in b.cur; the caller writes its
+// attributes there and calls b.cur.msgEnd.
+func (b *batch) msg(c *conn, typ, flags uint16, ref msgRef) int {
+	if b.cur.b == nil {
+		b.cur.b = make([]byte, 0, 64<<10)
 	}
-	buf := make([]byte, 0, size)
-	for _, m := range msgs {
-		m.Header.Length = uint32(unix.NLMSG_HDRLEN + (len(m.Data)+3)&^3)
-		b, err := m.MarshalBinary()
-		if err != nil {
-			return err
+	b.ref(c.nextSeq(), ref)
+	return b.cur.msgBegin(nftType(typ), nlmRequest|flags, c.seq, b.fam, 0)
+}
+
+func (b *batch) ref(seq uint32, r msgRef) {
+	if len(b.refs) == 0 {
+		b.first = seq
+	}
+	b.refs = append(b.refs, r)
+}
+
+// flush moves b.cur to the buffer list.
+func (b *batch) flush() {
+	if len(b.cur.b) > 0 {
+		b.bufs = append(b.bufs, b.cur.b)
+		b.size += len(b.cur.b)
+	}
+	b.cur.b = nil
+}
+
+// appendStream adds messages encoded ahead of time, numbering them.
+func (b *batch) appendStream(c *conn, s *ruleStream) {
+	b.flush()
+	i := 0
+	for _, buf := range s.buffers() {
+		for off := 0; off+unix.NLMSG_HDRLEN <= len(buf); {
+			l := int(ne.Uint32(buf[off:]))
+			seq := c.nextSeq()
+			ne.PutUint32(buf[off+8:], seq)
+			b.ref(seq, s.refs[i])
+			i++
+			off += (l + 3) &^ 3
 		}
-		buf = append(buf, b...)
+		b.bufs = append(b.bufs, buf)
+		b.size += len(buf)
 	}
-	rc, err := c.nl.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		serr = unix.Sendto(int(fd), buf, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
-	}); err != nil {
-		return err
-	}
-	return serr
 }
 
-// batchMsg is one object message of a batch: its type, flags, family
-// and attributes. Seq is filled in when the batch is sent.
-type batchMsg struct {
-	Type  uint16 // NFT_MSG_*
-	Flags netlink.HeaderFlags
-	Attrs []byte
-	Seq   uint32
-}
-
-// batchResult is what the kernel said about a batch: an errno per
-// refused message (by index into the batch), and an error about the
+// batchResult is what the kernel said about a batch: the refused
+// messages (by index into the batch, in order), and an error about the
 // batch as a whole (a stale generation, a failed commit).
 type batchResult struct {
-	MsgErr map[int]syscall.Errno
-	// MsgText is the kernel's extended-ack message for a refused
-	// message, when it sent one.
-	MsgText  map[int]string
+	Refused  []refusedMsg
 	BatchErr syscall.Errno
-	Acked    int
+	// Lost is set when replies overflowed the receive buffer: more
+	// messages were refused than Refused lists.
+	Lost bool
 }
 
-// sendBatch sends msgs between BATCH_BEGIN (carrying genid) and
-// BATCH_END in one datagram and collects the replies. With commit false
-// no BATCH_END is sent: the kernel checks every message and then aborts,
-// changing nothing. Every message asks for an acknowledgement, so that a
-// result is known for each; the kernel processes the whole batch inside
-// sendmsg, so all replies are queued when it returns.
-func (c *conn) sendBatch(fam uint8, genid uint32, msgs []batchMsg, commit bool) (*batchResult, error) {
-	resID := uint16(unix.NFNL_SUBSYS_NFTABLES)
-	begin := newEncoder()
-	begin.Uint32(unix.NFNL_BATCH_GENID, genid)
-	beginAttrs, err := begin.Encode()
-	if err != nil {
-		return nil, err
-	}
-	beginSeq := c.nextSeq()
-	out := []netlink.Message{{
-		Header: netlink.Header{Type: netlink.HeaderType(unix.NFNL_MSG_BATCH_BEGIN), Flags: netlink.Request, Sequence: beginSeq},
-		Data:   append(nfgenmsg(unix.AF_UNSPEC, resID), beginAttrs...),
-	}}
-	bySeq := map[uint32]int{}
-	for i := range msgs {
-		m := &msgs[i]
-		m.Seq = c.nextSeq()
-		bySeq[m.Seq] = i
-		out = append(out, netlink.Message{
-			Header: netlink.Header{Type: nftType(m.Type), Flags: netlink.Request | netlink.Acknowledge | m.Flags, Sequence: m.Seq},
-			Data:   append(nfgenmsg(fam, 0), m.Attrs...),
-		})
-	}
+type refusedMsg struct {
+	Index int
+	Errno syscall.Errno
+	// Text is the kernel's extended-ack message, when it sent one.
+	Text string
+}
+
+// send ends the batch (BATCH_END when commit; without it the kernel
+// checks every message and then aborts, changing nothing) and sends it in
+// one sendmsg, which the kernel processes entirely before it returns: all
+// replies are queued by then.
+func (c *conn) send(b *batch, commit bool) (*batchResult, error) {
 	if commit {
-		out = append(out, netlink.Message{
-			Header: netlink.Header{Type: netlink.HeaderType(unix.NFNL_MSG_BATCH_END), Flags: netlink.Request, Sequence: c.nextSeq()},
-			Data:   nfgenmsg(unix.AF_UNSPEC, resID),
-		})
-	}
-	size := 0
-	for i := range out {
-		size += unix.NLMSG_HDRLEN + (len(out[i].Data)+3)&^3
-	}
-	if err := c.setBuffers(size, len(msgs)); err != nil {
-		return nil, err
-	}
-	if err := c.send(out...); err != nil {
-		return nil, err
-	}
-	res := &batchResult{MsgErr: map[int]syscall.Errno{}, MsgText: map[int]string{}}
-	err = c.drain(func(m netlink.Message) {
-		if m.Header.Type != netlink.Error || len(m.Data) < 4 {
-			return
+		if b.cur.b == nil {
+			b.cur.b = make([]byte, 0, 64)
 		}
-		errno := ackErrno(m)
-		if m.Header.Sequence == beginSeq {
+		o := b.cur.msgBegin(unix.NFNL_MSG_BATCH_END, nlmRequest, c.nextSeq(), unix.AF_UNSPEC, resIDNftables)
+		b.cur.msgEnd(o)
+	}
+	b.flush()
+	c.setBuffers(b.size)
+	bufs := b.bufs
+	if len(bufs) > 1024 {
+		// More buffers than one sendmsg takes (IOV_MAX): join them.
+		bufs = [][]byte{bytes.Join(bufs, nil)}
+	}
+	n, err := unix.SendmsgBuffers(c.fd, bufs, nil, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}, 0)
+	if err != nil {
+		return nil, err
+	}
+	if n != b.size {
+		return nil, fmt.Errorf("the kernel took %d of %d bytes of the batch", n, b.size)
+	}
+	res := &batchResult{}
+	err = c.recv(false, func(m nlmsg) bool {
+		if m.typ != unix.NLMSG_ERROR || len(m.data) < 4 {
+			return false
+		}
+		errno := ackErrno(m.data)
+		if m.seq == b.beginSeq {
 			res.BatchErr = errno
-			return
+			return false
 		}
-		i, ok := bySeq[m.Header.Sequence]
-		if !ok {
-			return
+		i := int(m.seq - b.first)
+		if errno == 0 || i < 0 || i >= len(b.refs) {
+			return false
 		}
-		res.Acked++
-		if errno != 0 {
-			res.MsgErr[i] = errno
-			if txt := extAckText(m.Data); txt != "" {
-				res.MsgText[i] = txt
-			}
-		}
+		res.Refused = append(res.Refused, refusedMsg{Index: i, Errno: errno, Text: extAckText(m.data)})
+		return false
 	})
-	if err != nil {
-		return nil, err
+	if errors.Is(err, unix.ENOBUFS) {
+		// Only refusals make replies, and any refusal aborts the
+		// batch: the outcome is known even if some were lost.
+		res.Lost = true
+		if len(res.Refused) == 0 && res.BatchErr == 0 {
+			return nil, errors.New("the kernel's replies overflowed the socket buffer; the outcome is unknown")
+		}
+		err = nil
 	}
-	if res.BatchErr == 0 && res.Acked < len(msgs) {
-		return res, fmt.Errorf("the kernel acknowledged %d of %d messages; the outcome is unknown", res.Acked, len(msgs))
-	}
-	return res, nil
+	return res, err
 }
 
-// setBuffers makes the socket buffers big enough for a batch of size
-// bytes and for one reply per message. SO_*BUFFORCE needs CAP_NET_ADMIN,
-// which a write needs anyway; without it the defaults are kept and a too
-// big batch fails with EMSGSIZE.
-func (c *conn) setBuffers(size, nmsgs int) error {
-	rc, err := c.nl.SyscallConn()
-	if err != nil {
-		return err
-	}
-	snd := size + 64<<10
-	rcv := nmsgs*2048 + 256<<10
-	return rc.Control(func(fd uintptr) {
-		_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, snd)
-		_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcv)
-	})
-}
-
-// drain reads every queued reply without waiting and hands each message
-// to fn.
-func (c *conn) drain(fn func(netlink.Message)) error {
-	return c.recv(false, func(m netlink.Message) bool { fn(m); return false })
+// setBuffers makes the send buffer big enough for a batch of size bytes
+// (the kernel refuses a message bigger than it) and the receive buffer
+// big enough for many refusals. SO_*BUFFORCE needs CAP_NET_ADMIN, which a
+// write needs anyway; without it the defaults are kept and a too big
+// batch fails with EMSGSIZE.
+func (c *conn) setBuffers(size int) {
+	_ = unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, size+64<<10)
+	_ = unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 8<<20)
 }
 
 // recv reads replies and hands each message to fn until fn returns
@@ -362,62 +356,45 @@ func (c *conn) drain(fn func(netlink.Message)) error {
 // dumps by the largest read the socket has made (up to 32 KiB), and a
 // rule that does not fit in a dump buffer is left out of the dump
 // without any error. iptables-nft reads with 32 KiB for the same reason.
-func (c *conn) recv(wait bool, fn func(netlink.Message) bool) error {
-	rc, err := c.nl.SyscallConn()
-	if err != nil {
-		return err
-	}
+func (c *conn) recv(wait bool, fn func(nlmsg) bool) error {
 	if c.buf == nil {
 		c.buf = make([]byte, 1<<16)
 	}
 	buf := c.buf
 	for {
-		var n int
-		var rerr error
-		cerr := rc.Control(func(fd uintptr) {
-			for {
-				n, _, rerr = unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
-				if !wait || !(errors.Is(rerr, unix.EAGAIN) || errors.Is(rerr, unix.EWOULDBLOCK)) {
-					return
-				}
-				pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-				k, perr := unix.Poll(pfd, 60000)
-				if errors.Is(perr, unix.EINTR) {
-					continue
-				}
-				if perr != nil {
-					rerr = perr
-					return
-				}
-				if k == 0 {
-					rerr = errors.New("the kernel did not answer within a minute")
-					return
-				}
+		n, _, rerr := unix.Recvfrom(c.fd, buf, unix.MSG_DONTWAIT)
+		if rerr == unix.EAGAIN || rerr == unix.EWOULDBLOCK {
+			if !wait {
+				return nil
 			}
-		})
-		if cerr != nil {
-			return cerr
+			pfd := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
+			k, perr := unix.Poll(pfd, 60000)
+			switch {
+			case perr == unix.EINTR:
+			case perr != nil:
+				return perr
+			case k == 0:
+				return errors.New("the kernel did not answer within a minute")
+			}
+			continue
 		}
-		if errors.Is(rerr, unix.EAGAIN) || errors.Is(rerr, unix.EWOULDBLOCK) {
-			return nil
-		}
-		if errors.Is(rerr, unix.EINTR) {
+		if rerr == unix.EINTR {
 			continue
 		}
 		if rerr != nil {
-			if errors.Is(rerr, unix.ENOBUFS) {
-				return errors.New("the kernel's replies overflowed the socket buffer; the outcome is unknown")
+			if rerr == unix.ENOBUFS {
+				return fmt.Errorf("the kernel's replies overflowed the socket buffer: %w", unix.ENOBUFS)
 			}
 			return rerr
 		}
 		b := buf[:n]
 		for len(b) >= unix.NLMSG_HDRLEN {
-			l := int(binary.NativeEndian.Uint32(b[:4]))
+			l := int(ne.Uint32(b[:4]))
 			if l < unix.NLMSG_HDRLEN || l > len(b) {
 				break
 			}
-			var m netlink.Message
-			if err := m.UnmarshalBinary(b[:l]); err == nil && fn(m) {
+			m := nlmsg{typ: ne.Uint16(b[4:]), flags: ne.Uint16(b[6:]), seq: ne.Uint32(b[8:]), data: b[unix.NLMSG_HDRLEN:l]}
+			if fn(m) {
 				return nil
 			}
 			b = b[min(len(b), (l+3)&^3):]
@@ -433,28 +410,11 @@ func extAckText(data []byte) string {
 	if len(data) <= off {
 		return ""
 	}
-	ad, err := netlink.NewAttributeDecoder(data[off:])
-	if err != nil {
-		return ""
-	}
-	for ad.Next() {
-		if ad.Type() == unix.NLMSGERR_ATTR_MSG {
-			return ad.String()
+	a := newAttrs(data[off:])
+	for a.next() {
+		if a.typ == unix.NLMSGERR_ATTR_MSG {
+			return a.str()
 		}
 	}
 	return ""
-}
-
-// unwrapErrno digs the errno out of mdlayher's OpError so that callers
-// (and kernel.Explain) see a syscall.Errno.
-func unwrapErrno(err error) error {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return errno
-	}
-	var se *os.SyscallError
-	if errors.As(err, &se) {
-		return se.Err
-	}
-	return err
 }

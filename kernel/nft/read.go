@@ -1,7 +1,6 @@
 package nft
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,6 +22,9 @@ type rawTable struct {
 	Name   string
 	Flags  uint32
 	Chains []*rawChain // in kernel order
+	// RuleProblem is why a rule read is not in iptables' shape ("" when
+	// every rule read is).
+	RuleProblem string
 }
 
 func (t *rawTable) chain(name string) *rawChain {
@@ -36,6 +38,7 @@ func (t *rawTable) chain(name string) *rawChain {
 
 type rawChain struct {
 	Name     string
+	Handle   uint64
 	Base     bool
 	Hook     uint32
 	Prio     int32
@@ -43,17 +46,20 @@ type rawChain struct {
 	Policy   uint32
 	Counters *table.Counters // base chains created with NFTA_CHAIN_COUNTERS
 	Flags    uint32
-	Rules    []*rawRule
+	Rules    []rawRule
 }
 
 type rawRule struct {
 	Handle   uint64
 	Exprs    []rawExpr
 	UserData []byte
+	// Raw is the content of NFTA_RULE_EXPRESSIONS, which an incremental
+	// restore compares with the bytes fw would write.
+	Raw []byte
 }
 
 // rawExpr is one expression as the kernel lists it: its name and the
-// attributes of NFTA_EXPR_DATA, decoded later by the expr package.
+// attributes of NFTA_EXPR_DATA.
 type rawExpr struct {
 	Name string
 	Data []byte
@@ -64,9 +70,21 @@ type snapshot struct {
 	Tables map[string]*rawTable
 }
 
+// readMode says how much of the rules readSnapshot keeps.
+type readMode uint8
+
+const (
+	// readGate checks every rule against iptables-nft-save's expression
+	// gate and keeps nothing of it: all a full restore needs to know
+	// before it replaces a table.
+	readGate readMode = iota
+	// readFull keeps every rule (expressions and their bytes).
+	readFull
+)
+
 // readSnapshot dumps the tables and chains of family f, and the rules of
-// the tables rulesOf accepts (nil: none).
-func readSnapshot(c *conn, f table.Family, rulesOf func(table string) bool) (*snapshot, error) {
+// the tables rulesOf accepts (nil: none) as mode says.
+func readSnapshot(c *conn, f table.Family, rulesOf func(table string) bool, mode readMode) (*snapshot, error) {
 	fam := nfproto(f)
 	for attempt := 0; ; attempt++ {
 		gen, err := c.genID()
@@ -74,7 +92,7 @@ func readSnapshot(c *conn, f table.Family, rulesOf func(table string) bool) (*sn
 			return nil, err
 		}
 		s := &snapshot{GenID: gen, Tables: map[string]*rawTable{}}
-		if err := s.load(c, fam, rulesOf); err != nil {
+		if err := s.load(c, fam, rulesOf, mode); err != nil {
 			return nil, err
 		}
 		again, err := c.genID()
@@ -98,178 +116,255 @@ func someTables(names ...string) func(string) bool {
 	return func(t string) bool { return slices.Contains(names, t) }
 }
 
-func (s *snapshot) load(c *conn, fam uint8, rulesOf func(string) bool) error {
-	tables, err := c.dump(unix.NFT_MSG_GETTABLE, fam, nil)
-	if err != nil {
-		return fmt.Errorf("list tables: %w", err)
+// arena hands out copies of dumped bytes from big blocks, so that a
+// 100k-rule dump is a few dozen allocations rather than one per rule.
+type arena struct {
+	b  []byte
+	ex []rawExpr
+}
+
+func (a *arena) bytes(b []byte) []byte {
+	if cap(a.b)-len(a.b) < len(b) {
+		a.b = make([]byte, 0, max(1<<20, len(b)))
 	}
-	for _, b := range tables {
+	n := len(a.b)
+	a.b = append(a.b, b...)
+	return a.b[n:len(a.b):len(a.b)]
+}
+
+func (a *arena) exprs(e []rawExpr) []rawExpr {
+	if cap(a.ex)-len(a.ex) < len(e) {
+		a.ex = make([]rawExpr, 0, max(1<<14, len(e)))
+	}
+	n := len(a.ex)
+	a.ex = append(a.ex, e...)
+	return a.ex[n:len(a.ex):len(a.ex)]
+}
+
+func (s *snapshot) load(c *conn, fam uint8, rulesOf func(string) bool, mode readMode) error {
+	err := c.dump(unix.NFT_MSG_GETTABLE, fam, nil, func(b []byte) error {
 		t, err := parseTable(b)
 		if err != nil {
-			return fmt.Errorf("list tables: %w", err)
+			return err
 		}
 		s.Tables[t.Name] = t
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("list tables: %w", err)
 	}
 	if len(s.Tables) == 0 {
 		return nil
 	}
-	chains, err := c.dump(unix.NFT_MSG_GETCHAIN, fam, nil)
-	if err != nil {
-		return fmt.Errorf("list chains: %w", err)
-	}
-	for _, b := range chains {
+	err = c.dump(unix.NFT_MSG_GETCHAIN, fam, nil, func(b []byte) error {
 		tname, ch, err := parseChain(b)
 		if err != nil {
-			return fmt.Errorf("list chains: %w", err)
+			return err
 		}
 		if t := s.Tables[tname]; t != nil {
 			t.Chains = append(t.Chains, ch)
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("list chains: %w", err)
 	}
 	// Rules are dumped chain by chain: the kernel finds a named chain
 	// by hash, while a dump of a whole family walks again over every
 	// rule already sent for each reply buffer, which is quadratic
 	// (tens of seconds for 100000 rules, iptables-nft-save included).
-	for _, t := range s.Tables {
+	var ar arena
+	var scratch []rawExpr
+	var filter nlbuf
+	for _, name := range s.names() {
+		t := s.Tables[name]
 		if rulesOf == nil || !rulesOf(t.Name) {
 			continue
 		}
 		for _, ch := range t.Chains {
-			ae := newEncoder()
-			ae.String(unix.NFTA_RULE_TABLE, t.Name)
-			ae.String(unix.NFTA_RULE_CHAIN, ch.Name)
-			filter, err := ae.Encode()
-			if err != nil {
-				return err
-			}
-			rules, err := c.dump(unix.NFT_MSG_GETRULE, fam, filter)
+			filter.b = filter.b[:0]
+			filter.str(unix.NFTA_RULE_TABLE, t.Name)
+			filter.str(unix.NFTA_RULE_CHAIN, ch.Name)
+			idx := 0
+			err := c.dump(unix.NFT_MSG_GETRULE, fam, filter.b, func(b []byte) error {
+				idx++
+				tname, cname, r, err := parseRule(b, scratch[:0])
+				if err != nil {
+					return err
+				}
+				scratch = r.Exprs
+				if string(tname) != t.Name || string(cname) != ch.Name {
+					return fmt.Errorf("the kernel sent a rule of table %s chain %s", tname, cname)
+				}
+				if t.RuleProblem == "" {
+					if why := r.incompatible(); why != "" {
+						t.RuleProblem = fmt.Sprintf("chain %s rule %d: %s", ch.Name, idx, why)
+					}
+				}
+				if mode == readFull {
+					// Keep one copy of the message; the parsed
+					// pieces point into it.
+					kept := ar.bytes(b)
+					r.rebase(b, kept)
+					r.Exprs = ar.exprs(r.Exprs)
+					ch.Rules = append(ch.Rules, r)
+				}
+				return nil
+			})
 			if err != nil {
 				return fmt.Errorf("list rules of table %s chain %s: %w", t.Name, ch.Name, err)
-			}
-			for _, b := range rules {
-				tname, cname, r, err := parseRule(b)
-				if err != nil {
-					return fmt.Errorf("list rules: %w", err)
-				}
-				if tname != t.Name || cname != ch.Name {
-					return fmt.Errorf("list rules of table %s chain %s: the kernel sent a rule of table %s chain %s", t.Name, ch.Name, tname, cname)
-				}
-				ch.Rules = append(ch.Rules, r)
 			}
 		}
 	}
 	return nil
 }
 
-func parseTable(b []byte) (*rawTable, error) {
-	ad, err := newDecoder(b)
-	if err != nil {
-		return nil, err
+// names lists the snapshot's tables in a fixed order (iptables tables
+// in print order, then the others by name), so that reading is
+// repeatable.
+func (s *snapshot) names() []string {
+	var out []string
+	for n := range s.Tables {
+		out = append(out, n)
 	}
+	slices.Sort(out)
+	return out
+}
+
+func parseTable(b []byte) (*rawTable, error) {
+	a := newAttrs(b)
 	t := &rawTable{}
-	for ad.Next() {
-		switch ad.Type() {
+	for a.next() {
+		switch a.typ {
 		case unix.NFTA_TABLE_NAME:
-			t.Name = ad.String()
+			t.Name = a.str()
 		case unix.NFTA_TABLE_FLAGS:
-			t.Flags = ad.Uint32()
+			t.Flags = a.u32()
 		}
 	}
-	return t, ad.Err()
+	return t, a.err
 }
 
 func parseChain(b []byte) (string, *rawChain, error) {
-	ad, err := newDecoder(b)
-	if err != nil {
-		return "", nil, err
-	}
+	a := newAttrs(b)
 	var tname string
 	c := &rawChain{}
-	for ad.Next() {
-		switch ad.Type() {
+	for a.next() {
+		switch a.typ {
 		case unix.NFTA_CHAIN_TABLE:
-			tname = ad.String()
+			tname = a.str()
 		case unix.NFTA_CHAIN_NAME:
-			c.Name = ad.String()
+			c.Name = a.str()
+		case unix.NFTA_CHAIN_HANDLE:
+			c.Handle = a.u64()
 		case unix.NFTA_CHAIN_HOOK:
 			c.Base = true
-			ad.Nested(func(nad *netlinkDecoder) error {
-				for nad.Next() {
-					switch nad.Type() {
-					case unix.NFTA_HOOK_HOOKNUM:
-						c.Hook = nad.Uint32()
-					case unix.NFTA_HOOK_PRIORITY:
-						c.Prio = int32(nad.Uint32())
-					}
+			n := a.nested()
+			for n.next() {
+				switch n.typ {
+				case unix.NFTA_HOOK_HOOKNUM:
+					c.Hook = n.u32()
+				case unix.NFTA_HOOK_PRIORITY:
+					c.Prio = int32(n.u32())
 				}
-				return nil
-			})
+			}
 		case unix.NFTA_CHAIN_POLICY:
-			c.Policy = ad.Uint32()
+			c.Policy = a.u32()
 		case unix.NFTA_CHAIN_TYPE:
-			c.Type = ad.String()
+			c.Type = a.str()
 		case unix.NFTA_CHAIN_COUNTERS:
 			var cnt table.Counters
-			ad.Nested(func(nad *netlinkDecoder) error {
-				for nad.Next() {
-					switch nad.Type() {
-					case unix.NFTA_COUNTER_PACKETS:
-						cnt.Packets = nad.Uint64()
-					case unix.NFTA_COUNTER_BYTES:
-						cnt.Bytes = nad.Uint64()
-					}
+			n := a.nested()
+			for n.next() {
+				switch n.typ {
+				case unix.NFTA_COUNTER_PACKETS:
+					cnt.Packets = n.u64()
+				case unix.NFTA_COUNTER_BYTES:
+					cnt.Bytes = n.u64()
 				}
-				return nil
-			})
+			}
 			c.Counters = &cnt
 		case attrChainFlags:
-			c.Flags = ad.Uint32()
+			c.Flags = a.u32()
 		}
 	}
-	return tname, c, ad.Err()
+	return tname, c, a.err
 }
 
-func parseRule(b []byte) (tname, cname string, r *rawRule, err error) {
-	ad, err := newDecoder(b)
-	if err != nil {
-		return "", "", nil, err
-	}
-	r = &rawRule{}
-	for ad.Next() {
-		switch ad.Type() {
-		case unix.NFTA_RULE_TABLE:
-			tname = ad.String()
-		case unix.NFTA_RULE_CHAIN:
-			cname = ad.String()
-		case unix.NFTA_RULE_HANDLE:
-			r.Handle = ad.Uint64()
-		case unix.NFTA_RULE_USERDATA:
-			r.UserData = bytes.Clone(ad.Bytes())
-		case unix.NFTA_RULE_EXPRESSIONS:
-			ad.Nested(func(nad *netlinkDecoder) error {
-				for nad.Next() {
-					if nad.Type() != unix.NFTA_LIST_ELEM {
-						continue
-					}
-					var e rawExpr
-					nad.Nested(func(ead *netlinkDecoder) error {
-						for ead.Next() {
-							switch ead.Type() {
-							case unix.NFTA_EXPR_NAME:
-								e.Name = ead.String()
-							case unix.NFTA_EXPR_DATA:
-								e.Data = bytes.Clone(ead.Bytes())
-							}
-						}
-						return nil
-					})
-					r.Exprs = append(r.Exprs, e)
-				}
-				return nil
-			})
+// exprNames are the expression names fw meets, interned so that reading
+// a rule allocates no string for them.
+var exprNames = []string{exPayload, exMeta, exCmp, exBitwise, exRange, exImmediate, exCounter, exMatch, exTarget, exLimit, exLog, "lookup"}
+
+func internExpr(b []byte) string {
+	for _, n := range exprNames {
+		if string(b) == n {
+			return n
 		}
 	}
-	return tname, cname, r, ad.Err()
+	return string(b)
+}
+
+// parseRule reads a rule message in place: the expressions and userdata
+// alias b, and exprs is reused for the expression list. Table and chain
+// names alias b too.
+func parseRule(b []byte, exprs []rawExpr) (tname, cname []byte, r rawRule, err error) {
+	a := newAttrs(b)
+	r.Exprs = exprs
+	for a.next() {
+		switch a.typ {
+		case unix.NFTA_RULE_TABLE:
+			tname = cstr(a.data)
+		case unix.NFTA_RULE_CHAIN:
+			cname = cstr(a.data)
+		case unix.NFTA_RULE_HANDLE:
+			r.Handle = a.u64()
+		case unix.NFTA_RULE_USERDATA:
+			r.UserData = a.data
+		case unix.NFTA_RULE_EXPRESSIONS:
+			r.Raw = a.data
+			n := a.nested()
+			for n.next() {
+				if n.typ != unix.NFTA_LIST_ELEM {
+					continue
+				}
+				var e rawExpr
+				x := n.nested()
+				for x.next() {
+					switch x.typ {
+					case unix.NFTA_EXPR_NAME:
+						e.Name = internExpr(cstr(x.data))
+					case unix.NFTA_EXPR_DATA:
+						e.Data = x.data
+					}
+				}
+				if x.err != nil {
+					return nil, nil, r, x.err
+				}
+				r.Exprs = append(r.Exprs, e)
+			}
+			if n.err != nil {
+				return nil, nil, r, n.err
+			}
+		}
+	}
+	return tname, cname, r, a.err
+}
+
+// rebase points the slices of r, which alias from, at the same bytes in
+// to (a copy of from).
+func (r *rawRule) rebase(from, to []byte) {
+	re := func(s []byte) []byte {
+		if s == nil {
+			return nil
+		}
+		off := cap(from) - cap(s)
+		return to[off : off+len(s) : off+len(s)]
+	}
+	r.UserData = re(r.UserData)
+	r.Raw = re(r.Raw)
+	for i := range r.Exprs {
+		r.Exprs[i].Data = re(r.Exprs[i].Data)
+	}
 }
 
 // baseChain is how iptables-nft 1.8.9 creates a built-in chain.
@@ -339,14 +434,7 @@ func (t *rawTable) incompatible() string {
 		}
 		seen[c.Hook] = true
 	}
-	for _, c := range t.Chains {
-		for i, r := range c.Rules {
-			if why := r.incompatible(); why != "" {
-				return fmt.Sprintf("chain %s rule %d: %s", c.Name, i+1, why)
-			}
-		}
-	}
-	return ""
+	return t.RuleProblem
 }
 
 func hookName(h uint32) string {
@@ -358,7 +446,8 @@ func hookName(h uint32) string {
 
 // incompatible is iptables-nft-save's expression gate for one rule.
 func (r *rawRule) incompatible() string {
-	for _, e := range r.Exprs {
+	for i := range r.Exprs {
+		e := &r.Exprs[i]
 		if !slices.Contains(compatibleExprs, e.Name) {
 			return fmt.Sprintf("expression %q is not one iptables-nft writes", e.Name)
 		}
@@ -412,8 +501,8 @@ func (t *rawTable) toTable(f table.Family, reg *table.Registry) (*table.Table, e
 			ch = &table.Chain{Name: c.Name}
 			out.Chains = append(out.Chains, ch)
 		}
-		for i, r := range c.Rules {
-			rule, err := lift(f, reg, r)
+		for i := range c.Rules {
+			rule, err := lift(f, reg, &c.Rules[i])
 			if err != nil {
 				return nil, fmt.Errorf("chain %s rule %d: %w", c.Name, i+1, err)
 			}

@@ -6,7 +6,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/fwkit/fw/kernel"
@@ -17,11 +16,9 @@ import (
 // batch is sent (attempt 0, then 1 on the retry).
 var testHookBeforeSend func(attempt int)
 
-// tablePlan is one table of a commit, lowered before anything is sent.
-type tablePlan struct {
-	t     *table.Table
-	rules map[*table.Rule]*loweredRule
-}
+// testHookBatch, when set by a test, is shown what an incremental commit
+// is about to send.
+var testHookBatch func(refs []msgRef)
 
 // msgRef says what a batch message is about, for errors.
 type msgRef struct {
@@ -29,13 +26,82 @@ type msgRef struct {
 	chain string // "" for the table itself
 	index int    // 1-based rule index; 0 for the chain itself
 	rule  *table.Rule
+	what  string // names a message that is not about a table, chain or rule being written
+}
+
+// ruleStream is the NEWRULE messages of one table, encoded before the
+// batch around them is known (their sequence numbers are filled in when
+// the batch is put together).
+type ruleStream struct {
+	chunked
+	refs []msgRef
+}
+
+// encodeTableRules lowers and encodes every rule of t, appended to its
+// chain in order (NLM_F_APPEND, as iptables-nft's -A).
+func encodeTableRules(f table.Family, t *table.Table) (*ruleStream, error) {
+	s := &ruleStream{}
+	fam := nfproto(f)
+	for _, c := range t.Chains {
+		for i, r := range c.Rules {
+			s.room()
+			o := s.msgBegin(nftType(unix.NFT_MSG_NEWRULE), nlmRequest|nlmCreate|nlmAppend, 0, fam, 0)
+			if err := writeRule(&s.nlbuf, f, t.Name, c.Name, 0, 0, r); err != nil {
+				return nil, ruleErr(t.Name, c.Name, i+1, r, err)
+			}
+			s.msgEnd(o)
+			s.refs = append(s.refs, msgRef{table: t.Name, chain: c.Name, index: i + 1, rule: r})
+		}
+	}
+	return s, nil
+}
+
+// encoded is the outcome of encoding the rules of a commit's tables.
+type encoded struct {
+	streams []*ruleStream
+	table   string // of the error
+	err     error
+}
+
+// encodeAll encodes the rules of tables; it runs while the kernel is
+// read, which is the other core's work.
+func encodeAll(f table.Family, tables []*table.Table) encoded {
+	out := encoded{streams: make([]*ruleStream, len(tables))}
+	for i, t := range tables {
+		s, err := encodeTableRules(f, t)
+		if err != nil {
+			return encoded{table: t.Name, err: err}
+		}
+		out.streams[i] = s
+	}
+	return out
+}
+
+// commitOrder returns the tables of rs in the order a commit creates
+// them, checking their names. rs.Tables is in the order a restore file's
+// tables would print in with legacy (newest first); walking it backwards
+// creates the tables in file order, as iptables-nft-restore does. (Only
+// nft's own listing shows the difference.)
+func commitOrder(rs *table.Ruleset) ([]*table.Table, error) {
+	var out []*table.Table
+	for i := len(rs.Tables) - 1; i >= 0; i-- {
+		t := rs.Tables[i]
+		if err := validTableName(t.Name); err != nil {
+			return nil, &kernel.OpError{Backend: "nft", Op: "commit", Table: t.Name, Err: err}
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 // Commit makes every table of rs what nf_tables holds, in ONE
-// transaction: for each table, DELTABLE (when it exists) and the table
-// recreated with its chains and rules, all in one batch, so that all
-// tables change together or none does. This is what iptables-nft-restore
-// does without --noflush.
+// transaction, so that all tables change together or none does.
+//
+// A full commit (what iptables-nft-restore does without --noflush) sends,
+// for each table, DELTABLE (when it exists) and the table recreated with
+// its chains and rules. With opt.Incremental only the difference between
+// what the kernel holds and rs is sent (see commitIncremental); the
+// result is the same.
 //
 // Which built-in chains are created: iptables-nft-restore creates those
 // named in a ":CHAIN" line or used by a rule, and the model does not keep
@@ -59,61 +125,70 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		op = "check"
 	}
 	f := rs.Family
-	var plans []*tablePlan
-	// rs.Tables is in the order a restore file's tables would print in
-	// with legacy (newest first); walking it backwards creates the
-	// tables in file order, as iptables-nft-restore does. (Only nft's
-	// own listing shows the difference.)
-	for i := len(rs.Tables) - 1; i >= 0; i-- {
-		t := rs.Tables[i]
-		if err := validTableName(t.Name); err != nil {
-			return b.opErr(op, t.Name, err)
-		}
-		p := &tablePlan{t: t, rules: map[*table.Rule]*loweredRule{}}
-		for _, c := range t.Chains {
-			for i, r := range c.Rules {
-				lr, err := lowerRule(f, r)
-				if err != nil {
-					return b.opErr(op, t.Name, ruleErr(t.Name, c.Name, i+1, r, err))
-				}
-				p.rules[r] = lr
-			}
-		}
-		plans = append(plans, p)
+	tables, err := commitOrder(rs)
+	if err != nil {
+		return err
 	}
-	if len(plans) == 0 {
+	if len(tables) == 0 {
+		return nil
+	}
+	if opt.Incremental {
+		return b.commitIncremental(op, f, tables, opt)
+	}
+	// Lowering and encoding (user time) overlap reading the kernel
+	// (system time).
+	encDone := make(chan encoded, 1)
+	go func() { encDone <- encodeAll(f, tables) }()
+	var enc *encoded
+	waitEnc := func() error {
+		if enc == nil {
+			e := <-encDone
+			enc = &e
+		}
+		if enc.err != nil {
+			return b.opErr(op, enc.table, enc.err)
+		}
 		return nil
 	}
 	c, err := dial()
 	if err != nil {
+		if eerr := waitEnc(); eerr != nil {
+			return eerr
+		}
 		return b.opErr("open", "", err)
 	}
 	defer c.close()
 	var names []string
-	for _, p := range plans {
-		names = append(names, p.t.Name)
+	for _, t := range tables {
+		names = append(names, t.Name)
 	}
 	for attempt := 0; ; attempt++ {
-		snap, err := readSnapshot(c, f, someTables(names...))
+		snap, err := readSnapshot(c, f, someTables(names...), readGate)
+		if eerr := waitEnc(); eerr != nil {
+			return eerr
+		}
 		if err != nil {
 			return b.opErr("read", "", err)
 		}
-		for _, p := range plans {
-			if old := snap.Tables[p.t.Name]; old != nil {
+		for _, t := range tables {
+			if old := snap.Tables[t.Name]; old != nil {
 				if why := old.incompatible(); why != "" {
-					return b.opErr(op, p.t.Name, &IncompatibleError{Table: p.t.Name, Reason: why})
+					return b.opErr(op, t.Name, &IncompatibleError{Table: t.Name, Reason: why})
 				}
 			}
 		}
-		msgs, refs, err := buildBatch(f, plans, snap)
-		if err != nil {
-			return b.opErr(op, "", err)
+		bt := c.newBatch(nfproto(f), snap.GenID)
+		for i, t := range tables {
+			if err := writeTableHead(c, bt, t, snap.Tables[t.Name]); err != nil {
+				return b.opErr(op, t.Name, err)
+			}
+			bt.appendStream(c, enc.streams[i])
 		}
 		if testHookBeforeSend != nil {
 			testHookBeforeSend(attempt)
 		}
 		since := time.Now()
-		res, err := c.sendBatch(nfproto(f), snap.GenID, msgs, !opt.Test)
+		res, err := c.send(bt, !opt.Test)
 		if err != nil {
 			return b.opErr(op, "", err)
 		}
@@ -123,8 +198,8 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 			}
 			return b.opErr(op, "", ErrRulesetChanged)
 		}
-		if len(res.MsgErr) > 0 {
-			return b.refusal(op, res, refs, since)
+		if len(res.Refused) > 0 {
+			return b.refusal(op, res, bt.refs, since)
 		}
 		if res.BatchErr != 0 {
 			return b.opErr(op, "", res.BatchErr)
@@ -137,25 +212,26 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 // are usually its consequences, such as rules of a chain that was not
 // created).
 func (b *Backend) refusal(op string, res *batchResult, refs []msgRef, since time.Time) error {
-	var idx []int
-	for i := range res.MsgErr {
-		idx = append(idx, i)
+	first := slices.MinFunc(res.Refused, func(x, y refusedMsg) int { return x.Index - y.Index })
+	ref, errno := refs[first.Index], first.Errno
+	more := len(res.Refused) - 1
+	if res.Lost {
+		more++
 	}
-	slices.Sort(idx)
-	first := idx[0]
-	ref, errno := refs[first], res.MsgErr[first]
 	switch {
+	case ref.what != "":
+		return b.opErr(op, ref.table, &ObjectError{What: ref.what, Err: errno, Ack: first.Text, More: more})
 	case ref.rule != nil:
 		re := &kernel.RuleError{Table: ref.table, Chain: ref.chain, Index: ref.index, Rule: ref.rule, Err: errno,
-			Ack: res.MsgText[first], More: len(idx) - 1}
+			Ack: first.Text, More: more}
 		if errno == syscall.EINVAL || errno == syscall.ENOENT || errno == syscall.ERANGE || errno == syscall.EPROTO {
 			re.Log = kernel.KernelLog(since)
 		}
 		return b.opErr(op, ref.table, re)
 	case ref.chain != "":
-		return b.opErr(op, ref.table, &ObjectError{What: "chain " + ref.chain, Err: errno, Ack: res.MsgText[first], More: len(idx) - 1})
+		return b.opErr(op, ref.table, &ObjectError{What: "chain " + ref.chain, Err: errno, Ack: first.Text, More: more})
 	}
-	return b.opErr(op, ref.table, &ObjectError{What: "table " + ref.table, Err: errno, Ack: res.MsgText[first], More: len(idx) - 1})
+	return b.opErr(op, ref.table, &ObjectError{What: "table " + ref.table, Err: errno, Ack: first.Text, More: more})
 }
 
 func ruleErr(tbl, chain string, index int, r *table.Rule, err error) error {
@@ -166,115 +242,90 @@ func ruleErr(tbl, chain string, index int, r *table.Rule, err error) error {
 	return fmt.Errorf("%s: %w", where, err)
 }
 
-// buildBatch lays out the messages of a commit: per table, DELTABLE if it
-// exists, NEWTABLE, the built-in chains in hook order, the user chains,
-// then every rule (chains first, so that jumps find their target).
-func buildBatch(f table.Family, plans []*tablePlan, snap *snapshot) ([]batchMsg, []msgRef, error) {
-	var msgs []batchMsg
-	var refs []msgRef
-	add := func(m batchMsg, r msgRef) {
-		msgs = append(msgs, m)
-		refs = append(refs, r)
+// writeTableHead writes the table part of a full commit of t: DELTABLE
+// if it exists (old), NEWTABLE, the built-in chains in hook order, the
+// user chains (chains first, so that jumps find their target).
+func writeTableHead(c *conn, bt *batch, t *table.Table, old *rawTable) error {
+	w := &bt.cur
+	if old != nil {
+		o := bt.msg(c, unix.NFT_MSG_DELTABLE, 0, msgRef{table: t.Name})
+		w.str(unix.NFTA_TABLE_NAME, t.Name)
+		w.msgEnd(o)
 	}
-	for _, p := range plans {
-		t := p.t
-		old := snap.Tables[t.Name]
-		nameAttr, err := tableAttrs(t.Name)
-		if err != nil {
-			return nil, nil, err
+	o := bt.msg(c, unix.NFT_MSG_NEWTABLE, nlmCreate, msgRef{table: t.Name})
+	w.str(unix.NFTA_TABLE_NAME, t.Name)
+	w.msgEnd(o)
+	info := table.LookupTable(t.Name)
+	for _, name := range info.Chains() {
+		h, _ := table.HookByName(name)
+		ch := t.Chain(name)
+		if ch == nil {
+			ch = &table.Chain{Name: name, Builtin: true, Policy: table.Accept}
 		}
+		existed := false
 		if old != nil {
-			add(batchMsg{Type: unix.NFT_MSG_DELTABLE, Attrs: nameAttr}, msgRef{table: t.Name})
+			for _, oc := range old.Chains {
+				existed = existed || (oc.Base && oc.Hook == uint32(h))
+			}
 		}
-		add(batchMsg{Type: unix.NFT_MSG_NEWTABLE, Flags: netlink.Create, Attrs: nameAttr}, msgRef{table: t.Name})
-		info := table.LookupTable(t.Name)
-		for _, name := range info.Chains() {
-			h, _ := table.HookByName(name)
-			c := t.Chain(name)
-			if c == nil {
-				c = &table.Chain{Name: name, Builtin: true, Policy: table.Accept}
-			}
-			existed := false
-			if old != nil {
-				for _, oc := range old.Chains {
-					existed = existed || (oc.Base && oc.Hook == uint32(h))
-				}
-			}
-			if len(c.Rules) == 0 && c.Policy == table.Accept && c.Counters == (table.Counters{}) && !existed {
-				continue
-			}
-			attrs, err := baseChainAttrs(t.Name, h, c)
-			if err != nil {
-				return nil, nil, err
-			}
-			add(batchMsg{Type: unix.NFT_MSG_NEWCHAIN, Flags: netlink.Create, Attrs: attrs}, msgRef{table: t.Name, chain: name})
+		if len(ch.Rules) == 0 && ch.Policy == table.Accept && ch.Counters == (table.Counters{}) && !existed {
+			continue
 		}
-		for _, c := range t.Chains {
-			if c.Builtin {
-				continue
-			}
-			attrs, err := userChainAttrs(t.Name, c.Name)
-			if err != nil {
-				return nil, nil, err
-			}
-			add(batchMsg{Type: unix.NFT_MSG_NEWCHAIN, Flags: netlink.Create | netlink.Excl, Attrs: attrs}, msgRef{table: t.Name, chain: c.Name})
-		}
-		for _, c := range t.Chains {
-			for i, r := range c.Rules {
-				attrs, err := p.rules[r].ruleAttrs(f, t.Name, c.Name)
-				if err != nil {
-					return nil, nil, ruleErr(t.Name, c.Name, i+1, r, err)
-				}
-				add(batchMsg{Type: unix.NFT_MSG_NEWRULE, Flags: netlink.Create | netlink.Append, Attrs: attrs},
-					msgRef{table: t.Name, chain: c.Name, index: i + 1, rule: r})
-			}
+		if err := writeBaseChain(c, bt, t.Name, h, ch); err != nil {
+			return err
 		}
 	}
-	return msgs, refs, nil
+	for _, ch := range t.Chains {
+		if ch.Builtin {
+			continue
+		}
+		if err := writeUserChain(c, bt, t.Name, ch.Name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func tableAttrs(name string) ([]byte, error) {
-	ae := newEncoder()
-	ae.String(unix.NFTA_TABLE_NAME, name)
-	return ae.Encode()
-}
-
-// baseChainAttrs is a built-in chain as iptables-nft creates it: hook and
-// priority, policy, type, and the policy counters.
-func baseChainAttrs(tbl string, h table.Hook, c *table.Chain) ([]byte, error) {
+// writeBaseChain is a built-in chain as iptables-nft creates it (or
+// updates its policy): hook and priority, policy, type, and the policy
+// counters.
+func writeBaseChain(c *conn, bt *batch, tbl string, h table.Hook, ch *table.Chain) error {
 	bc := builtinChain(tbl, h)
 	policy := uint32(nfAccept)
-	switch c.Policy {
+	switch ch.Policy {
 	case table.Accept:
 	case table.Drop:
 		policy = nfDrop
 	default:
-		return nil, fmt.Errorf("chain %s: policy %s is not ACCEPT or DROP", c.Name, c.Policy)
+		return fmt.Errorf("chain %s: policy %s is not ACCEPT or DROP", ch.Name, ch.Policy)
 	}
-	ae := newEncoder()
-	ae.String(unix.NFTA_CHAIN_TABLE, tbl)
-	ae.String(unix.NFTA_CHAIN_NAME, c.Name)
-	ae.Nested(unix.NFTA_CHAIN_HOOK, func(nae *netlinkEncoder) error {
-		nae.Uint32(unix.NFTA_HOOK_HOOKNUM, uint32(h))
-		nae.Uint32(unix.NFTA_HOOK_PRIORITY, uint32(bc.Prio))
-		return nil
-	})
-	ae.Uint32(unix.NFTA_CHAIN_POLICY, policy)
-	ae.String(unix.NFTA_CHAIN_TYPE, bc.Type)
-	ae.Nested(unix.NFTA_CHAIN_COUNTERS, func(nae *netlinkEncoder) error {
-		nae.Uint64(unix.NFTA_COUNTER_PACKETS, c.Counters.Packets)
-		nae.Uint64(unix.NFTA_COUNTER_BYTES, c.Counters.Bytes)
-		return nil
-	})
-	return ae.Encode()
+	w := &bt.cur
+	o := bt.msg(c, unix.NFT_MSG_NEWCHAIN, nlmCreate, msgRef{table: tbl, chain: ch.Name})
+	w.str(unix.NFTA_CHAIN_TABLE, tbl)
+	w.str(unix.NFTA_CHAIN_NAME, ch.Name)
+	n := w.begin(unix.NFTA_CHAIN_HOOK)
+	w.u32(unix.NFTA_HOOK_HOOKNUM, uint32(h))
+	w.u32(unix.NFTA_HOOK_PRIORITY, uint32(bc.Prio))
+	w.end(n)
+	w.u32(unix.NFTA_CHAIN_POLICY, policy)
+	w.str(unix.NFTA_CHAIN_TYPE, bc.Type)
+	n = w.begin(unix.NFTA_CHAIN_COUNTERS)
+	w.u64(unix.NFTA_COUNTER_PACKETS, ch.Counters.Packets)
+	w.u64(unix.NFTA_COUNTER_BYTES, ch.Counters.Bytes)
+	w.end(n)
+	w.msgEnd(o)
+	return nil
 }
 
-func userChainAttrs(tbl, name string) ([]byte, error) {
+// writeUserChain creates a user chain (NLM_F_EXCL, as "-N").
+func writeUserChain(c *conn, bt *batch, tbl, name string) error {
 	if len(name) > table.MaxChainName {
-		return nil, fmt.Errorf("chain name %q is longer than %d characters", name, table.MaxChainName)
+		return fmt.Errorf("chain name %q is longer than %d characters", name, table.MaxChainName)
 	}
-	ae := newEncoder()
-	ae.String(unix.NFTA_CHAIN_TABLE, tbl)
-	ae.String(unix.NFTA_CHAIN_NAME, name)
-	return ae.Encode()
+	w := &bt.cur
+	o := bt.msg(c, unix.NFT_MSG_NEWCHAIN, nlmCreate|nlmExcl, msgRef{table: tbl, chain: name})
+	w.str(unix.NFTA_CHAIN_TABLE, tbl)
+	w.str(unix.NFTA_CHAIN_NAME, name)
+	w.msgEnd(o)
+	return nil
 }

@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -62,6 +63,7 @@ type dataset struct {
 	changed      string // CHANGED: 1% of the services get new endpoints
 	lines, rules int    // of ORIGINAL; rules are its -A command lines
 	changedLines int    // lines of CHANGED that ORIGINAL does not have
+	change       float64
 }
 
 // sample is one run of one command, or the median of several.
@@ -76,6 +78,13 @@ type result struct {
 	def          *rowDef
 	data         *dataset
 	fw, ref, alt sample
+}
+
+// running is the command being run, killed when fwbench is interrupted
+// so that nothing keeps working in the deleted namespace.
+var running struct {
+	sync.Mutex
+	p *os.Process
 }
 
 // bench holds what every command needs.
@@ -97,6 +106,15 @@ func main() {
 	sel, err := regexp.Compile(*rowsFlag)
 	if err != nil {
 		fatal(fmt.Errorf("-rows: %v", err))
+	}
+	selected := 0
+	for _, id := range rowIDs() {
+		if sel.MatchString(id) {
+			selected++
+		}
+	}
+	if selected == 0 {
+		fatal(fmt.Errorf("-rows %q selects none of %s", *rowsFlag, strings.Join(rowIDs(), ", ")))
 	}
 	var sizes []int
 	for _, s := range strings.Split(*sizesFlag, ",") {
@@ -134,11 +152,24 @@ func main() {
 		os.RemoveAll(tmp)
 		fatal(err)
 	}
-	cleanup := func() { ns.delete(); os.RemoveAll(tmp) }
+	var once sync.Once
+	cleanup := func() { once.Do(func() { ns.delete(); os.RemoveAll(tmp) }) }
+	// A panic must not leave the namespace (and up to 100k rules) behind.
+	defer func() {
+		if p := recover(); p != nil {
+			cleanup()
+			panic(p)
+		}
+	}()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		s := <-sig
+		running.Lock()
+		if running.p != nil {
+			running.p.Kill()
+		}
+		running.Unlock()
 		cleanup()
 		fmt.Fprintf(os.Stderr, "fwbench: %v: namespace %s deleted\n", s, ns.name)
 		os.Exit(130)
@@ -154,7 +185,7 @@ func main() {
 			fatal(err)
 		}
 		datasets = append(datasets, d)
-		progress("%d services: %d lines, %d rules, %d lines changed in CHANGED", n, d.lines, d.rules, d.changedLines)
+		progress("%d services: %d lines, %d rules; CHANGED: %g%% of the services, %d lines differ", n, d.lines, d.rules, d.change, d.changedLines)
 		for i := range rowDefs {
 			def := &rowDefs[i]
 			if !sel.MatchString(def.id) {
@@ -164,13 +195,14 @@ func main() {
 		}
 	}
 	cleanup()
-	if len(results) == 0 {
-		fatal(fmt.Errorf("-rows %q selects none of %s", *rowsFlag, strings.Join(rowIDs(), ", ")))
-	}
 	report(os.Stdout, datasets, results, time.Since(start))
 }
 
 // generate writes ORIGINAL and CHANGED for n services and counts them.
+// CHANGED has 1% of the services changed; the generator draws that 1% at
+// random, which for a small ruleset can be no service at all, and then
+// the diff and incremental rows would measure nothing: the percentage is
+// raised one point at a time until at least one line differs.
 func generate(dir string, n int, seed uint64) (*dataset, error) {
 	d := &dataset{
 		services: n,
@@ -179,9 +211,6 @@ func generate(dir string, n int, seed uint64) (*dataset, error) {
 	}
 	var orig, chg bytes.Buffer
 	if err := genrules.Write(&orig, genrules.Options{Services: n, Seed: seed}); err != nil {
-		return nil, err
-	}
-	if err := genrules.Write(&chg, genrules.Options{Services: n, Seed: seed, Change: 1}); err != nil {
 		return nil, err
 	}
 	have := map[string]int{}
@@ -195,13 +224,24 @@ func generate(dir string, n int, seed uint64) (*dataset, error) {
 		}
 		have[string(l)]++
 	}
-	for _, l := range bytes.SplitAfter(chg.Bytes(), []byte("\n")) {
-		if have[string(l)] > 0 {
-			have[string(l)]--
-		} else if len(l) > 0 {
-			d.changedLines++
+	for d.change = 1; d.changedLines == 0 && d.change <= 100; d.change++ {
+		chg.Reset()
+		if err := genrules.Write(&chg, genrules.Options{Services: n, Seed: seed, Change: d.change}); err != nil {
+			return nil, err
+		}
+		left := make(map[string]int, len(have))
+		for k, v := range have {
+			left[k] = v
+		}
+		for _, l := range bytes.SplitAfter(chg.Bytes(), []byte("\n")) {
+			if left[string(l)] > 0 {
+				left[string(l)]--
+			} else if len(l) > 0 {
+				d.changedLines++
+			}
 		}
 	}
+	d.change--
 	if err := os.WriteFile(d.file, orig.Bytes(), 0o644); err != nil {
 		return nil, err
 	}
@@ -248,7 +288,7 @@ func (b *bench) measureRow(def *rowDef, d *dataset) *result {
 	for i := range out {
 		if failed[i] != nil {
 			out[i].err = failed[i]
-		} else {
+		} else if len(samples[i]) > 0 {
 			*out[i] = median(samples[i])
 		}
 	}
@@ -282,7 +322,16 @@ func (b *bench) run(argv []string, stdin string, exit1OK bool) sample {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
 	start := time.Now()
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		running.Lock()
+		running.p = cmd.Process
+		running.Unlock()
+		err = cmd.Wait()
+		running.Lock()
+		running.p = nil
+		running.Unlock()
+	}
 	wall := time.Since(start)
 	var exit *exec.ExitError
 	if err != nil && !(exit1OK && errors.As(err, &exit) && exit.ExitCode() == 1) {
@@ -293,7 +342,10 @@ func (b *bench) run(argv []string, stdin string, exit1OK bool) sample {
 		if msg == "" {
 			msg = err.Error()
 		}
-		return sample{err: fmt.Errorf("%s: %s", filepath.Base(argv[0]), msg)}
+		if name := filepath.Base(argv[0]); !strings.HasPrefix(msg, name+":") {
+			msg = name + ": " + msg
+		}
+		return sample{err: errors.New(msg)}
 	}
 	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if !ok {

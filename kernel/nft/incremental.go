@@ -1,0 +1,439 @@
+package nft
+
+import (
+	"bytes"
+	"fmt"
+	"hash/maphash"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/fwkit/fw/kernel"
+	"github.com/fwkit/fw/table"
+)
+
+// Incremental commit: the difference between what nf_tables holds and the
+// tables to commit, in one transaction guarded by the generation id.
+//
+// Rules are compared by their expressions as bytes: fw writes every
+// expression attribute for attribute as the kernel dumps it, so a rule
+// fw would write and the same rule read back are byte for byte equal.
+// With opt.Counters (-c) the counters are part of the comparison, so a
+// rule is kept only when its counters are what the file says and the end
+// state is exactly a full restore's; without it they are left out, and a
+// rule that is kept keeps counting (a full restore would restart it from
+// zero: only iptables-nft-save -c shows the difference).
+// Per chain the live and the wanted rule sequences are aligned with
+// Myers' diff; the rules in neither common subsequence are replaced in
+// place (NLM_F_REPLACE by handle) pairwise, and the rest deleted (by
+// handle) or inserted before the next kept rule (NFTA_RULE_POSITION
+// without NLM_F_APPEND), or appended at the end, so the order is exact.
+
+// commitIncremental is Commit with opt.Incremental.
+func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.Table, opt kernel.CommitOptions) error {
+	// The wanted rules' bytes are computed while the kernel is read.
+	keysDone := make(chan wantedKeys, 1)
+	go func() { keysDone <- ruleKeys(f, tables, opt.Counters) }()
+	var keys *wantedKeys
+	waitKeys := func() error {
+		if keys == nil {
+			k := <-keysDone
+			keys = &k
+		}
+		if keys.err != nil {
+			return b.opErr(op, keys.table, keys.err)
+		}
+		return nil
+	}
+	c, err := dial()
+	if err != nil {
+		if kerr := waitKeys(); kerr != nil {
+			return kerr
+		}
+		return b.opErr("open", "", err)
+	}
+	defer c.close()
+	var names []string
+	for _, t := range tables {
+		names = append(names, t.Name)
+	}
+	for attempt := 0; ; attempt++ {
+		snap, err := readSnapshot(c, f, someTables(names...), readFull)
+		if kerr := waitKeys(); kerr != nil {
+			return kerr
+		}
+		if err != nil {
+			return b.opErr("read", "", err)
+		}
+		bt := c.newBatch(nfproto(f), snap.GenID)
+		var tail []func()
+		for ti, t := range tables {
+			old := snap.Tables[t.Name]
+			if old == nil {
+				// A new table is created as a full commit creates it.
+				if err := writeTableHead(c, bt, t, nil); err != nil {
+					return b.opErr(op, t.Name, err)
+				}
+				s, err := encodeTableRules(f, t)
+				if err != nil {
+					return b.opErr(op, t.Name, err)
+				}
+				bt.appendStream(c, s)
+				continue
+			}
+			if why := old.incompatible(); why != "" {
+				return b.opErr(op, t.Name, &IncompatibleError{Table: t.Name, Reason: why})
+			}
+			if !opt.Counters {
+				old.zeroRuleCounters()
+			}
+			fin, err := diffTable(c, bt, f, t, old, keys.tables[ti], opt.Counters)
+			if err != nil {
+				return b.opErr(op, t.Name, err)
+			}
+			tail = append(tail, fin)
+		}
+		// Chains go last, after every rule that jumped to them.
+		for _, fin := range tail {
+			fin()
+		}
+		if len(bt.refs) == 0 {
+			// Nothing differs: nothing to send (an empty batch would
+			// still bump the generation).
+			return nil
+		}
+		if testHookBatch != nil {
+			testHookBatch(bt.refs)
+		}
+		if testHookBeforeSend != nil {
+			testHookBeforeSend(attempt)
+		}
+		since := time.Now()
+		res, err := c.send(bt, !opt.Test)
+		if err != nil {
+			return b.opErr(op, "", err)
+		}
+		if res.BatchErr == unix.ERESTART {
+			if attempt == 0 {
+				continue
+			}
+			return b.opErr(op, "", ErrRulesetChanged)
+		}
+		if len(res.Refused) > 0 {
+			return b.refusal(op, res, bt.refs, since)
+		}
+		if res.BatchErr != 0 {
+			return b.opErr(op, "", res.BatchErr)
+		}
+		return nil
+	}
+}
+
+// zeroRuleCounters zeroes the values of the counter expressions of the
+// rules read (in the copy fw holds), so that comparing rules ignores
+// them: without -c a rule that is kept keeps counting.
+func (t *rawTable) zeroRuleCounters() {
+	for _, ch := range t.Chains {
+		for i := range ch.Rules {
+			for _, e := range ch.Rules[i].Exprs {
+				if e.Name != exCounter {
+					continue
+				}
+				a := newAttrs(e.Data)
+				for a.next() {
+					clear(a.data)
+				}
+			}
+		}
+	}
+}
+
+// wantedKeys holds, per table and chain, the expression bytes of every
+// rule to commit.
+type wantedKeys struct {
+	tables []map[string][][]byte
+	table  string // of the error
+	err    error
+}
+
+func ruleKeys(f table.Family, tables []*table.Table, counters bool) wantedKeys {
+	out := wantedKeys{tables: make([]map[string][][]byte, len(tables))}
+	for ti, t := range tables {
+		w := nlbuf{dumpForm: true}
+		l := lowerer{w: &w, f: f, zeroCounters: !counters}
+		type span struct{ from, to int }
+		spans := make(map[string][]span, len(t.Chains))
+		for _, c := range t.Chains {
+			sp := make([]span, len(c.Rules))
+			for i, r := range c.Rules {
+				from := len(w.b)
+				if err := l.exprs(r); err != nil {
+					return wantedKeys{table: t.Name, err: ruleErr(t.Name, c.Name, i+1, r, err)}
+				}
+				sp[i] = span{from, len(w.b)}
+			}
+			spans[c.Name] = sp
+		}
+		m := make(map[string][][]byte, len(spans))
+		for name, sp := range spans {
+			keys := make([][]byte, len(sp))
+			for i, s := range sp {
+				keys[i] = w.b[s.from:s.to:s.to]
+			}
+			m[name] = keys
+		}
+		out.tables[ti] = m
+	}
+	return out
+}
+
+// diffTable writes the messages that turn old into t: new user chains,
+// built-in chain policy and counter updates, then per chain the rule
+// edits. It returns what has to come after every table's rules: the
+// removal of the user chains t no longer has.
+func diffTable(c *conn, bt *batch, f table.Family, t *table.Table, old *rawTable, keys map[string][][]byte, counters bool) (func(), error) {
+	for _, ch := range t.Chains {
+		if ch.Builtin || old.chain(ch.Name) != nil {
+			continue
+		}
+		if err := writeUserChain(c, bt, t.Name, ch.Name); err != nil {
+			return nil, err
+		}
+	}
+	info := table.LookupTable(t.Name)
+	for _, name := range info.Chains() {
+		h, _ := table.HookByName(name)
+		ch := t.Chain(name)
+		if ch == nil {
+			ch = &table.Chain{Name: name, Builtin: true, Policy: table.Accept}
+		}
+		var oc *rawChain
+		for _, x := range old.Chains {
+			if x.Base && x.Hook == uint32(h) {
+				oc = x
+			}
+		}
+		// A full commit recreates a built-in chain the table had with
+		// the file's policy and counters, and creates a missing one
+		// only when it matters (see Commit).
+		if oc == nil {
+			if len(ch.Rules) == 0 && ch.Policy == table.Accept && ch.Counters == (table.Counters{}) {
+				continue
+			}
+		} else {
+			policy := uint32(nfAccept)
+			if ch.Policy == table.Drop {
+				policy = nfDrop
+			}
+			if oc.Policy == policy && oc.Counters != nil && (!counters || *oc.Counters == ch.Counters) {
+				continue
+			}
+		}
+		if err := writeBaseChain(c, bt, t.Name, h, ch); err != nil {
+			return nil, err
+		}
+	}
+	for _, ch := range t.Chains {
+		var live []rawRule
+		if oc := old.chain(ch.Name); oc != nil {
+			live = oc.Rules
+		}
+		if err := diffChain(c, bt, f, t.Name, ch, live, keys[ch.Name]); err != nil {
+			return nil, err
+		}
+	}
+	var gone []string
+	for _, oc := range old.Chains {
+		if !oc.Base && t.Chain(oc.Name) == nil {
+			gone = append(gone, oc.Name)
+		}
+	}
+	return func() {
+		// Flush every removed chain first: one may jump to another.
+		for _, name := range gone {
+			o := bt.msg(c, unix.NFT_MSG_DELRULE, 0, msgRef{table: t.Name, chain: name, what: "flush of chain " + name})
+			bt.cur.str(unix.NFTA_RULE_TABLE, t.Name)
+			bt.cur.str(unix.NFTA_RULE_CHAIN, name)
+			bt.cur.msgEnd(o)
+		}
+		for _, name := range gone {
+			o := bt.msg(c, unix.NFT_MSG_DELCHAIN, nlmNonRec, msgRef{table: t.Name, chain: name})
+			bt.cur.str(unix.NFTA_CHAIN_TABLE, t.Name)
+			bt.cur.str(unix.NFTA_CHAIN_NAME, name)
+			bt.cur.msgEnd(o)
+		}
+	}, nil
+}
+
+// diffChain writes the rule edits that turn live into ch.Rules.
+func diffChain(c *conn, bt *batch, f table.Family, tbl string, ch *table.Chain, live []rawRule, want [][]byte) error {
+	pairs := align(live, want)
+	// Walk the gaps between kept rules (and before the first and after
+	// the last one).
+	li, wi := 0, 0
+	for k := 0; k <= len(pairs); k++ {
+		lEnd, wEnd := len(live), len(want)
+		if k < len(pairs) {
+			lEnd, wEnd = pairs[k][0], pairs[k][1]
+		}
+		var next uint64 // handle of the kept rule after the gap
+		if k < len(pairs) {
+			next = live[lEnd].Handle
+		}
+		for li < lEnd && wi < wEnd {
+			if err := newRule(c, bt, f, tbl, ch, wi, live[li].Handle, 0, nlmReplace); err != nil {
+				return err
+			}
+			li++
+			wi++
+		}
+		for ; li < lEnd; li++ {
+			o := bt.msg(c, unix.NFT_MSG_DELRULE, 0, msgRef{table: tbl, chain: ch.Name, what: fmt.Sprintf("removal of rule %d of chain %s", li+1, ch.Name)})
+			bt.cur.str(unix.NFTA_RULE_TABLE, tbl)
+			bt.cur.str(unix.NFTA_RULE_CHAIN, ch.Name)
+			bt.cur.u64(unix.NFTA_RULE_HANDLE, live[li].Handle)
+			bt.cur.msgEnd(o)
+		}
+		for ; wi < wEnd; wi++ {
+			var err error
+			if next != 0 {
+				err = newRule(c, bt, f, tbl, ch, wi, 0, next, 0) // before the next kept rule
+			} else {
+				err = newRule(c, bt, f, tbl, ch, wi, 0, 0, nlmAppend)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		li, wi = lEnd+1, wEnd+1
+	}
+	return nil
+}
+
+func newRule(c *conn, bt *batch, f table.Family, tbl string, ch *table.Chain, i int, handle, position uint64, flags uint16) error {
+	r := ch.Rules[i]
+	o := bt.msg(c, unix.NFT_MSG_NEWRULE, nlmCreate|flags, msgRef{table: tbl, chain: ch.Name, index: i + 1, rule: r})
+	if err := writeRule(&bt.cur, f, tbl, ch.Name, handle, position, r); err != nil {
+		return ruleErr(tbl, ch.Name, i+1, r, err)
+	}
+	bt.cur.msgEnd(o)
+	return nil
+}
+
+// maxEdits bounds the edit distance Myers' algorithm searches (its trace
+// grows with its square); past it, the differing middle of the chain is
+// replaced as a whole, which is still correct, only not minimal.
+const maxEdits = 2000
+
+var keySeed = maphash.MakeSeed()
+
+// align returns the index pairs (live, want) of a longest common
+// subsequence of the two rule sequences, in order.
+func align(live []rawRule, want [][]byte) [][2]int {
+	n, m := len(live), len(want)
+	var pairs [][2]int
+	// Common prefix and suffix first: most of a chain, usually.
+	pre := 0
+	for pre < n && pre < m && bytes.Equal(live[pre].Raw, want[pre]) && live[pre].UserData == nil {
+		pairs = append(pairs, [2]int{pre, pre})
+		pre++
+	}
+	suf := 0
+	for suf < n-pre && suf < m-pre && bytes.Equal(live[n-1-suf].Raw, want[m-1-suf]) && live[n-1-suf].UserData == nil {
+		suf++
+	}
+	a, b := n-pre-suf, m-pre-suf
+	if a > 0 && b > 0 {
+		ha := make([]uint64, a)
+		for i := range ha {
+			if live[pre+i].UserData != nil {
+				// A rule with userdata (written by nft) is never
+				// one fw would write.
+				ha[i] = 0
+				continue
+			}
+			ha[i] = maphash.Bytes(keySeed, live[pre+i].Raw) | 1
+		}
+		hb := make([]uint64, b)
+		for j := range hb {
+			hb[j] = maphash.Bytes(keySeed, want[pre+j]) | 1
+		}
+		eq := func(i, j int) bool {
+			return ha[i] == hb[j] && bytes.Equal(live[pre+i].Raw, want[pre+j])
+		}
+		for _, p := range myers(a, b, eq) {
+			pairs = append(pairs, [2]int{pre + p[0], pre + p[1]})
+		}
+	}
+	for k := suf; k > 0; k-- {
+		pairs = append(pairs, [2]int{n - k, m - k})
+	}
+	return pairs
+}
+
+// myers is Myers' O(ND) difference algorithm: the matched index pairs of
+// a shortest edit script between sequences of length n and m, or none
+// when more than maxEdits edits are needed.
+func myers(n, m int, eq func(i, j int) bool) [][2]int {
+	maxD := min(n+m, maxEdits)
+	off := maxD + 1
+	v := make([]int, 2*maxD+3)
+	var trace [][]int
+	found := -1
+	for d := 0; d <= maxD && found < 0; d++ {
+		trace = append(trace, append([]int(nil), v[off-d-1:off+d+2]...))
+		for k := -d; k <= d; k += 2 {
+			var x int
+			if k == -d || (k != d && v[off+k-1] < v[off+k+1]) {
+				x = v[off+k+1]
+			} else {
+				x = v[off+k-1] + 1
+			}
+			y := x - k
+			for x < n && y < m && eq(x, y) {
+				x++
+				y++
+			}
+			v[off+k] = x
+			if x >= n && y >= m {
+				found = d
+				break
+			}
+		}
+	}
+	if found < 0 {
+		return nil
+	}
+	// Walk back through the trace: trace[d] is v before step d, a
+	// window of k in [-d-1, d+1].
+	var rev [][2]int
+	x, y := n, m
+	for d := found; d > 0; d-- {
+		prev := trace[d] // v after step d-1, k in [-d-1, d+1]
+		get := func(k int) int { return prev[k+d+1] }
+		k := x - y
+		pk := k - 1
+		if k == -d || (k != d && get(k-1) < get(k+1)) {
+			pk = k + 1
+		}
+		px := get(pk)
+		py := px - pk
+		// The snake after the edit, back to where the edit ended.
+		for x > px && y > py {
+			x--
+			y--
+			rev = append(rev, [2]int{x, y})
+		}
+		x, y = px, py
+	}
+	for x > 0 && y > 0 {
+		x--
+		y--
+		rev = append(rev, [2]int{x, y})
+	}
+	out := make([][2]int, len(rev))
+	for i, p := range rev {
+		out[len(rev)-1-i] = p
+	}
+	return out
+}
