@@ -158,29 +158,24 @@ type wantedKeys struct {
 
 func ruleKeys(f table.Family, tables []*table.Table, counters bool) wantedKeys {
 	out := wantedKeys{tables: make([]map[string][][]byte, len(tables))}
+	// The keys are written into chunks that are never grown: growing
+	// one buffer of tens of megabytes copies it again and again.
+	var w chunked
+	w.dumpForm = true
+	l := lowerer{w: &w.nlbuf, f: f, zeroCounters: !counters}
 	for ti, t := range tables {
-		w := nlbuf{dumpForm: true}
-		l := lowerer{w: &w, f: f, zeroCounters: !counters}
-		type span struct{ from, to int }
-		spans := make(map[string][]span, len(t.Chains))
+		m := make(map[string][][]byte, len(t.Chains))
 		for _, c := range t.Chains {
-			sp := make([]span, len(c.Rules))
+			keys := make([][]byte, len(c.Rules))
 			for i, r := range c.Rules {
+				w.room()
 				from := len(w.b)
 				if err := l.exprs(r); err != nil {
 					return wantedKeys{table: t.Name, err: ruleErr(t.Name, c.Name, i+1, r, err)}
 				}
-				sp[i] = span{from, len(w.b)}
+				keys[i] = w.b[from:len(w.b):len(w.b)]
 			}
-			spans[c.Name] = sp
-		}
-		m := make(map[string][][]byte, len(spans))
-		for name, sp := range spans {
-			keys := make([][]byte, len(sp))
-			for i, s := range sp {
-				keys[i] = w.b[s.from:s.to:s.to]
-			}
-			m[name] = keys
+			m[c.Name] = keys
 		}
 		out.tables[ti] = m
 	}

@@ -25,15 +25,20 @@ type rawTable struct {
 	// RuleProblem is why a rule read is not in iptables' shape ("" when
 	// every rule read is).
 	RuleProblem string
+
+	byName map[string]*rawChain // built by chain on first use
 }
 
+// chain returns the chain called name, or nil. kube-proxy tables have
+// tens of thousands of chains: the first lookup indexes them.
 func (t *rawTable) chain(name string) *rawChain {
-	for _, c := range t.Chains {
-		if c.Name == name {
-			return c
+	if len(t.byName) != len(t.Chains) {
+		t.byName = make(map[string]*rawChain, len(t.Chains))
+		for _, c := range t.Chains {
+			t.byName[c.Name] = c
 		}
 	}
-	return nil
+	return t.byName[name]
 }
 
 type rawChain struct {
