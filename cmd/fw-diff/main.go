@@ -59,6 +59,13 @@ func run(c *cli.Context) error {
 	}
 	oldName := c.Args().Get(0)
 	newName := c.Args().Get(1)
+	heap := cliutil.HeapPerInputByte * cliutil.InputSize(oldName, 0)
+	if c.NArg() == 2 {
+		heap += cliutil.HeapPerInputByte * cliutil.InputSize(newName, 0)
+	} else {
+		heap += cliutil.HeapForKernel
+	}
+	cliutil.PrimeHeap(heap)
 	var a, b *table.Ruleset
 	if c.NArg() == 2 {
 		// The two sides are independent: read them at the same time.

@@ -104,6 +104,7 @@ func run(c *cli.Context) error {
 	case fallback != "" && (c.Bool("test") || c.IsSet("confirm")):
 		return cliutil.Usage("--fallback cannot be given with --test or --confirm")
 	}
+	cliutil.PrimeHeap(cliutil.HeapPerInputByte * cliutil.InputSize(c.Args().First(), cliutil.HeapForKernel/cliutil.HeapPerInputByte))
 	err = restore(c, fam, c.Args().First())
 	if err == nil || fallback == "" {
 		return err

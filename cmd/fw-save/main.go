@@ -61,10 +61,12 @@ func run(c *cli.Context) error {
 	case c.IsSet("from") && c.IsSet("from-script"):
 		return cliutil.Usage("--from and --from-script cannot be given together")
 	case c.IsSet("from-script"):
+		cliutil.PrimeHeap(cliutil.HeapPerInputByte * cliutil.InputSize(c.String("from-script"), 0))
 		if rs, err = fromScript(c, fam, reg); err != nil {
 			return err
 		}
 	case c.IsSet("from"):
+		cliutil.PrimeHeap(cliutil.HeapPerInputByte * cliutil.InputSize(c.String("from"), 0))
 		name, src, err := cliutil.ReadInput(c.String("from"))
 		if err != nil {
 			return err
@@ -77,6 +79,7 @@ func run(c *cli.Context) error {
 			return err
 		}
 	default:
+		cliutil.PrimeHeap(cliutil.HeapForKernel)
 		b, _, err := backends.Open(backends.Options{Name: c.String("backend"), Registry: reg, Warn: os.Stderr}, fam)
 		if err != nil {
 			return err
