@@ -108,3 +108,12 @@ func Explain(err error) string {
 type SkeletonLoader interface {
 	Skeleton(f table.Family, names []string) (*table.Ruleset, error)
 }
+
+// Streamer is implemented by backends that can hand tables to a
+// table.Sink while they read them, so that saving a 100k-rule ruleset
+// never holds it whole. Stream reads the named tables (every existing
+// table when names is nil) like Load, and gives the sink what Load would
+// have returned, table by table.
+type Streamer interface {
+	Stream(f table.Family, names []string, sink table.Sink) error
+}

@@ -99,25 +99,27 @@ func (t *Table) reindex() {
 // SortChains puts built-in chains first in hook order and user chains after
 // them in byte order, which is how both iptables-save variants print them.
 func (t *Table) SortChains() {
-	cmp := func(a, b *Chain) int {
-		if a.Builtin != b.Builtin {
-			if a.Builtin {
-				return -1
-			}
-			return 1
-		}
-		if a.Builtin {
-			ha, _ := HookByName(a.Name)
-			hb, _ := HookByName(b.Name)
-			return int(ha) - int(hb)
-		}
-		return strings.Compare(a.Name, b.Name)
-	}
 	// Chain names are unique, so an unstable sort gives the one order;
 	// kernels hand chains out already sorted, hence the check first.
-	if !slices.IsSortedFunc(t.Chains, cmp) {
-		slices.SortFunc(t.Chains, cmp)
+	if !slices.IsSortedFunc(t.Chains, CompareChains) {
+		slices.SortFunc(t.Chains, CompareChains)
 	}
+}
+
+// CompareChains orders chains as iptables-save prints them.
+func CompareChains(a, b *Chain) int {
+	if a.Builtin != b.Builtin {
+		if a.Builtin {
+			return -1
+		}
+		return 1
+	}
+	if a.Builtin {
+		ha, _ := HookByName(a.Name)
+		hb, _ := HookByName(b.Name)
+		return int(ha) - int(hb)
+	}
+	return strings.Compare(a.Name, b.Name)
 }
 
 // Chain is a built-in chain (with a policy and policy counters) or a user

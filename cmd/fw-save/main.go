@@ -6,6 +6,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -14,6 +15,7 @@ import (
 	"github.com/fwkit/fw/internal/backends"
 	"github.com/fwkit/fw/internal/cliutil"
 	"github.com/fwkit/fw/internal/fromscript"
+	"github.com/fwkit/fw/kernel"
 	"github.com/fwkit/fw/table"
 	"github.com/fwkit/fw/table/ext"
 )
@@ -53,10 +55,18 @@ func run(c *cli.Context) error {
 		return cliutil.Usage("table %q does not exist", only)
 	}
 	reg := ext.Registry()
-	var rs *table.Ruleset
 	if !c.IsSet("from-script") && (c.IsSet("sysctl") || c.IsSet("fix")) {
 		return cliutil.Usage("--sysctl and --fix go with --from-script")
 	}
+	opt := format.EncodeOptions{Counters: c.Bool("counters")}
+	if !c.Bool("no-header") {
+		prog := "fw-save"
+		if fam == table.IPv6 {
+			prog = "fw-save -6"
+		}
+		opt.Program = fmt.Sprintf("%s v%s", prog, cliutil.Version)
+	}
+	var rs *table.Ruleset
 	switch {
 	case c.IsSet("from") && c.IsSet("from-script"):
 		return cliutil.Usage("--from and --from-script cannot be given together")
@@ -88,6 +98,16 @@ func run(c *cli.Context) error {
 		if only != "" {
 			names = []string{only}
 		}
+		if s, ok := b.(kernel.Streamer); ok {
+			// Rules go from the kernel's reply straight into text. A
+			// legacy table is read in one atomic call, so its text can
+			// go out as it is made; an nf_tables dump may have to start
+			// again if the ruleset changes under it, so that text is
+			// held until it is complete.
+			return output(c, b.Name() != "legacy", func(w io.Writer) error {
+				return s.Stream(fam, names, format.NewEncoder(w, opt))
+			})
+		}
 		if rs, err = b.Load(fam, names); err != nil {
 			return err
 		}
@@ -99,24 +119,25 @@ func run(c *cli.Context) error {
 			rs.Tables = []*table.Table{t}
 		}
 	}
-	opt := format.EncodeOptions{Counters: c.Bool("counters")}
-	if !c.Bool("no-header") {
-		prog := "fw-save"
-		if fam == table.IPv6 {
-			prog = "fw-save -6"
-		}
-		opt.Program = fmt.Sprintf("%s v%s", prog, cliutil.Version)
+	return output(c, false, func(w io.Writer) error { return format.Encode(w, rs, opt) })
+}
+
+// output runs write into the -f file, atomically, or to standard output
+// (through a buffer when hold is set).
+func output(c *cli.Context, hold bool, write func(io.Writer) error) error {
+	f := c.String("file")
+	if f == "" && !hold {
+		return write(os.Stdout)
 	}
-	if f := c.String("file"); f != "" {
-		var out bytes.Buffer
-		if err := format.Encode(&out, rs, opt); err != nil {
-			return err
-		}
+	var out bytes.Buffer
+	if err := write(&out); err != nil {
+		return err
+	}
+	if f != "" {
 		return cliutil.WriteFileAtomic(f, out.Bytes(), 0o600)
 	}
-	// Straight out, in the encoder's 64 KiB pieces: a 100k-rule save
-	// need not exist twice in memory.
-	return format.Encode(os.Stdout, rs, opt)
+	_, err := os.Stdout.Write(out.Bytes())
+	return err
 }
 
 // fromScript converts a shell script of iptables commands, listing on

@@ -42,49 +42,64 @@ func (b *Backend) Tables(f table.Family) ([]string, error) {
 // Load reads tables. Reading a table that does not exist yet creates it
 // (that is how the kernel works); names == nil reads only existing ones.
 func (b *Backend) Load(f table.Family, names []string) (*table.Ruleset, error) {
+	col := table.NewCollector(f)
+	if err := b.Stream(f, names, col); err != nil {
+		return nil, err
+	}
+	return &col.Ruleset, nil
+}
+
+var _ kernel.Streamer = (*Backend)(nil)
+
+// Stream is Load into a sink: each table is decoded straight out of the
+// kernel's copy, one rule at a time.
+func (b *Backend) Stream(f table.Family, names []string, sink table.Sink) error {
 	if names == nil {
 		var err error
 		if names, err = b.Tables(f); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	c, err := open(f)
 	if err != nil {
-		return nil, b.opErr("open", "", err)
+		return b.opErr("open", "", err)
 	}
 	defer c.close()
-	rs := &table.Ruleset{Family: f}
 	for _, name := range names {
 		if table.LookupTable(name) == nil {
-			return nil, b.opErr("read", name, fmt.Errorf("the kernel has a table %q that iptables does not know", name))
+			return b.opErr("read", name, fmt.Errorf("the kernel has a table %q that iptables does not know", name))
 		}
-		t, _, _, err := b.read(c, f, name)
-		if err != nil {
-			return nil, err
+		if _, _, err := b.read(c, f, name, sink); err != nil {
+			return err
 		}
-		rs.Tables = append(rs.Tables, t)
 	}
-	return rs, nil
+	return nil
 }
 
-func (b *Backend) read(c *conn, f table.Family, name string) (*table.Table, *Info, []byte, error) {
+// read fetches table name and hands it to sink (none: only fetch it).
+func (b *Backend) read(c *conn, f table.Family, name string, sink table.Sink) (*Info, []byte, error) {
 	for attempt := 0; ; attempt++ {
 		in, err := c.info(name)
 		if err != nil {
-			return nil, nil, nil, b.opErr("read info of", name, err)
+			return nil, nil, b.opErr("read info of", name, err)
 		}
 		blob, err := c.entries(name, in)
 		if errors.Is(err, syscall.EAGAIN) && attempt < 5 {
 			continue // the table changed between the two calls
 		}
 		if err != nil {
-			return nil, nil, nil, b.opErr("read", name, err)
+			return nil, nil, b.opErr("read", name, err)
 		}
-		t, err := Decode(f, name, blob.Entries, in, b.Registry)
-		if err != nil {
-			return nil, nil, nil, b.opErr("decode", name, err)
+		if sink != nil {
+			if err := DecodeTo(f, name, blob.Entries, in, b.Registry, sink); err != nil {
+				var se *sinkError
+				if errors.As(err, &se) {
+					return nil, nil, se.err
+				}
+				return nil, nil, b.opErr("decode", name, err)
+			}
 		}
-		return t, in, blob.Entries, nil
+		return in, blob.Entries, nil
 	}
 }
 

@@ -39,18 +39,30 @@ type Info struct {
 }
 
 // Decode turns the entries of a table, as IPT_SO_GET_ENTRIES returns them,
-// into the model. Every offset is checked: a hostile or corrupt blob gives
-// an error, never a panic or a silently dropped rule. An extension fw
-// cannot decode is an error naming it and the rule.
+// into the model (DecodeTo with a table.Collector).
+func Decode(f table.Family, name string, blob []byte, info *Info, reg *table.Registry) (*table.Table, error) {
+	col := table.NewCollector(f)
+	if err := DecodeTo(f, name, blob, info, reg, col); err != nil {
+		return nil, err
+	}
+	return col.Ruleset.Tables[0], nil
+}
+
+// DecodeTo hands the table in blob to sink, chains in print order
+// (built-in chains in hook order, then user chains by name, whatever
+// their order in the blob) and each chain's rules in kernel order. Every
+// offset is checked: a hostile or corrupt blob gives an error, never a
+// panic or a silently dropped rule. An extension fw cannot decode is an
+// error naming it and the rule.
 //
 // It makes two passes: the first finds only where entries and chains
-// start, the second decodes each rule straight into the model, so that a
-// 100k-rule table is never held a second time as intermediate entries.
-func Decode(f table.Family, name string, blob []byte, info *Info, reg *table.Registry) (*table.Table, error) {
+// start, the second decodes each rule in turn into one reused Rule, so
+// that a 100k-rule table is never held a second time.
+func DecodeTo(f table.Family, name string, blob []byte, info *Info, reg *table.Registry, sink table.Sink) error {
 	lay := layouts[f]
 	tinfo := table.LookupTable(name)
 	if tinfo == nil {
-		return nil, fmt.Errorf("unknown table %q", name)
+		return fmt.Errorf("unknown table %q", name)
 	}
 	// A chain starts at a hook entry or right after an ERROR head.
 	type start struct {
@@ -58,13 +70,14 @@ func Decode(f table.Family, name string, blob []byte, info *Info, reg *table.Reg
 		builtin bool
 		name    string
 		head    int // index of the head entry, -1 for built-ins
+		end     int // index of its policy or RETURN tail entry
 	}
 	var starts []start
 	var offsets []int // entry index -> offset; increasing
 	var e rawEntry
 	for off := 0; off < len(blob); {
 		if err := readEntry(lay, blob, off, &e); err != nil {
-			return nil, fmt.Errorf("table %s: entry at offset %d: %w", name, off, err)
+			return fmt.Errorf("table %s: entry at offset %d: %w", name, off, err)
 		}
 		if e.errName != "" && e.next < len(blob) {
 			starts = append(starts, start{idx: len(offsets) + 1, name: e.errName, head: len(offsets)})
@@ -73,7 +86,7 @@ func Decode(f table.Family, name string, blob []byte, info *Info, reg *table.Reg
 		off = e.next
 	}
 	if len(offsets) == 0 || e.errName != "ERROR" {
-		return nil, fmt.Errorf("table %s: blob does not end with the ERROR entry", name)
+		return fmt.Errorf("table %s: blob does not end with the ERROR entry", name)
 	}
 	entryAt := func(off int) (int, bool) {
 		i, ok := slices.BinarySearch(offsets, off)
@@ -84,11 +97,11 @@ func Decode(f table.Family, name string, blob []byte, info *Info, reg *table.Reg
 			continue
 		}
 		if tinfo.Hooks&h.Mask() == 0 {
-			return nil, fmt.Errorf("table %s: kernel reports hook %s, which the table does not have", name, h)
+			return fmt.Errorf("table %s: kernel reports hook %s, which the table does not have", name, h)
 		}
 		i, ok := entryAt(int(info.HookEntry[h]))
 		if !ok {
-			return nil, fmt.Errorf("table %s: hook %s entry offset %d is not an entry", name, h, info.HookEntry[h])
+			return fmt.Errorf("table %s: hook %s entry offset %d is not an entry", name, h, info.HookEntry[h])
 		}
 		starts = append(starts, start{idx: i, builtin: true, name: h.String(), head: -1})
 	}
@@ -109,63 +122,93 @@ func Decode(f table.Family, name string, blob []byte, info *Info, reg *table.Reg
 		}
 		return userName[i], true
 	}}
-	t := &table.Table{Name: name, Chains: make([]*table.Chain, 0, len(starts))}
+	t := &table.Table{Name: name, Chains: make([]*table.Chain, len(starts))}
 	chains := make([]table.Chain, len(starts))
-	for k, s := range starts {
-		end := len(offsets) - 1 // the final ERROR
+	for k := range starts {
+		s := &starts[k]
+		s.end = len(offsets) - 1 // the final ERROR
 		if k+1 < len(starts) {
-			end = starts[k+1].idx
+			s.end = starts[k+1].idx
 			if starts[k+1].head >= 0 {
-				end = starts[k+1].head
+				s.end = starts[k+1].head
 			}
 		}
-		// entries [s.idx, end) form the chain; the last is its policy or
-		// RETURN tail.
-		if end <= s.idx {
-			return nil, fmt.Errorf("table %s: chain %s has no policy or tail entry", name, s.name)
+		// entries [s.idx, s.end) form the chain; the last is its
+		// policy or RETURN tail.
+		if s.end <= s.idx {
+			return fmt.Errorf("table %s: chain %s has no policy or tail entry", name, s.name)
 		}
-		if err := readEntry(lay, blob, offsets[end-1], &e); err != nil {
-			return nil, fmt.Errorf("table %s: entry at offset %d: %w", name, offsets[end-1], err)
+		s.end--
+		if err := readEntry(lay, blob, offsets[s.end], &e); err != nil {
+			return fmt.Errorf("table %s: entry at offset %d: %w", name, offsets[s.end], err)
 		}
 		c := &chains[k]
 		c.Name, c.Builtin = s.name, s.builtin
 		if s.builtin {
 			h, _ := table.HookByName(s.name)
 			if e.offset != int(info.Underflow[h]) {
-				return nil, fmt.Errorf("table %s: chain %s: policy entry at %d, underflow says %d", name, s.name, e.offset, info.Underflow[h])
+				return fmt.Errorf("table %s: chain %s: policy entry at %d, underflow says %d", name, s.name, e.offset, info.Underflow[h])
 			}
 			switch {
 			case len(e.target.name) > 0 || len(e.matches) > 0:
-				return nil, fmt.Errorf("table %s: chain %s: policy entry is not a standard verdict", name, s.name)
+				return fmt.Errorf("table %s: chain %s: policy entry is not a standard verdict", name, s.name)
 			case e.verdict == verdictAccept:
 				c.Policy = table.Accept
 			case e.verdict == verdictDrop:
 				c.Policy = table.Drop
 			default:
-				return nil, fmt.Errorf("table %s: chain %s: policy verdict %d", name, s.name, e.verdict)
+				return fmt.Errorf("table %s: chain %s: policy verdict %d", name, s.name, e.verdict)
 			}
 			c.Counters = e.counters
 		} else if len(e.target.name) > 0 || e.verdict != verdictReturn {
-			return nil, fmt.Errorf("table %s: user chain %s does not end with a RETURN tail", name, s.name)
+			return fmt.Errorf("table %s: user chain %s does not end with a RETURN tail", name, s.name)
 		}
-		if n := end - 1 - s.idx; n > 0 {
-			c.Rules = make([]*table.Rule, 0, n)
-		}
-		for i := s.idx; i < end-1; i++ {
-			if err := readEntry(lay, blob, offsets[i], &e); err != nil {
-				return nil, fmt.Errorf("table %s: entry at offset %d: %w", name, offsets[i], err)
-			}
-			r, err := d.rule(&e)
-			if err != nil {
-				return nil, fmt.Errorf("table %s: chain %s rule %d: %w", name, s.name, i-s.idx+1, err)
-			}
-			c.Rules = append(c.Rules, r)
-		}
-		t.Chains = append(t.Chains, c)
+		t.Chains[k] = c
 	}
-	t.SortChains()
-	return t, nil
+	// Print order; kernels written by iptables already have it.
+	order := make([]int, len(starts))
+	for k := range order {
+		order[k] = k
+	}
+	cmp := func(a, b int) int { return table.CompareChains(t.Chains[a], t.Chains[b]) }
+	if !slices.IsSortedFunc(order, cmp) {
+		slices.SortFunc(order, cmp)
+		sorted := make([]*table.Chain, len(order))
+		for i, k := range order {
+			sorted[i] = t.Chains[k]
+		}
+		t.Chains = sorted
+	}
+	if err := sink.BeginTable(t); err != nil {
+		return &sinkError{err}
+	}
+	var r table.Rule
+	for i, k := range order {
+		s, c := &starts[k], t.Chains[i]
+		for j := s.idx; j < s.end; j++ {
+			if err := readEntry(lay, blob, offsets[j], &e); err != nil {
+				return fmt.Errorf("table %s: entry at offset %d: %w", name, offsets[j], err)
+			}
+			if err := d.rule(&e, &r); err != nil {
+				return fmt.Errorf("table %s: chain %s rule %d: %w", name, s.name, j-s.idx+1, err)
+			}
+			if err := sink.Rule(c, &r); err != nil {
+				return &sinkError{err}
+			}
+		}
+	}
+	if err := sink.EndTable(); err != nil {
+		return &sinkError{err}
+	}
+	return nil
 }
+
+// sinkError is the sink's own failure (a full disk, say), which is no
+// fault of the blob and is reported as it is.
+type sinkError struct{ err error }
+
+func (e *sinkError) Error() string { return e.err.Error() }
+func (e *sinkError) Unwrap() error { return e.err }
 
 // readEntry reads the entry at off into e, reusing e's match slice.
 func readEntry(lay *entryLayout, blob []byte, off int, e *rawEntry) error {
@@ -312,19 +355,15 @@ func readIface(r *xtbin.Reader, nameOff, maskOff int) string {
 	return string(name[:n]) + "+"
 }
 
-// ruleDecoder turns entries into rules, with the small caches that keep a
-// 100k-rule table from costing several allocations per rule: extension
-// lookups by name (a table uses a handful) and slabs for rules, match
-// lists and jumps.
+// ruleDecoder turns entries into rules, caching extension lookups by
+// name (a table uses a handful).
 type ruleDecoder struct {
 	f       table.Family
 	reg     *table.Registry
 	chainAt func(off int) (string, bool)
 
-	exts  []extCacheEntry
-	rules []table.Rule
-	lists []table.Match
-	jumps []table.Jump
+	exts []extCacheEntry
+	jump table.Jump
 }
 
 type extCacheEntry struct {
@@ -334,34 +373,24 @@ type extCacheEntry struct {
 	info *table.ExtInfo
 }
 
-func (d *ruleDecoder) rule(e *rawEntry) (*table.Rule, error) {
-	if len(d.rules) == 0 {
-		d.rules = make([]table.Rule, 1024)
-	}
-	r := &d.rules[0]
-	d.rules = d.rules[1:]
-	*r = table.Rule{IP: e.ip, Counters: e.counters}
-	if n := len(e.matches); n > 0 {
-		if len(d.lists) < n {
-			d.lists = make([]table.Match, max(n, 1024))
-		}
-		r.Matches = d.lists[:0:n]
-		d.lists = d.lists[n:]
-	}
+// rule decodes e into r, reusing r's match list; r's jump target, if
+// any, is d's own and changes with the next rule.
+func (d *ruleDecoder) rule(e *rawEntry, r *table.Rule) error {
+	*r = table.Rule{IP: e.ip, Counters: e.counters, Matches: r.Matches[:0]}
 	for _, m := range e.matches {
 		v, err := d.ext(table.MatchKind, m)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.Matches = append(r.Matches, v)
 	}
 	switch {
 	case e.errName != "":
-		return nil, fmt.Errorf("unexpected ERROR entry %q inside a chain", e.errName)
+		return fmt.Errorf("unexpected ERROR entry %q inside a chain", e.errName)
 	case len(e.target.name) > 0:
 		v, err := d.ext(table.TargetKind, e.target)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.Target = v
 	case e.verdict < 0:
@@ -375,24 +404,19 @@ func (d *ruleDecoder) rule(e *rawEntry) (*table.Rule, error) {
 		case verdictReturn:
 			r.Target = table.StandardTarget(table.Return)
 		default:
-			return nil, fmt.Errorf("unknown verdict %d", e.verdict)
+			return fmt.Errorf("unknown verdict %d", e.verdict)
 		}
 	case int(e.verdict) == e.next:
 		// falls through to the next entry: no -j
 	default:
 		c, ok := d.chainAt(int(e.verdict))
 		if !ok {
-			return nil, fmt.Errorf("jump to offset %d, which starts no chain", e.verdict)
+			return fmt.Errorf("jump to offset %d, which starts no chain", e.verdict)
 		}
-		if len(d.jumps) == 0 {
-			d.jumps = make([]table.Jump, 1024)
-		}
-		j := &d.jumps[0]
-		d.jumps = d.jumps[1:]
-		*j = table.Jump{Chain: c, Goto: e.isGoto}
-		r.Target = j
+		d.jump = table.Jump{Chain: c, Goto: e.isGoto}
+		r.Target = &d.jump
 	}
-	return r, nil
+	return nil
 }
 
 func (d *ruleDecoder) ext(kind table.ExtKind, x rawExt) (table.Ext, error) {

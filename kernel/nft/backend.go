@@ -13,6 +13,11 @@ package nft
 import (
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/fwkit/fw/kernel"
 	"github.com/fwkit/fw/table"
@@ -107,6 +112,232 @@ func (b *Backend) Load(f table.Family, names []string) (*table.Ruleset, error) {
 		rs.Tables = append(rs.Tables, t)
 	}
 	return rs, nil
+}
+
+var _ kernel.Streamer = (*Backend)(nil)
+
+// Stream is Load into a sink, reading each chain's rules and handing them
+// on one by one, so that nothing holds the whole ruleset. A dump is not
+// atomic: when the generation moved meanwhile, the sink is restarted and
+// everything read again, and a sink that cannot restart gets
+// ErrRulesetChanged.
+func (b *Backend) Stream(f table.Family, names []string, sink table.Sink) error {
+	c, err := dial()
+	if err != nil {
+		return b.opErr("open", "", err)
+	}
+	defer c.close()
+	for attempt := 0; ; attempt++ {
+		err := b.stream(c, f, names, sink)
+		if !errors.Is(err, errMoved) {
+			return err
+		}
+		if r, ok := sink.(table.Restarter); !ok || attempt == 9 || !r.Restart() {
+			return b.opErr("read", "", ErrRulesetChanged)
+		}
+	}
+}
+
+// testHookStreamed, when set by a test, runs after every table of a
+// stream was read, before the generation is checked.
+var testHookStreamed func()
+
+// errMoved says the generation changed during a stream.
+var errMoved = errors.New("the ruleset changed while it was read")
+
+func (b *Backend) stream(c *conn, f table.Family, names []string, sink table.Sink) error {
+	fam := nfproto(f)
+	gen, err := c.genID()
+	if err != nil {
+		return b.opErr("read", "", err)
+	}
+	s := &snapshot{GenID: gen, Tables: map[string]*rawTable{}}
+	if err := s.load(c, fam, nil, readGate); err != nil {
+		return b.opErr("read", "", err)
+	}
+	moved := func() error {
+		again, err := c.genID()
+		if err != nil {
+			return b.opErr("read", "", err)
+		}
+		if again != gen {
+			return errMoved
+		}
+		return nil
+	}
+	if names == nil {
+		names = s.tableNames()
+	}
+	// Every table's skeleton first, so that the chains' rules can be
+	// read ahead, in parallel, while the sink takes them in order.
+	type tableJob struct {
+		t    *table.Table
+		raws []*rawChain
+	}
+	tables := make([]tableJob, len(names))
+	var jobs []*chainJob
+	for i, name := range names {
+		if err := validTableName(name); err != nil {
+			return b.opErr("read", name, err)
+		}
+		raw := s.Tables[name]
+		if raw == nil {
+			tables[i] = tableJob{t: table.NewTable(name)}
+			continue
+		}
+		if why := raw.incompatible(); why != "" {
+			return b.opErr("read", name, &IncompatibleError{Table: name, Reason: why})
+		}
+		t, raws := raw.skeleton()
+		tables[i] = tableJob{t, raws}
+		for _, rc := range raws {
+			if rc != nil {
+				jobs = append(jobs, &chainJob{table: name, chain: rc.Name, done: make(chan struct{})})
+			}
+		}
+	}
+	rd, err := b.readChains(f, jobs)
+	if err != nil {
+		return b.opErr("read", "", err)
+	}
+	defer rd.stop()
+	next := 0
+	for _, tj := range tables {
+		if err := sink.BeginTable(tj.t); err != nil {
+			return err
+		}
+		for i, rc := range tj.raws {
+			if rc == nil {
+				continue
+			}
+			j := jobs[next]
+			next++
+			<-j.done
+			if j.err != nil {
+				var ie *IncompatibleError
+				if errors.As(j.err, &ie) {
+					return b.opErr("read", j.table, j.err)
+				}
+				// A chain deleted meanwhile is a change, not a fault.
+				if m := moved(); m != nil {
+					return m
+				}
+				return b.opErr("read", j.table, j.err)
+			}
+			for _, r := range j.rules {
+				if err := sink.Rule(tj.t.Chains[i], r); err != nil {
+					return err
+				}
+			}
+			j.rules = nil
+			rd.consumed()
+		}
+		if err := sink.EndTable(); err != nil {
+			return err
+		}
+	}
+	if testHookStreamed != nil {
+		testHookStreamed()
+	}
+	return moved()
+}
+
+// chainJob is the reading of one chain's rules.
+type chainJob struct {
+	table, chain string
+	rules        []*table.Rule
+	err          error
+	done         chan struct{}
+}
+
+// readAhead bounds how many chains the readers may be ahead of the sink.
+const readAhead = 512
+
+// chainReaders read the rules of a list of chains ahead of the sink.
+type chainReaders struct {
+	quit   chan struct{}
+	window chan struct{} // one token per job started and not yet consumed
+	wg     sync.WaitGroup
+}
+
+// consumed tells the readers that the sink has taken the oldest job.
+func (r *chainReaders) consumed() { <-r.window }
+
+// stop makes the readers leave after the dump at hand and waits for them.
+func (r *chainReaders) stop() {
+	close(r.quit)
+	r.wg.Wait()
+}
+
+// readChains starts reading the rules of jobs, in order, on as many
+// sockets as there are CPUs to use (at most 4): the kernel's work of a
+// dump, most of a save, then runs on every core, and lifting runs beside
+// it. Each job's done is closed when it is read.
+func (b *Backend) readChains(f table.Family, jobs []*chainJob) (*chainReaders, error) {
+	n := max(1, min(runtime.GOMAXPROCS(0), len(jobs), 4))
+	// The sockets are made here, on the caller's thread, which is in the
+	// network namespace to read; the readers may run on any thread.
+	conns := make([]*conn, n)
+	for i := range conns {
+		var err error
+		if conns[i], err = dial(); err != nil {
+			for _, c := range conns[:i] {
+				c.close()
+			}
+			return nil, err
+		}
+	}
+	rd := &chainReaders{quit: make(chan struct{}), window: make(chan struct{}, readAhead)}
+	var next atomic.Int64
+	for _, c := range conns {
+		rd.wg.Add(1)
+		go func() {
+			defer rd.wg.Done()
+			defer c.close()
+			var scratch []rawExpr
+			var filter nlbuf
+			for {
+				select {
+				case <-rd.quit:
+					return
+				default:
+				}
+				select {
+				case rd.window <- struct{}{}:
+				case <-rd.quit:
+					return
+				}
+				k := int(next.Add(1)) - 1
+				if k >= len(jobs) {
+					return
+				}
+				j := jobs[k]
+				filter.b = filter.b[:0]
+				filter.str(unix.NFTA_RULE_TABLE, j.table)
+				filter.str(unix.NFTA_RULE_CHAIN, j.chain)
+				idx := 0
+				j.err = c.dump(unix.NFT_MSG_GETRULE, nfproto(f), filter.b, func(m []byte) error {
+					idx++
+					_, _, r, err := parseRule(m, scratch[:0])
+					if err != nil {
+						return err
+					}
+					scratch = r.Exprs
+					if why := r.incompatible(); why != "" {
+						return &IncompatibleError{Table: j.table, Reason: fmt.Sprintf("chain %s rule %d: %s", j.chain, idx, why)}
+					}
+					rule, err := lift(f, b.Registry, &r)
+					if err != nil {
+						return fmt.Errorf("chain %s rule %d: %w", j.chain, idx, err)
+					}
+					j.rules = append(j.rules, rule)
+					return nil
+				})
+				close(j.done)
+			}
+		}()
+	}
+	return rd, nil
 }
 
 var _ kernel.SkeletonLoader = (*Backend)(nil)

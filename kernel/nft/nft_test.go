@@ -1,6 +1,9 @@
 package nft
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -136,7 +139,72 @@ func TestReadReference(t *testing.T) {
 			if d := cmp.Diff(wantC, encode(t, rs, true)); d != "" {
 				t.Errorf("-c: (-iptables-nft-save +fw)\n%s", d)
 			}
+			if d := cmp.Diff(want, stream(t, ns, f, nil)); d != "" {
+				t.Errorf("Stream: (-iptables-nft-save +fw)\n%s", d)
+			}
 		})
+	}
+}
+
+// stream is what fw-save prints through Stream (without its header).
+func stream(t testing.TB, ns *kerneltest.Netns, f table.Family, names []string) string {
+	t.Helper()
+	var out bytes.Buffer
+	err := ns.Do(func() error {
+		return (&Backend{Registry: registry}).Stream(f, names, format.NewEncoder(&out, format.EncodeOptions{}))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+// TestStreamMany: a kube-proxy-like ruleset of thousands of chains, read
+// by several readers ahead of the printer, prints in iptables-nft-save's
+// order; one table at a time too.
+func TestStreamMany(t *testing.T) {
+	needNft(t)
+	f := table.IPv4
+	ns := kerneltest.NewNetns(t)
+	refRestore(t, ns, f, generated(t, 1500, 0, false))
+	if d := cmp.Diff(refSave(t, ns, f), stream(t, ns, f, nil)); d != "" {
+		t.Errorf("(-iptables-nft-save +fw)\n%s", d)
+	}
+	if d := cmp.Diff(refSave(t, ns, f, "-t", "nat"), stream(t, ns, f, []string{"nat"})); d != "" {
+		t.Errorf("-t nat: (-iptables-nft-save +fw)\n%s", d)
+	}
+}
+
+// TestStreamRestart: a ruleset changed while it is streamed is read
+// again from the start, and what the sink gets is the new one; a sink
+// that cannot forget what it got makes Stream fail instead.
+func TestStreamRestart(t *testing.T) {
+	needNft(t)
+	f := table.IPv4
+	ns := kerneltest.NewNetns(t)
+	refRestore(t, ns, f, generated(t, 200, 0, false))
+	n := 0
+	testHookStreamed = func() {
+		if n++; n == 1 {
+			if r, err := ns.Run(nil, "iptables-nft", "-A", "FORWARD", "-j", "DROP"); err != nil || r.Code != 0 {
+				t.Errorf("concurrent iptables-nft: %v %s", err, r.Stderr)
+			}
+		}
+	}
+	t.Cleanup(func() { testHookStreamed = nil })
+	got := stream(t, ns, f, nil)
+	if n != 2 {
+		t.Errorf("streamed %d times, want 2", n)
+	}
+	if d := cmp.Diff(refSave(t, ns, f), got); d != "" {
+		t.Errorf("(-iptables-nft-save +fw)\n%s", d)
+	}
+	n = 0
+	err := ns.Do(func() error {
+		return (&Backend{Registry: registry}).Stream(f, nil, format.NewEncoder(io.Discard, format.EncodeOptions{}))
+	})
+	if !errors.Is(err, ErrRulesetChanged) {
+		t.Errorf("a sink that cannot restart: error %v, want ErrRulesetChanged", err)
 	}
 }
 

@@ -489,7 +489,30 @@ func (t *rawTable) toTable(f table.Family, reg *table.Registry) (*table.Table, e
 	if why := t.incompatible(); why != "" {
 		return nil, &IncompatibleError{Table: t.Name, Reason: why}
 	}
+	out, raws := t.skeleton()
+	for i, c := range raws {
+		if c == nil {
+			continue
+		}
+		ch := out.Chains[i]
+		for j := range c.Rules {
+			rule, err := lift(f, reg, &c.Rules[j])
+			if err != nil {
+				return nil, fmt.Errorf("chain %s rule %d: %w", c.Name, j+1, err)
+			}
+			ch.Rules = append(ch.Rules, rule)
+		}
+	}
+	return out, nil
+}
+
+// skeleton is the table's chains in print order, without rules, as
+// iptables-nft-save shows them (a built-in chain the kernel lacks is
+// ACCEPT with zero counters), and the kernel chain behind each (nil for
+// such a missing built-in chain).
+func (t *rawTable) skeleton() (*table.Table, []*rawChain) {
 	out := table.NewTable(t.Name)
+	raw := map[*table.Chain]*rawChain{}
 	for _, c := range t.Chains {
 		var ch *table.Chain
 		if c.Base {
@@ -506,16 +529,14 @@ func (t *rawTable) toTable(f table.Family, reg *table.Registry) (*table.Table, e
 			ch = &table.Chain{Name: c.Name}
 			out.Chains = append(out.Chains, ch)
 		}
-		for i := range c.Rules {
-			rule, err := lift(f, reg, &c.Rules[i])
-			if err != nil {
-				return nil, fmt.Errorf("chain %s rule %d: %w", c.Name, i+1, err)
-			}
-			ch.Rules = append(ch.Rules, rule)
-		}
+		raw[ch] = c
 	}
 	out.SortChains()
-	return out, nil
+	raws := make([]*rawChain, len(out.Chains))
+	for i, ch := range out.Chains {
+		raws[i] = raw[ch]
+	}
+	return out, raws
 }
 
 // IncompatibleError is a table that has an iptables name but was not
