@@ -30,9 +30,9 @@ type Collector struct {
 
 	cur   *Table
 	byPtr map[*Chain]*Chain // the backend's chain -> ours
-	rules []Rule  // slab
-	lists []Match // slab
-	jumps []Jump  // slab
+	rules []Rule            // slab
+	lists []Match           // slab
+	jumps []Jump            // slab
 }
 
 // NewCollector returns a collector for a ruleset of family f.
