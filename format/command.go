@@ -21,13 +21,16 @@ type cmd struct {
 	command  optID
 	cmdPos   table.Pos
 	ip       table.IPHeader
-	srcs     []table.Addr
+	srcs     []table.Addr // nil when not given
 	dsts     []table.Addr
+	addrBuf  [2][]table.Addr // reused behind srcs and dsts
 	exts     []*loaded // matches in load order, then possibly the target
 	target   table.Target
 	tgtExt   *loaded
-	prefix   *table.Counters // leading [p:b]
-	counters *table.Counters // -c p b
+	prefix      table.Counters // leading [p:b], when hasPrefix
+	hasPrefix   bool
+	counters    table.Counters // -c p b, when hasCounters
+	hasCounters bool
 	seen     []seenOpt       // built-in options given, in order
 	invert   bool
 	invPos   table.Pos
@@ -74,8 +77,8 @@ func (c *cmd) newLoaded(info *table.ExtInfo, pos table.Pos, target bool) *loaded
 
 func (d *decoder) command(l *Line) (table.Op, bool) {
 	c := &d.cmd
-	pool, nextWord, args := c.pool, c.nextWord, c.args
-	*c = cmd{d: d, l: l, words: l.Words, seen: c.seen[:0], exts: c.exts[:0], pool: pool, nextWord: nextWord, args: args}
+	pool, nextWord, args, addrBuf := c.pool, c.nextWord, c.args, c.addrBuf
+	*c = cmd{d: d, l: l, words: l.Words, seen: c.seen[:0], exts: c.exts[:0], pool: pool, nextWord: nextWord, args: args, addrBuf: addrBuf}
 	if c.nextWord == nil {
 		c.nextWord = c.extraWord
 	}
@@ -85,7 +88,7 @@ func (d *decoder) command(l *Line) (table.Op, bool) {
 			d.errorf(d.f.Pos(l, l.Counters), "invalid counters %q", l.Counters.Text).Hint = "counters are written [packets:bytes]"
 			return table.Op{}, false
 		}
-		c.prefix = &cs
+		c.prefix, c.hasPrefix = cs, true
 	}
 	c.run()
 	if c.err || c.skip {
@@ -170,8 +173,8 @@ func (c *cmd) run() {
 func (c *cmd) short(w *Word) {
 	t := w.Text[1:]
 	for len(t) > 0 {
-		b, ok := builtinByShort[t[0]]
-		if !ok {
+		b := builtinByShort[t[0]]
+		if b == nil {
 			c.unknown(w, "-"+t[:1])
 			return
 		}
@@ -415,11 +418,16 @@ func (c *cmd) builtin(b *builtinOpt, w *Word, arg *Word) {
 	fam := c.d.opt.Family
 	switch b.id {
 	case oSource, oDest:
-		addrs, err := table.ParseAddrList(arg.Text, fam)
+		k := 0
+		if b.id == oDest {
+			k = 1
+		}
+		addrs, err := table.AppendAddrList(c.addrBuf[k][:0], arg.Text, fam)
 		if err != nil {
 			c.failErr(arg, err)
 			return
 		}
+		c.addrBuf[k] = addrs
 		if b.id == oSource {
 			c.srcs, c.ip.InvSrc = addrs, inv
 		} else {
@@ -467,7 +475,7 @@ func (c *cmd) builtin(b *builtinOpt, w *Word, arg *Word) {
 		}
 		c.jump(w, arg, b.id == oGoto)
 	case oCounters:
-		if c.counters != nil {
+		if c.hasCounters {
 			c.fail(w, "-c given twice")
 			return
 		}
@@ -482,7 +490,7 @@ func (c *cmd) builtin(b *builtinOpt, w *Word, arg *Word) {
 			c.fail(arg, "invalid counters %q %q", arg.Text, bw.Text)
 			return
 		}
-		c.counters = &table.Counters{Packets: p, Bytes: by}
+		c.counters, c.hasCounters = table.Counters{Packets: p, Bytes: by}, true
 	case oIPv4:
 		if fam != table.IPv4 {
 			c.skip = true
@@ -787,13 +795,13 @@ func (c *cmd) finish() {
 			if r.IP.Dst.IsZero() {
 				r.IP.InvDst = false
 			}
-			if c.counters != nil {
-				r.Counters = *c.counters
+			if c.hasCounters {
+				r.Counters = c.counters
 			}
 			c.op.Rules = append(c.op.Rules, r)
 		}
 	}
-	c.op.Counters = c.prefix
+	c.op.Counters, c.op.HasCounters = c.prefix, c.hasPrefix
 }
 
 // anyAddr is the one "address" of a rule without -s or -d.
@@ -820,10 +828,8 @@ func normAddr(a table.Addr, inv bool) table.Addr {
 	if a.IsZero() || inv {
 		return a
 	}
-	for _, b := range a.Mask.AsSlice() {
-		if b != 0 {
-			return a
-		}
+	if !a.Mask.IsUnspecified() {
+		return a
 	}
 	return table.Addr{}
 }

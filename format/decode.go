@@ -207,7 +207,7 @@ func (d *decoder) chainLine(l *Line) (table.Op, bool) {
 			d.errorf(d.f.Pos(l, cw), "invalid counters %q", cw.Text).Hint = "counters are written [packets:bytes]"
 			return op, false
 		}
-		op.Counters = &c
+		op.Counters, op.HasCounters = c, true
 	}
 	if len(l.Words) > 3 {
 		d.errorf(d.f.Pos(l, &l.Words[3]), "unexpected %q after chain counters", l.Words[3].Text)
@@ -350,8 +350,7 @@ var builtinByLong = func() map[string]*builtinOpt {
 	return m
 }()
 
-var builtinByShort = func() map[byte]*builtinOpt {
-	m := map[byte]*builtinOpt{}
+var builtinByShort = func() (m [256]*builtinOpt) {
 	for i := range builtins {
 		if b := &builtins[i]; b.short != 0 {
 			m[b.short] = b

@@ -1,8 +1,6 @@
 package format
 
 import (
-	"bytes"
-
 	"github.com/fwkit/fw/table"
 )
 
@@ -15,39 +13,36 @@ type LoadOptions struct {
 
 // Load parses, decodes and applies a rules file to an empty ruleset: the
 // ruleset iptables-legacy-save would show after iptables-legacy-restore of
-// the file into a fresh network namespace. It streams: each line is parsed
-// and decoded in turn and then forgotten, so no syntax tree of a 100k-line
-// file is ever held. src must not change while the ruleset is in use
-// (decoded strings may refer into it).
+// the file into a fresh network namespace. It streams (see ApplySource).
+// src must not change while the ruleset is in use (decoded strings may
+// refer into it).
 func Load(name string, src []byte, opt LoadOptions) (*table.Ruleset, error) {
-	s, err := DecodeSource(name, src, DecodeOptions{Family: opt.Family, Registry: opt.Registry})
-	if err != nil {
+	a := table.NewApplier(opt.Family, opt.Apply, nil)
+	if err := ApplySource(name, src, DecodeOptions{Family: opt.Family, Registry: opt.Registry}, a); err != nil {
 		return nil, err
 	}
 	rs := &table.Ruleset{Family: opt.Family}
-	if err := s.Apply(rs, opt.Apply); err != nil {
+	if err := a.Finish(rs); err != nil {
 		return nil, err
 	}
 	return rs, nil
 }
 
+// ApplySource decodes src and hands every block and operation to a as it
+// goes, decoding on every core (see chunks.go): no syntax tree and no
+// list of operations of the file is ever held. It returns the decoding
+// errors; once there is one, a gets nothing more, and the errors of
+// applying are a's, for a.Finish to report.
+func ApplySource(name string, src []byte, opt DecodeOptions, a *table.Applier) error {
+	return decodeChunks(name, src, opt, applySink{a}).Err()
+}
+
 // DecodeSource is Parse followed by Decode without keeping the syntax
-// tree: what the commands use.
+// tree.
 func DecodeSource(name string, src []byte, opt DecodeOptions) (*table.Script, error) {
-	f := &File{Name: name}
-	d := newDecoder(f, opt, bytes.Count(src, []byte("\n"))+1)
-	lines := lineReader{f: f, src: src}
-	var l Line
-	for !d.full {
-		ok, err := lines.next(&l)
-		if !ok {
-			break
-		}
-		if err != nil {
-			d.add(err)
-			continue
-		}
-		d.line(&l)
+	s := &table.Script{Family: opt.Family}
+	if errs := decodeChunks(name, src, opt, &scriptSink{s: s}); len(errs) > 0 {
+		return s, errs
 	}
-	return d.end()
+	return s, nil
 }

@@ -44,6 +44,8 @@ type Line struct {
 	// Counters is the leading "[p:b]" of a command line, if any.
 	Counters *Word
 	Words    []Word
+
+	counters Word // what Counters points to
 }
 
 // Word is one token: its text after quote removal and where its raw
@@ -122,7 +124,10 @@ type lineReader struct {
 // arena keeps the text of quoted words in large shared blocks instead of
 // one allocation per word (kube-proxy quotes a comment on every rule).
 // Blocks are never reused, so the strings stay valid.
-type arena struct{ buf []byte }
+type arena struct {
+	buf     []byte
+	scratch []byte // a quoted word being unquoted
+}
 
 func (a *arena) string(b []byte) string {
 	if len(b) == 0 {
@@ -204,7 +209,8 @@ func parseLine(f *File, l *Line, strs *arena) *table.Error {
 		if end < 0 {
 			return table.Errorf(pos(0), "counters '[' without closing ']'")
 		}
-		l.Counters = &Word{Text: string(body[:end+1]), Off: 0, End: end + 1}
+		l.counters = Word{Text: unsafe.String(&body[0], end+1), Off: 0, End: end + 1}
+		l.Counters = &l.counters
 		start = end + 1
 	default:
 		l.Kind = CommandLine
@@ -231,7 +237,7 @@ func parseLine(f *File, l *Line, strs *arena) *table.Error {
 func splitWords(words []Word, body []byte, start int, pos wordPos, strs *arena) ([]Word, *table.Error) {
 	words = words[:0]
 	i := start
-	var buf []byte
+	buf := strs.scratch
 	for i < len(body) {
 		for i < len(body) && (body[i] == ' ' || body[i] == '\t') {
 			i++
@@ -289,6 +295,7 @@ func splitWords(words []Word, body []byte, start int, pos wordPos, strs *arena) 
 			return nil, table.Errorf(pos.at(off), "word is too long (%d bytes, at most %d)", len(buf), table.MaxWordLen)
 		}
 		words = append(words, Word{Text: strs.string(buf), Off: off, End: i, Quoted: quoted})
+		strs.scratch = buf
 		if quoted && i < len(body) && body[i] != ' ' && body[i] != '\t' {
 			return nil, table.Errorf(pos.at(i), "text right after a closing quote").Hinted("iptables ends a word at its closing quote; put a space after it or move the quote")
 		}

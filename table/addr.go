@@ -16,24 +16,28 @@ var HostsFile = "/etc/hosts"
 // addresses or host names, each with an optional "/prefix" or "/mask".
 // Every element becomes one Addr (host names may give several); the
 // kernel stores one rule per combination.
-func ParseAddrList(s string, f Family) ([]Addr, error) {
+func ParseAddrList(s string, f Family) ([]Addr, error) { return AppendAddrList(nil, s, f) }
+
+// AppendAddrList is ParseAddrList appending to dst, so that a parser can
+// reuse one slice for every rule.
+func AppendAddrList(dst []Addr, s string, f Family) ([]Addr, error) {
 	if !strings.Contains(s, ",") {
-		return ParseAddr(s, f)
+		return appendAddr(dst, s, f)
 	}
-	var out []Addr
 	for part := range strings.SplitSeq(s, ",") {
-		addrs, err := ParseAddr(part, f)
-		if err != nil {
+		var err error
+		if dst, err = appendAddr(dst, part, f); err != nil {
 			return nil, err
 		}
-		out = append(out, addrs...)
 	}
-	return out, nil
+	return dst, nil
 }
 
 // ParseAddr parses one address or host name with an optional mask. The
 // address is masked, as the kernel stores it.
-func ParseAddr(s string, f Family) ([]Addr, error) {
+func ParseAddr(s string, f Family) ([]Addr, error) { return appendAddr(nil, s, f) }
+
+func appendAddr(dst []Addr, s string, f Family) ([]Addr, error) {
 	host, mask, hasMask := strings.Cut(s, "/")
 	if host == "" {
 		return nil, fmt.Errorf("empty address in %q", s)
@@ -48,18 +52,17 @@ func ParseAddr(s string, f Family) ([]Addr, error) {
 	if f == IPv4 {
 		// The common case, without the slice parseHost builds.
 		if ip, ok := parseDotted(host, false); ok {
-			return []Addr{{IP: maskAddr(ip, m), Mask: m}}, nil
+			return append(dst, Addr{IP: maskAddr(ip, m), Mask: m}), nil
 		}
 	}
 	ips, err := parseHost(host, f)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Addr, 0, len(ips))
 	for _, ip := range ips {
-		out = append(out, Addr{IP: maskAddr(ip, m), Mask: m})
+		dst = append(dst, Addr{IP: maskAddr(ip, m), Mask: m})
 	}
-	return out, nil
+	return dst, nil
 }
 
 func fullMask(f Family) netip.Addr {

@@ -39,8 +39,9 @@ type Op struct {
 	// Policy is the verdict of -P or of a declaration; 0 is "-".
 	Policy Verdict
 	// Counters are the [p:b] of a declaration or the leading [p:b] of a
-	// rule line; nil when absent.
-	Counters *Counters
+	// rule line, when HasCounters.
+	Counters    Counters
+	HasCounters bool
 	NewName  string // -E
 }
 
@@ -77,54 +78,148 @@ type ApplyOptions struct {
 // when every block succeeded. All errors found are returned as an
 // ErrorList.
 func (s *Script) Apply(rs *Ruleset, opt ApplyOptions) error {
-	var errs ErrorList
-	work := map[string]*Table{}
-	var order []string // tables in the order they are first touched
+	a := NewApplier(s.Family, opt, rs.Table)
 	for bi := range s.Blocks {
 		b := &s.Blocks[bi]
-		t, ok := work[b.Table]
-		if !ok {
-			if old := rs.Table(b.Table); old != nil {
-				t = old.Clone()
-			} else {
-				if opt.NewTable != nil {
-					t = opt.NewTable(b.Table)
-				} else {
-					t = NewTable(b.Table)
-				}
-				if t == nil {
-					errs.Add(Errorf(b.Pos, "unknown table %q", b.Table).Hinted("tables are filter, nat, mangle, raw and security"))
-					continue
-				}
-			}
-			work[b.Table] = t
-			order = append(order, b.Table)
-		}
-		if !opt.NoFlush {
-			t.flushAll()
-		}
-		blockErrs := len(errs)
+		a.Begin(b.Table, b.Pos)
 		for i := range b.Ops {
-			if err := t.apply(&b.Ops[i], opt); err != nil {
-				if errs.Add(err) {
-					return errs
-				}
+			a.Op(&b.Ops[i])
+		}
+		a.Commit()
+	}
+	return a.Finish(rs)
+}
+
+// Applier runs a restore script as it is decoded, block by block and op
+// by op, so that a 100k-line file never exists as a list of operations:
+// Begin at "*table", Op for every command, Commit at COMMIT, then Finish.
+// It works on copies of the tables it starts from and validates each
+// block at its COMMIT, as Script.Apply does.
+type Applier struct {
+	fam  Family
+	opt  ApplyOptions
+	base func(name string) *Table
+
+	work  map[string]*Table
+	order []string // tables in the order they are first touched
+	// policySet holds, per table, the built-in chains whose policy the
+	// script sets (a declaration with a policy, or -P).
+	policySet map[string]HookMask
+	cur       *Table
+	curErrs   int
+	errs      ErrorList
+}
+
+// NewApplier returns an Applier for family f. base gives the table a
+// block of a table not touched yet starts from (it is cloned, never
+// changed); nil or a nil result means a new, empty table.
+func NewApplier(f Family, opt ApplyOptions, base func(name string) *Table) *Applier {
+	return &Applier{fam: f, opt: opt, base: base, work: map[string]*Table{}, policySet: map[string]HookMask{}}
+}
+
+// Full reports whether so many errors were found that looking further
+// is pointless.
+func (a *Applier) Full() bool { return len(a.errs) >= MaxErrors }
+
+// Begin opens a block of table name.
+func (a *Applier) Begin(name string, pos Pos) {
+	a.cur = nil
+	if a.Full() {
+		return
+	}
+	t, ok := a.work[name]
+	if !ok {
+		var old *Table
+		if a.base != nil {
+			old = a.base(name)
+		}
+		if old != nil {
+			t = old.Clone()
+		} else {
+			if a.opt.NewTable != nil {
+				t = a.opt.NewTable(name)
+			} else {
+				t = NewTable(name)
+			}
+			if t == nil {
+				a.errs.Add(Errorf(pos, "unknown table %q", name).Hinted("tables are filter, nat, mangle, raw and security"))
+				return
 			}
 		}
-		if len(errs) == blockErrs {
-			for _, err := range t.Validate(s.Family) {
-				if errs.Add(err) {
-					return errs
-				}
+		a.work[name] = t
+		a.order = append(a.order, name)
+	}
+	if !a.opt.NoFlush {
+		t.flushAll()
+	}
+	a.cur, a.curErrs = t, len(a.errs)
+}
+
+// Op applies one command of the open block.
+func (a *Applier) Op(op *Op) {
+	if a.cur == nil || a.Full() {
+		return
+	}
+	if err := a.cur.apply(op, a.opt); err != nil {
+		a.errs.Add(err)
+		return
+	}
+	if op.Kind == OpDeclare && op.Policy != 0 || op.Kind == OpPolicy {
+		if h, ok := HookByName(op.Chain); ok {
+			a.policySet[a.cur.Name] |= h.Mask()
+		}
+	}
+}
+
+// Commit closes the block and validates its table, unless the block had
+// errors already.
+func (a *Applier) Commit() {
+	if a.cur != nil && len(a.errs) == a.curErrs {
+		for _, err := range a.cur.Validate(a.fam) {
+			if a.errs.Add(err) {
+				break
 			}
 		}
 	}
-	if len(errs) > 0 {
-		errs.Sort()
-		return errs
+	a.cur = nil
+}
+
+// Tables lists the tables the script touched, in the order it first
+// names them.
+func (a *Applier) Tables() []string { return a.order }
+
+// UnsetPolicies lists the tables in which some built-in chain gets no
+// policy from the script: without NoFlush, a restore keeps the kernel's
+// policy there.
+func (a *Applier) UnsetPolicies() []string {
+	var out []string
+	for _, name := range a.order {
+		info := LookupTable(name)
+		if info != nil && a.policySet[name]&info.Hooks != info.Hooks {
+			out = append(out, name)
+		}
 	}
-	for _, name := range order {
-		t := work[name]
+	return out
+}
+
+// PolicySet reports whether the script set the policy of built-in chain
+// chain of table name.
+func (a *Applier) PolicySet(name, chain string) bool {
+	h, ok := HookByName(chain)
+	return ok && a.policySet[name]&h.Mask() != 0
+}
+
+// Finish returns every error found, sorted, and otherwise puts the tables
+// the script touched into rs: replacing tables of the same name, new ones
+// in front (the legacy kernel puts new tables first in its list, which is
+// the order iptables-legacy-save prints).
+func (a *Applier) Finish(rs *Ruleset) error {
+	if len(a.errs) > 0 {
+		a.errs.Sort()
+		return a.errs
+	}
+	for _, name := range a.order {
+		t := a.work[name]
 		t.SortChains()
 		replaced := false
 		for i, old := range rs.Tables {
@@ -191,15 +286,13 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 	rules := func() []*Rule {
 		// Rules are values nothing changes in place (zeroing and
 		// renaming replace them), so the table can share the script's.
-		if !opt.Counters || op.Counters == nil {
+		if !opt.Counters || !op.HasCounters {
 			return op.Rules
 		}
 		out := make([]*Rule, len(op.Rules))
 		for i, r := range op.Rules {
 			rr := *r
-			if opt.Counters && op.Counters != nil {
-				rr.Counters = *op.Counters
-			}
+			rr.Counters = op.Counters
 			out[i] = &rr
 		}
 		return out
@@ -212,10 +305,10 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 				c.Policy = op.Policy
 			}
 			if opt.Counters {
-				if op.Counters == nil {
+				if !op.HasCounters {
 					return Errorf(op.Pos, "chain %q has no policy counters", op.Chain).Hinted("restoring with -c needs '[packets:bytes]' on built-in chain lines")
 				}
-				c.Counters = *op.Counters
+				c.Counters = op.Counters
 			}
 			return nil
 		}

@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"time"
 
@@ -134,10 +133,6 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 	if err != nil {
 		return err
 	}
-	script, err := format.DecodeSource(name, src, format.DecodeOptions{Family: fam, Registry: reg, OnlyTable: c.String("table")})
-	if err != nil {
-		return err
-	}
 	applyOpt := table.ApplyOptions{Counters: c.Bool("counters"), NoFlush: c.Bool("noflush")}
 	wait := time.Duration(c.Float64("wait") * float64(time.Second))
 	if c.Float64("wait") < 0 {
@@ -155,44 +150,47 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 	if note != "" {
 		verbose("backend %s: %s", b.Name(), note)
 	}
-	var names []string
-	seen := map[string]bool{}
-	for _, blk := range script.Blocks {
-		if !seen[blk.Table] {
-			seen[blk.Table] = true
-			names = append(names, blk.Table)
+	// The file is decoded and applied in one pass, straight onto the
+	// tables it names. With --noflush those start from what the kernel
+	// has, read when the file first names them. Without it a restore
+	// keeps nothing of a table but the policies of built-in chains the
+	// file does not set, which are read afterwards, and only where the
+	// file leaves one unset (it seldom does).
+	var base func(string) *table.Table
+	var baseErr error
+	if applyOpt.NoFlush {
+		base = func(t string) *table.Table {
+			rs, err := b.Load(fam, []string{t})
+			if err != nil {
+				if baseErr == nil {
+					baseErr = err
+				}
+				return nil
+			}
+			return rs.Table(t)
 		}
 	}
+	a := table.NewApplier(fam, applyOpt, base)
+	derr := format.ApplySource(name, src, format.DecodeOptions{Family: fam, Registry: reg, OnlyTable: c.String("table")}, a)
+	if baseErr != nil {
+		return baseErr
+	}
+	if derr != nil {
+		return derr
+	}
+	cur := &table.Ruleset{Family: fam}
+	if err := a.Finish(cur); err != nil {
+		return err
+	}
+	names := a.Tables()
 	if len(names) == 0 {
 		verbose("nothing to restore")
 		return nil
 	}
-	// Start from what the kernel has: policies survive a restore unless
-	// the file sets them, and --noflush keeps everything. Without
-	// --noflush only the policies matter, and reading just those neither
-	// decodes a 100k-rule table for nothing nor creates missing tables
-	// before the file is known to be good.
-	var cur *table.Ruleset
-	if sk, ok := b.(kernel.SkeletonLoader); ok && !applyOpt.NoFlush {
-		// Reading even the policies costs a copy of the whole table
-		// (tens of megabytes for kube-proxy's); the file usually sets
-		// them all itself.
-		need := tablesWithoutPolicies(script)
-		if cur, err = sk.Skeleton(fam, need); err == nil {
-			for _, n := range names {
-				if !slices.Contains(need, n) {
-					cur.Tables = append(cur.Tables, table.NewTable(n))
-				}
-			}
+	if !applyOpt.NoFlush {
+		if err := keepPolicies(b, fam, a, cur); err != nil {
+			return err
 		}
-	} else {
-		cur, err = b.Load(fam, names)
-	}
-	if err != nil {
-		return err
-	}
-	if err := script.Apply(cur, applyOpt); err != nil {
-		return err
 	}
 	// Tables go to Commit in print order, newest first: it creates
 	// missing ones oldest first, so they appear in the kernel in the
@@ -219,42 +217,35 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 	return nil
 }
 
-// tablesWithoutPolicies lists the tables of the script in which some
-// built-in chain gets no policy from the file (a declaration with a
-// policy, or -P): a restore keeps the kernel's policy there, so it must
-// be read.
-func tablesWithoutPolicies(s *table.Script) []string {
-	set := map[string]map[string]bool{}
-	var order []string
-	for _, blk := range s.Blocks {
-		m := set[blk.Table]
-		if m == nil {
-			m = map[string]bool{}
-			set[blk.Table] = m
-			order = append(order, blk.Table)
-		}
-		for i := range blk.Ops {
-			op := &blk.Ops[i]
-			if op.Kind == table.OpDeclare && op.Policy != 0 || op.Kind == table.OpPolicy {
-				m[op.Chain] = true
-			}
-		}
+// keepPolicies gives the built-in chains whose policy the file does not
+// set the policy the kernel has, as a restore without --noflush does.
+func keepPolicies(b kernel.Backend, fam table.Family, a *table.Applier, cur *table.Ruleset) error {
+	need := a.UnsetPolicies()
+	if len(need) == 0 {
+		return nil
 	}
-	var out []string
-	for _, name := range order {
-		info := table.LookupTable(name)
-		if info == nil {
-			out = append(out, name) // let Skeleton name the problem
+	var old *table.Ruleset
+	var err error
+	if sk, ok := b.(kernel.SkeletonLoader); ok {
+		old, err = sk.Skeleton(fam, need)
+	} else {
+		old, err = b.Load(fam, need)
+	}
+	if err != nil {
+		return err
+	}
+	for _, name := range need {
+		t, o := cur.Table(name), old.Table(name)
+		if t == nil || o == nil {
 			continue
 		}
-		for _, c := range info.Chains() {
-			if !set[name][c] {
-				out = append(out, name)
-				break
+		for _, ch := range t.Chains {
+			if oc := o.Chain(ch.Name); ch.Builtin && oc != nil && !a.PolicySet(name, ch.Name) {
+				ch.Policy = oc.Policy
 			}
 		}
 	}
-	return out
+	return nil
 }
 
 // applyConfirmed commits through internal/confirm: the tables about to be
