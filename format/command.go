@@ -17,27 +17,27 @@ type cmd struct {
 	words []Word
 	i     int
 
-	op       table.Op
-	command  optID
-	cmdPos   table.Pos
-	ip       table.IPHeader
-	srcs     []table.Addr // nil when not given
-	dsts     []table.Addr
-	addrBuf  [2][]table.Addr // reused behind srcs and dsts
-	exts     []*loaded // matches in load order, then possibly the target
-	target   table.Target
-	tgtExt   *loaded
+	op          table.Op
+	command     optID
+	cmdPos      table.Pos
+	ip          table.IPHeader
+	srcs        []table.Addr // nil when not given
+	dsts        []table.Addr
+	addrBuf     [2][]table.Addr // reused behind srcs and dsts
+	exts        []*loaded       // matches in load order, then possibly the target
+	target      table.Target
+	tgtExt      *loaded
 	prefix      table.Counters // leading [p:b], when hasPrefix
 	hasPrefix   bool
 	counters    table.Counters // -c p b, when hasCounters
 	hasCounters bool
-	seen     []seenOpt       // built-in options given, in order
-	invert   bool
-	invPos   table.Pos
-	protoUse bool   // the protocol's match was loaded implicitly
-	protoArg string // the -p argument as written, lower-cased
-	skip     bool   // -4/-6 for the other family: iptables ignores the line
-	err      bool
+	seen        []seenOpt // built-in options given, in order
+	invert      bool
+	invPos      table.Pos
+	protoUse    bool   // the protocol's match was loaded implicitly
+	protoArg    string // the -p argument as written, lower-cased
+	skip        bool   // -4/-6 for the other family: iptables ignores the line
+	err         bool
 
 	// Reused from line to line: a 100k-line file must not allocate maps
 	// and argument records per option.

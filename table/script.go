@@ -42,7 +42,7 @@ type Op struct {
 	// rule line, when HasCounters.
 	Counters    Counters
 	HasCounters bool
-	NewName  string // -E
+	NewName     string // -E
 }
 
 // Block is the part of a restore file between "*table" and COMMIT.
