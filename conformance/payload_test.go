@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/fwkit/fw/internal/xtbin"
@@ -8,8 +9,9 @@ import (
 	"github.com/fwkit/fw/table/ext"
 )
 
-// TestPayloadContract: every registered extension has a kernel codec, a
-// struct size, and a payload of XT_ALIGN(size) bytes (a multiple of 8).
+// TestPayloadContract: every registered extension has a kernel codec and
+// a struct size, and PutPayload writes inside the XT_ALIGN(size) bytes it
+// is given (a multiple of 8), without allocating.
 func TestPayloadContract(t *testing.T) {
 	for _, info := range ext.Registry().All() {
 		for _, f := range []table.Family{table.IPv4, table.IPv6} {
@@ -26,12 +28,51 @@ func TestPayloadContract(t *testing.T) {
 				t.Errorf("%s %s: Size %d", info.Kind, info.Name, info.Size)
 			}
 			// A zero value may be refused (required options missing);
-			// when it is accepted, its length must be right.
-			if b, err := p.MarshalPayload(f); err == nil && (len(b) != xtbin.Align(info.Size) || len(b)%8 != 0) {
-				t.Errorf("%s %s (%s): payload %d bytes, Size %d", info.Kind, info.Name, f, len(b), info.Size)
+			// either way nothing is written outside dst.
+			bad, err := putGuarded(p, f, xtbin.Align(info.Size))
+			if bad != "" {
+				t.Errorf("%s %s (%s): %s", info.Kind, info.Name, f, bad)
+				continue
+			}
+			if err != nil {
+				continue
+			}
+			dst := make([]byte, xtbin.Align(info.Size))
+			if n := testing.AllocsPerRun(10, func() {
+				clear(dst)
+				p.PutPayload(f, dst)
+			}); n != 0 {
+				t.Errorf("%s %s (%s): PutPayload allocates %.0f times", info.Kind, info.Name, f, n)
 			}
 		}
 	}
+}
+
+// putGuarded runs p.PutPayload on n zero bytes between guard bytes and
+// says what went wrong with the buffer, if anything.
+func putGuarded(p table.Payload, f table.Family, n int) (bad string, err error) {
+	const guard = 16
+	buf := make([]byte, guard+n+guard)
+	for i := range guard {
+		buf[i], buf[guard+n+i] = 0xa5, 0xa5
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				bad = fmt.Sprintf("PutPayload panics on a %d-byte dst: %v", n, r)
+			}
+		}()
+		err = p.PutPayload(f, buf[guard:guard+n:guard+n])
+	}()
+	if bad != "" {
+		return bad, err
+	}
+	for i := range guard {
+		if buf[i] != 0xa5 || buf[guard+n+i] != 0xa5 {
+			return fmt.Sprintf("PutPayload writes outside its %d-byte dst", n), err
+		}
+	}
+	return "", err
 }
 
 // TestPayloadRoundTrip: for every accepted corpus case, each extension
@@ -73,7 +114,8 @@ func checkRoundTrip(t *testing.T, cs *Case, fam table.Family, e table.Ext) {
 	if !ok {
 		return // TestPayloadContract reports it
 	}
-	data, err := p.MarshalPayload(fam)
+	info := e.Info()
+	data, err := table.MarshalPayload(p, info, fam)
 	if err != nil {
 		if cs.Kernel {
 			return // e.g. a set that exists only in a kernel
@@ -81,7 +123,17 @@ func checkRoundTrip(t *testing.T, cs *Case, fam table.Family, e table.Ext) {
 		t.Errorf("%s (%s): %s: marshal %s: %v", cs.Pos(), fam, cs.Rule, e.Name(), err)
 		return
 	}
-	info := e.Info()
+	// Encoding a whole table costs no allocation per extension (ipset
+	// lookups aside, which ask the kernel).
+	if !info.NamespaceObjects {
+		dst := make([]byte, len(data))
+		if n := testing.AllocsPerRun(1, func() {
+			clear(dst)
+			p.PutPayload(fam, dst)
+		}); n != 0 {
+			t.Errorf("%s (%s): %s: PutPayload of %s allocates %.0f times", cs.Pos(), fam, cs.Rule, e.Name(), n)
+		}
+	}
 	kinfo := info
 	if info.TextOnly {
 		kinfo = ext.Registry().ByKernel(info.Kind, info.KernelName(), info.Revision, fam)

@@ -112,13 +112,38 @@ type Ext interface {
 
 // Payload is the kernel side of an extension value: the bytes after the
 // 32-byte xt_entry_match / xt_entry_target header, per family.
+//
+// Encoding writes into a buffer the caller owns rather than returning a
+// new slice: a kernel encoder puts every payload of a 100k-rule table
+// straight into the blob or message it is building (or into one scratch
+// buffer it reuses), with no allocation per rule.
 type Payload interface {
-	// MarshalPayload returns the payload, XT_ALIGN(Info().Size) bytes.
-	MarshalPayload(f Family) ([]byte, error)
+	// PutPayload writes the payload into dst, which is exactly
+	// XT_ALIGN(Info().Size) bytes long and all zero on entry (the
+	// kernel's struct with its padding), so an implementation need not
+	// write zero fields. It writes nothing past len(dst), assumes nothing
+	// else about dst, and must not keep it. On error dst's content is
+	// unspecified; the caller discards it.
+	PutPayload(f Family, dst []byte) error
 	// UnmarshalPayload fills the value from a payload as the kernel
 	// returns it (at least Info().Size bytes; kernel-private parts zero).
 	UnmarshalPayload(f Family, data []byte) error
 }
+
+// MarshalPayload returns p's payload in a new slice of XT_ALIGN(info.Size)
+// bytes, for callers that want a slice of their own (tests, rare paths);
+// encoders of whole tables call PutPayload into their own buffers.
+func MarshalPayload(p Payload, info *ExtInfo, f Family) ([]byte, error) {
+	b := make([]byte, xtAlign(info.Size))
+	if err := p.PutPayload(f, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// xtAlign rounds n up to XT_ALIGN, 8 bytes (internal/xtbin.Align, which
+// package table may not import).
+func xtAlign(n int) int { return (n + 7) &^ 7 }
 
 // Aliased is implemented by values whose alias flag changes only how they
 // are printed (-m state is conntrack, -j NOTRACK is CT --notrack): the

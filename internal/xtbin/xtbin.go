@@ -21,7 +21,9 @@ const AlignTo = 8
 // Align rounds n up to XT_ALIGN.
 func Align(n int) int { return (n + AlignTo - 1) &^ (AlignTo - 1) }
 
-// Writer builds a struct into a fixed-size, zeroed buffer.
+// Writer builds a struct into a fixed-size, zeroed buffer: Writer{B: dst}
+// writes in place into a buffer the caller owns (as the extension
+// payload encoders do), NewWriter allocates a new one.
 type Writer struct {
 	B []byte
 }

@@ -336,20 +336,18 @@ func writeRule(f table.Family, lay *entryLayout, e []byte, start int, r *table.R
 }
 
 // writeExt writes an xt_entry_match / xt_entry_target block at the start
-// of dst (sized by ruleSize) and returns its length.
+// of dst (sized by ruleSize, and zero: a fresh blob, or the dry run's
+// cleared scratch) and returns its length. The payload is written in
+// place, after the header, with no copy.
 func writeExt(dst []byte, e table.Ext, f table.Family) (int, error) {
 	info := e.Info()
 	p, ok := e.(table.Payload)
 	if !ok {
 		return 0, fmt.Errorf("%s %s has no kernel encoding", info.Kind, e.Name())
 	}
-	data, err := p.MarshalPayload(f)
-	if err != nil {
-		return 0, fmt.Errorf("%s %s: %w", info.Kind, e.Name(), err)
-	}
 	size := extHeaderSize + xtbin.Align(info.Size)
-	if len(data) != size-extHeaderSize {
-		return 0, fmt.Errorf("%s %s: payload of %d bytes, want %d", info.Kind, e.Name(), len(data), size-extHeaderSize)
+	if err := p.PutPayload(f, dst[extHeaderSize:size:size]); err != nil {
+		return 0, fmt.Errorf("%s %s: %w", info.Kind, e.Name(), err)
 	}
 	w := xtbin.Writer{B: dst[:size]}
 	w.U16(0, uint16(size))
@@ -357,7 +355,6 @@ func writeExt(dst []byte, e table.Ext, f table.Family) (int, error) {
 		return 0, err
 	}
 	w.U8(31, info.Revision)
-	w.Bytes(extHeaderSize, data)
 	return size, nil
 }
 

@@ -270,16 +270,24 @@ func addrBytes(a netip.Addr, alen int) [16]byte {
 	return b
 }
 
-// payload returns an extension's xt payload, which the native lowerings
-// read their fields from and the compat expressions carry.
-func payload(f table.Family, e table.Ext) ([]byte, error) {
+// xtPayload returns an extension's xt payload, which the native
+// lowerings read their fields from and the compat expressions carry. It
+// is written into the buffer's reusable scratch space, not a new slice
+// per rule: the bytes are valid only until the next xtPayload call, so
+// they are read or copied into the message, never kept.
+func (l *lowerer) xtPayload(e table.Ext) ([]byte, error) {
 	info := e.Info()
 	p, ok := e.(table.Payload)
 	if !ok {
 		return nil, fmt.Errorf("%s %s has no kernel encoding in fw yet", info.Kind, e.Name())
 	}
-	b, err := p.MarshalPayload(f)
-	if err != nil {
+	n := (info.Size + 7) &^ 7 // XT_ALIGN
+	if cap(l.w.scratch) < n {
+		l.w.scratch = make([]byte, max(n, 512))
+	}
+	b := l.w.scratch[:n:n]
+	clear(b) // PutPayload wants zeroes
+	if err := p.PutPayload(l.f, b); err != nil {
 		return nil, fmt.Errorf("%s %s: %w", info.Kind, e.Name(), err)
 	}
 	return b, nil
@@ -287,7 +295,7 @@ func payload(f table.Family, e table.Ext) ([]byte, error) {
 
 func (l *lowerer) match(r *table.Rule, m table.Match) error {
 	info := m.Info()
-	b, err := payload(l.f, m)
+	b, err := l.xtPayload(m)
 	if err != nil {
 		return err
 	}
@@ -430,7 +438,7 @@ func (l *lowerer) target(t table.Target) error {
 		return nil
 	case table.Ext:
 		info := t.Info()
-		b, err := payload(l.f, t)
+		b, err := l.xtPayload(t)
 		if err != nil {
 			return err
 		}

@@ -111,6 +111,10 @@ type nlbuf struct {
 	// dumps them (libmnl, like fw, sets it when sending): the bytes then
 	// compare equal to a rule read back.
 	dumpForm bool
+	// scratch is where the lowerer writes xt payloads before reading
+	// them or copying them into b; it lives here, not in the lowerer,
+	// so that it is reused across the rules written to one buffer.
+	scratch []byte
 }
 
 func (w *nlbuf) hdr(typ uint16, n int) {

@@ -146,12 +146,12 @@ func (m *AddrType) Print(w *table.Writer) {
 // order).
 const addrtypeSize = 8
 
-func (m *AddrType) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(addrtypeSize))
+func (m *AddrType) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U16(0, m.Source)
 	w.U16(2, m.Dest)
 	w.U32(4, m.Flags)
-	return w.B, nil
+	return nil
 }
 
 func (m *AddrType) UnmarshalPayload(_ table.Family, data []byte) error {

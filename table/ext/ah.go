@@ -112,11 +112,11 @@ func (m *AH6) Print(w *table.Writer) {
 // struct ipt_ah: spis[2] u32@0 (host order) invflags@8; 12 bytes.
 const ahSize = 12
 
-func (m *AH) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(ahSize))
-	putSPIs(w, 0, m.Spis)
+func (m *AH) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
+	putSPIs(&w, 0, m.Spis)
 	w.U8(8, m.Invflags)
-	return w.B, nil
+	return nil
 }
 
 func (m *AH) UnmarshalPayload(_ table.Family, data []byte) error {
@@ -129,13 +129,13 @@ func (m *AH) UnmarshalPayload(_ table.Family, data []byte) error {
 // invflags@13; 16 bytes.
 const ah6Size = 16
 
-func (m *AH6) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(ah6Size))
-	putSPIs(w, 0, m.Spis)
+func (m *AH6) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
+	putSPIs(&w, 0, m.Spis)
 	w.U32(8, m.Hdrlen)
 	w.U8(12, m.Hdrres)
 	w.U8(13, m.Invflags)
-	return w.B, nil
+	return nil
 }
 
 func (m *AH6) UnmarshalPayload(_ table.Family, data []byte) error {

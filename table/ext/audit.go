@@ -54,10 +54,10 @@ func (t *AUDIT) Print(w *table.Writer) {
 // struct xt_audit_info: type u8@0.
 const auditSize = 1
 
-func (t *AUDIT) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(auditSize))
+func (t *AUDIT) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, t.Type)
-	return w.B, nil
+	return nil
 }
 
 func (t *AUDIT) UnmarshalPayload(_ table.Family, data []byte) error {

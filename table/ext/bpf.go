@@ -252,16 +252,16 @@ func (m *BPF) Print(w *table.Writer) {
 // pinned rule needs a caller that opened the object and set Fd.
 const bpfSize = 528
 
-func (m *BPF) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(bpfSize))
+func (m *BPF) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U16(0, m.Mode)
 	w.U16(2, m.ProgramNumElem)
 	w.U32(4, uint32(m.Fd))
 	if m.Mode == bpfModePin {
 		if err := w.String(8, bpfPathSize, m.Path); err != nil {
-			return nil, fmt.Errorf("bpf --object-pinned: %w", err)
+			return fmt.Errorf("bpf --object-pinned: %w", err)
 		}
-		return w.B, nil
+		return nil
 	}
 	for i, in := range m.Program {
 		off := 8 + 8*i
@@ -270,7 +270,7 @@ func (m *BPF) MarshalPayload(table.Family) ([]byte, error) {
 		w.U8(off+3, in.Jf)
 		w.U32(off+4, in.K)
 	}
-	return w.B, nil
+	return nil
 }
 
 func (m *BPF) UnmarshalPayload(_ table.Family, data []byte) error {

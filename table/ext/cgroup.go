@@ -83,21 +83,21 @@ func (m *Cgroup) Print(w *table.Writer) {
 // handed back).
 const cgroupSize = 528
 
-func (m *Cgroup) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(cgroupSize))
+func (m *Cgroup) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, m.HasPath)
 	w.U8(1, m.HasClassid)
 	w.U8(2, m.InvertPath)
 	w.U8(3, m.InvertClassid)
 	if m.HasPath != 0 {
 		if err := w.String(4, cgroupPathSize, m.Path); err != nil {
-			return nil, fmt.Errorf("cgroup --path: %w", err)
+			return fmt.Errorf("cgroup --path: %w", err)
 		}
 	}
 	if m.HasClassid != 0 {
 		w.U32(4, m.Classid)
 	}
-	return w.B, nil
+	return nil
 }
 
 // UnmarshalPayload reads the union as what the flags say it holds; with

@@ -51,10 +51,10 @@ func (t *CHECKSUM) Print(w *table.Writer) {
 // struct xt_CHECKSUM_info: operation u8@0.
 const checksumSize = 1
 
-func (t *CHECKSUM) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(checksumSize))
+func (t *CHECKSUM) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, t.Operation)
-	return w.B, nil
+	return nil
 }
 
 func (t *CHECKSUM) UnmarshalPayload(_ table.Family, data []byte) error {

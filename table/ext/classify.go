@@ -77,10 +77,10 @@ func (t *CLASSIFY) Print(w *table.Writer) {
 // struct xt_classify_target_info: priority u32@0.
 const classifySize = 4
 
-func (t *CLASSIFY) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(classifySize))
+func (t *CLASSIFY) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, t.Priority)
-	return w.B, nil
+	return nil
 }
 
 func (t *CLASSIFY) UnmarshalPayload(_ table.Family, data []byte) error {

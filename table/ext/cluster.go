@@ -96,13 +96,13 @@ func (m *Cluster) Print(w *table.Writer) {
 // flags@12 (u32 host order).
 const clusterSize = 16
 
-func (m *Cluster) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(clusterSize))
+func (m *Cluster) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, m.TotalNodes)
 	w.U32(4, m.NodeMask)
 	w.U32(8, m.HashSeed)
 	w.U32(12, m.Flags)
-	return w.B, nil
+	return nil
 }
 
 func (m *Cluster) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -44,12 +44,12 @@ func (m *Comment) Print(w *table.Writer) { w.OptQuoted(false, "comment", m.Comme
 // struct xt_comment_info: char comment[XT_MAX_COMMENT_LEN = 256].
 const commentSize = 256
 
-func (m *Comment) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(commentSize))
+func (m *Comment) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	if err := w.String(0, commentSize, m.Comment); err != nil {
-		return nil, fmt.Errorf("comment: %w", err)
+		return fmt.Errorf("comment: %w", err)
 	}
-	return w.B, nil
+	return nil
 }
 
 func (m *Comment) UnmarshalPayload(_ table.Family, data []byte) error {

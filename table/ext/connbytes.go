@@ -122,13 +122,13 @@ func connbytesName(names []string, i uint8) string {
 // what@16 direction@17 (u8), 6 bytes of tail padding.
 const connbytesSize = 24
 
-func (m *Connbytes) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(connbytesSize))
+func (m *Connbytes) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U64(0, m.From)
 	w.U64(8, m.To)
 	w.U8(16, m.What)
 	w.U8(17, m.Direction)
-	return w.B, nil
+	return nil
 }
 
 func (m *Connbytes) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -147,11 +147,11 @@ func (m *Connlabel) Print(w *table.Writer) {
 // struct xt_connlabel_mtinfo: bit@0 options@2 (u16 host order).
 const connlabelSize = 4
 
-func (m *Connlabel) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(connlabelSize))
+func (m *Connlabel) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U16(0, m.Bit)
 	w.U16(2, m.Options)
-	return w.B, nil
+	return nil
 }
 
 func (m *Connlabel) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -116,12 +116,12 @@ func (m *Connlimit) Print(w *table.Writer) {
 // flags@20 (u32), data@24 (kernel pointer, written as zero).
 const connlimitSize = 32
 
-func (m *Connlimit) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(connlimitSize))
+func (m *Connlimit) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.Bytes(0, m.Mask[:])
 	w.U32(16, m.Limit)
 	w.U32(20, m.Flags)
-	return w.B, nil
+	return nil
 }
 
 func (m *Connlimit) UnmarshalPayload(f table.Family, data []byte) error {

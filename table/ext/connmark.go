@@ -61,12 +61,12 @@ func ctMarkMaskText(v, mask uint32) string {
 // of tail padding.
 const connmarkSize = 12
 
-func (m *Connmark) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(connmarkSize))
+func (m *Connmark) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, m.Mark)
 	w.U32(4, m.Mask)
 	w.U8(8, m.Invert)
-	return w.B, nil
+	return nil
 }
 
 func (m *Connmark) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -136,15 +136,15 @@ func (t *ConnmarkTarget) Print(w *table.Writer) {
 // shift_dir@12 shift_bits@13 mode@14 (u8), 1 byte of tail padding.
 const connmarkTargetSize = 16
 
-func (t *ConnmarkTarget) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(connmarkTargetSize))
+func (t *ConnmarkTarget) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, t.CtMark)
 	w.U32(4, t.CtMask)
 	w.U32(8, t.NfMask)
 	w.U8(12, t.ShiftDir)
 	w.U8(13, t.ShiftBits)
 	w.U8(14, t.Mode)
-	return w.B, nil
+	return nil
 }
 
 func (t *ConnmarkTarget) UnmarshalPayload(_ table.Family, data []byte) error {

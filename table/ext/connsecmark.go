@@ -64,10 +64,10 @@ func (t *Connsecmark) Print(w *table.Writer) {
 // struct xt_connsecmark_target_info: mode@0 (u8).
 const connsecmarkSize = 1
 
-func (t *Connsecmark) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(connsecmarkSize))
+func (t *Connsecmark) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, t.Mode)
-	return w.B, nil
+	return nil
 }
 
 func (t *Connsecmark) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -362,10 +362,10 @@ func (m *Conntrack) conntrackU16s() []*uint16 {
 	}
 }
 
-// MarshalPayload writes revision 3, also for -m state (whose alias flag is
+// PutPayload writes revision 3, also for -m state (whose alias flag is
 // part of MatchFlags).
-func (m *Conntrack) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(conntrackSize))
+func (m *Conntrack) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	for i, a := range m.conntrackAddrs() {
 		w.Bytes(16*i, a[:])
 	}
@@ -374,7 +374,7 @@ func (m *Conntrack) MarshalPayload(table.Family) ([]byte, error) {
 	for i, v := range m.conntrackU16s() {
 		w.U16(136+2*i, *v)
 	}
-	return w.B, nil
+	return nil
 }
 
 // UnmarshalPayload reads revision 3; a payload with STATE_ALIAS becomes a

@@ -49,11 +49,11 @@ func (m *CPU) Print(w *table.Writer) { w.OptUint(m.Invert != 0, "cpu", uint64(m.
 // struct xt_cpu_info: cpu u32@0 invert u32@4.
 const cpuSize = 8
 
-func (m *CPU) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(cpuSize))
+func (m *CPU) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, m.CPU)
 	w.U32(4, m.Invert)
-	return w.B, nil
+	return nil
 }
 
 func (m *CPU) UnmarshalPayload(_ table.Family, data []byte) error {

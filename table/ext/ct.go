@@ -208,19 +208,19 @@ const (
 	ctTimeoutLen = 32
 )
 
-func (t *CT) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(ctSize))
+func (t *CT) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U16(0, t.Flags)
 	w.U16(2, t.Zone)
 	w.U32(4, t.CtEvents)
 	w.U32(8, t.ExpEvents)
 	if err := w.String(12, ctHelperLen, t.Helper); err != nil {
-		return nil, fmt.Errorf("helper name: %w", err)
+		return fmt.Errorf("helper name: %w", err)
 	}
 	if err := w.String(28, ctTimeoutLen, t.Timeout); err != nil {
-		return nil, fmt.Errorf("timeout policy name: %w", err)
+		return fmt.Errorf("timeout policy name: %w", err)
 	}
-	return w.B, nil
+	return nil
 }
 
 // UnmarshalPayload reads revision 2; a payload with NOTRACK_ALIAS becomes

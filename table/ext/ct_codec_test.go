@@ -40,7 +40,7 @@ func ctRoundTrip(t *testing.T, fam table.Family, tbl, chain, rule string) {
 			t.Errorf("%s (%s): %s has no codec", rule, fam, e.Name())
 			continue
 		}
-		data, err := p.MarshalPayload(fam)
+		data, err := table.MarshalPayload(p, info, fam)
 		if err != nil {
 			t.Errorf("%s (%s): marshal %s: %v", rule, fam, e.Name(), err)
 			continue
@@ -65,7 +65,7 @@ func ctRoundTrip(t *testing.T, fam table.Family, tbl, chain, rule string) {
 		if back.Name() != e.Name() || back.Info() != info || got.String() != want.String() {
 			t.Errorf("%s (%s): decoded as %s%s, want %s%s", rule, fam, back.Name(), got.String(), e.Name(), want.String())
 		}
-		again, err := back.(table.Payload).MarshalPayload(fam)
+		again, err := table.MarshalPayload(back.(table.Payload), back.Info(), fam)
 		if err != nil || !bytes.Equal(again, data) {
 			t.Errorf("%s (%s): re-encoded %s differs (%v)\n got %x\nwant %x", rule, fam, e.Name(), err, again, data)
 		}
@@ -128,7 +128,7 @@ func TestCTCodecLayout(t *testing.T) {
 		Invert:    ipvsVAddr,
 		Bitmask:   ipvsProperty | ipvsVAddr | ipvsVPort | ipvsMethod | ipvsVPortCtl,
 	}
-	b, err := m.MarshalPayload(table.IPv4)
+	b, err := table.MarshalPayload(m, m.Info(), table.IPv4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestCTCodecLayout(t *testing.T) {
 	}
 
 	s := &Secmark{Mode: secmarkModeSel, SecCtx: "ab"}
-	b, err = s.MarshalPayload(table.IPv6)
+	b, err = table.MarshalPayload(s, s.Info(), table.IPv6)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestCTCodecLayout(t *testing.T) {
 	}
 	// A context that fills the field leaves no room for its NUL.
 	s.SecCtx = string(bytes.Repeat([]byte{'x'}, secmarkCtxLen))
-	if _, err := s.MarshalPayload(table.IPv4); err == nil {
+	if _, err := table.MarshalPayload(s, s.Info(), table.IPv4); err == nil {
 		t.Errorf("SECMARK accepted a %d-byte context", secmarkCtxLen)
 	}
 	// The kernel hands back only 4 bytes of a CT timeout name.

@@ -146,15 +146,15 @@ func dccpTypesText(mask uint16) string {
 // bytes with its tail padding.
 const dccpSize = 16
 
-func (m *DCCP) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(dccpSize))
-	putPorts(w, 0, m.Dpts)
-	putPorts(w, 4, m.Spts)
+func (m *DCCP) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
+	putPorts(&w, 0, m.Dpts)
+	putPorts(&w, 4, m.Spts)
 	w.U16(8, m.Flags)
 	w.U16(10, m.Invflags)
 	w.U16(12, m.Typemask)
 	w.U8(14, m.Option)
-	return w.B, nil
+	return nil
 }
 
 func (m *DCCP) UnmarshalPayload(_ table.Family, data []byte) error {

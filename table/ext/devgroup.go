@@ -85,14 +85,14 @@ func (m *DevGroup) Print(w *table.Writer) {
 // dst_mask@16, all u32 host order.
 const devgroupSize = 20
 
-func (m *DevGroup) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(devgroupSize))
+func (m *DevGroup) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, m.Flags)
 	w.U32(4, m.SrcGroup)
 	w.U32(8, m.SrcMask)
 	w.U32(12, m.DstGroup)
 	w.U32(16, m.DstMask)
-	return w.B, nil
+	return nil
 }
 
 func (m *DevGroup) UnmarshalPayload(_ table.Family, data []byte) error {

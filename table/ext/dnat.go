@@ -37,9 +37,12 @@ func (t *DNAT) Print(w *table.Writer) {
 	printNATRange(w, t.NATRange2, t.fam, "to-destination", false)
 }
 
-// MarshalPayload writes struct nf_nat_range2 (layout at natRange2Size)
+// PutPayload writes struct nf_nat_range2 (layout at natRange2Size)
 // for either family.
-func (t *DNAT) MarshalPayload(table.Family) ([]byte, error) { return t.NATRange2.marshal(), nil }
+func (t *DNAT) PutPayload(_ table.Family, dst []byte) error {
+	t.NATRange2.put(dst)
+	return nil
+}
 
 func (t *DNAT) UnmarshalPayload(f table.Family, data []byte) error {
 	t.fam = f

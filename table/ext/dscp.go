@@ -88,11 +88,11 @@ func (m *DSCP) Print(w *table.Writer) {
 // struct xt_dscp_info: dscp u8@0 invert u8@1.
 const dscpSize = 2
 
-func (m *DSCP) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(dscpSize))
+func (m *DSCP) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, m.DSCP)
 	w.U8(1, m.Invert)
-	return w.B, nil
+	return nil
 }
 
 func (m *DSCP) UnmarshalPayload(_ table.Family, data []byte) error {

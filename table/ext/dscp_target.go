@@ -84,10 +84,10 @@ func (t *DSCPTarget) Print(w *table.Writer) {
 // struct xt_DSCP_info: dscp u8@0.
 const dscpTgSize = 1
 
-func (t *DSCPTarget) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(dscpTgSize))
+func (t *DSCPTarget) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, t.DSCP)
-	return w.B, nil
+	return nil
 }
 
 func (t *DSCPTarget) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -18,7 +18,10 @@ func (m *Dst) Parse(a *table.OptArgs) error      { return m.parse("dst", a) }
 func (m *Dst) Finish(*table.FinishContext) error { return nil }
 func (m *Dst) Print(w *table.Writer)             { m.print("dst", w) }
 
-func (m *Dst) MarshalPayload(table.Family) ([]byte, error) { return m.marshal(), nil }
+func (m *Dst) PutPayload(_ table.Family, dst []byte) error {
+	m.put(dst)
+	return nil
+}
 func (m *Dst) UnmarshalPayload(_ table.Family, data []byte) error {
 	return m.unmarshal(data)
 }

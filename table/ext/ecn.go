@@ -84,13 +84,13 @@ func (m *ECN) Print(w *table.Writer) {
 // proto.tcp.ect u8@3.
 const ecnSize = 4
 
-func (m *ECN) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(ecnSize))
+func (m *ECN) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, m.Operation)
 	w.U8(1, m.Invert)
 	w.U8(2, m.IPECT)
 	w.U8(3, m.TCPECT)
-	return w.B, nil
+	return nil
 }
 
 func (m *ECN) UnmarshalPayload(_ table.Family, data []byte) error {

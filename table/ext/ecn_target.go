@@ -110,12 +110,12 @@ func (t *ECNTarget) Print(w *table.Writer) {
 // the bytes match.
 const ecnTgSize = 3
 
-func (t *ECNTarget) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(ecnTgSize))
+func (t *ECNTarget) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, t.Operation)
 	w.U8(1, t.IPECT)
 	w.U8(2, t.TCP)
-	return w.B, nil
+	return nil
 }
 
 func (t *ECNTarget) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -49,11 +49,11 @@ func (m *ESP) Print(w *table.Writer) {
 // struct xt_esp: spis[2] u32@0 (host order) invflags@8; 12 bytes.
 const espSize = 12
 
-func (m *ESP) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(espSize))
-	putSPIs(w, 0, m.Spis)
+func (m *ESP) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
+	putSPIs(&w, 0, m.Spis)
 	w.U8(8, m.Invflags)
-	return w.B, nil
+	return nil
 }
 
 func (m *ESP) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -28,9 +28,8 @@ func (m *EUI64) Print(*table.Writer)               {}
 // and iptables leaves it zero.
 const eui64Size = 4
 
-func (m *EUI64) MarshalPayload(table.Family) ([]byte, error) {
-	return make([]byte, xtbin.Align(eui64Size)), nil
-}
+// PutPayload leaves the unused int zero, as dst comes.
+func (m *EUI64) PutPayload(table.Family, []byte) error { return nil }
 
 func (m *EUI64) UnmarshalPayload(_ table.Family, data []byte) error {
 	r := xtbin.NewReader(data)

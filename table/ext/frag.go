@@ -104,14 +104,14 @@ func (m *Frag) Print(w *table.Writer) {
 // struct ip6t_frag: ids[2] u32@0 hdrlen u32@8 flags u8@12 invflags u8@13.
 const fragSize = 16
 
-func (m *Frag) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(fragSize))
+func (m *Frag) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, m.IDs[0])
 	w.U32(4, m.IDs[1])
 	w.U32(8, m.HdrLen)
 	w.U8(12, m.Flags)
 	w.U8(13, m.Invflags)
-	return w.B, nil
+	return nil
 }
 
 func (m *Frag) UnmarshalPayload(_ table.Family, data []byte) error {

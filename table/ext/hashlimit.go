@@ -461,10 +461,10 @@ func (m *Hashlimit) Print(w *table.Writer) {
 // (written zero; the kernel hands back everything before it).
 const hashlimitSize = 312
 
-func (m *Hashlimit) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(hashlimitSize))
+func (m *Hashlimit) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	if err := w.String(0, hlNameSize, m.TableName); err != nil {
-		return nil, fmt.Errorf("--hashlimit-name: %w", err)
+		return fmt.Errorf("--hashlimit-name: %w", err)
 	}
 	c := &m.Cfg
 	w.U64(256, c.Avg)
@@ -477,7 +477,7 @@ func (m *Hashlimit) MarshalPayload(table.Family) ([]byte, error) {
 	w.U32(292, c.Interval)
 	w.U8(296, c.SrcMask)
 	w.U8(297, c.DstMask)
-	return w.B, nil
+	return nil
 }
 
 func (m *Hashlimit) UnmarshalPayload(f table.Family, data []byte) error {

@@ -127,8 +127,9 @@ func (m *HBH) Print(w *table.Writer)             { m.print("hbh", w) }
 // optsnr u8@38.
 const ip6OptsSize = 40
 
-func (m *ip6Opts) marshal() []byte {
-	w := xtbin.NewWriter(xtbin.Align(ip6OptsSize))
+// put writes the struct into dst (zeroed, XT_ALIGN(ip6OptsSize) bytes).
+func (m *ip6Opts) put(dst []byte) {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, m.HdrLen)
 	w.U8(4, m.Flags)
 	w.U8(5, m.Invflags)
@@ -136,7 +137,6 @@ func (m *ip6Opts) marshal() []byte {
 		w.U16(6+2*i, o)
 	}
 	w.U8(38, m.OptsNr)
-	return w.B
 }
 
 func (m *ip6Opts) unmarshal(data []byte) error {
@@ -150,7 +150,10 @@ func (m *ip6Opts) unmarshal(data []byte) error {
 	return r.Err()
 }
 
-func (m *HBH) MarshalPayload(table.Family) ([]byte, error) { return m.marshal(), nil }
+func (m *HBH) PutPayload(_ table.Family, dst []byte) error {
+	m.put(dst)
+	return nil
+}
 func (m *HBH) UnmarshalPayload(_ table.Family, data []byte) error {
 	return m.unmarshal(data)
 }

@@ -57,13 +57,13 @@ const (
 	helperNameLen = 30
 )
 
-func (m *Helper) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(helperSize))
+func (m *Helper) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, uint32(m.Invert))
 	if err := w.String(4, helperNameLen, m.HelperName); err != nil {
-		return nil, fmt.Errorf("helper name: %w", err)
+		return fmt.Errorf("helper name: %w", err)
 	}
-	return w.B, nil
+	return nil
 }
 
 func (m *Helper) UnmarshalPayload(_ table.Family, data []byte) error {

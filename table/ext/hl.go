@@ -35,11 +35,11 @@ func (m *HL) Print(w *table.Writer) { printTTLMode(w, "hl", m.Mode, m.HopLimit) 
 // struct ip6t_hl_info: mode u8@0 hop_limit u8@1.
 const hlSize = 2
 
-func (m *HL) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(hlSize))
+func (m *HL) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, m.Mode)
 	w.U8(1, m.HopLimit)
-	return w.B, nil
+	return nil
 }
 
 func (m *HL) UnmarshalPayload(_ table.Family, data []byte) error {

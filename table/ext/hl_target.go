@@ -34,8 +34,9 @@ func (t *HLTarget) Print(w *table.Writer) { printTTLTg(w, "hl", t.Mode, t.HopLim
 // struct ip6t_HL_info: mode u8@0 hop_limit u8@1.
 const hlTgSize = 2
 
-func (t *HLTarget) MarshalPayload(table.Family) ([]byte, error) {
-	return marshalTTLTg(t.Mode, t.HopLimit), nil
+func (t *HLTarget) PutPayload(_ table.Family, dst []byte) error {
+	putTTLTg(dst, t.Mode, t.HopLimit)
+	return nil
 }
 
 func (t *HLTarget) UnmarshalPayload(_ table.Family, data []byte) error {

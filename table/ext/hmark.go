@@ -292,8 +292,8 @@ func (t *HMark) print(w *table.Writer, addrLen int) {
 // hoffset u32@56 (host order). HMARK and HMARK6 share it.
 const hmarkSize = 60
 
-func (t *HMark) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(hmarkSize))
+func (t *HMark) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.Bytes(0, t.SrcMask[:])
 	w.Bytes(16, t.DstMask[:])
 	w.Bytes(32, t.PortMask[:])
@@ -303,7 +303,7 @@ func (t *HMark) MarshalPayload(table.Family) ([]byte, error) {
 	w.U32(48, t.HashRnd)
 	w.U32(52, t.HModulus)
 	w.U32(56, t.HOffset)
-	return w.B, nil
+	return nil
 }
 
 func (t *HMark) UnmarshalPayload(_ table.Family, data []byte) error {

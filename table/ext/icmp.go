@@ -126,13 +126,13 @@ func icmpTypeText(typ uint8, code [2]uint8) string {
 // struct ipt_icmp: type@0 code[2]@1 invflags@3; 4 bytes.
 const icmpSize = 4
 
-func (m *ICMP) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(icmpSize))
+func (m *ICMP) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, m.Type)
 	w.U8(1, m.Code[0])
 	w.U8(2, m.Code[1])
 	w.U8(3, m.Invflags)
-	return w.B, nil
+	return nil
 }
 
 func (m *ICMP) UnmarshalPayload(_ table.Family, data []byte) error {

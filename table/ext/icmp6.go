@@ -94,13 +94,13 @@ func (m *ICMP6) Print(w *table.Writer) {
 // struct ip6t_icmp: type@0 code[2]@1 invflags@3; 4 bytes.
 const icmp6Size = 4
 
-func (m *ICMP6) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(icmp6Size))
+func (m *ICMP6) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, m.Type)
 	w.U8(1, m.Code[0])
 	w.U8(2, m.Code[1])
 	w.U8(3, m.Invflags)
-	return w.B, nil
+	return nil
 }
 
 func (m *ICMP6) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -130,15 +130,15 @@ func (t *IdleTimer) Print(w *table.Writer) {
 // kernel's usersize stops before it).
 const idletimerSize = 48
 
-func (t *IdleTimer) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(idletimerSize))
+func (t *IdleTimer) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, t.Timeout)
 	if err := w.String(4, idletimerLabelMax+1, t.Label); err != nil {
-		return nil, fmt.Errorf("IDLETIMER label: %w", err)
+		return fmt.Errorf("IDLETIMER label: %w", err)
 	}
 	w.U8(32, t.SendNlMsg)
 	w.U8(33, t.TimerType)
-	return w.B, nil
+	return nil
 }
 
 func (t *IdleTimer) UnmarshalPayload(_ table.Family, data []byte) error {

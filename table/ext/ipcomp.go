@@ -69,12 +69,12 @@ func (m *IPComp) Print(w *table.Writer) {
 // bytes.
 const ipcompSize = 12
 
-func (m *IPComp) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(ipcompSize))
-	putSPIs(w, 0, m.Spis)
+func (m *IPComp) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
+	putSPIs(&w, 0, m.Spis)
 	w.U8(8, m.Invflags)
 	w.U8(9, m.Hdrres)
-	return w.B, nil
+	return nil
 }
 
 func (m *IPComp) UnmarshalPayload(_ table.Family, data []byte) error {

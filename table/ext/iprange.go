@@ -121,14 +121,14 @@ func (m *IPRange) rangeText(lo, hi [16]byte) string {
 // bytes, the rest zero), flags u8@64, 3 bytes of padding.
 const iprangeSize = 68
 
-func (m *IPRange) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(iprangeSize))
+func (m *IPRange) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.Bytes(0, m.SrcMin[:])
 	w.Bytes(16, m.SrcMax[:])
 	w.Bytes(32, m.DstMin[:])
 	w.Bytes(48, m.DstMax[:])
 	w.U8(64, m.Flags)
-	return w.B, nil
+	return nil
 }
 
 func (m *IPRange) UnmarshalPayload(f table.Family, data []byte) error {

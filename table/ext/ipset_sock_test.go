@@ -40,7 +40,7 @@ func TestSetPayloadLayout(t *testing.T) {
 		Bytes:    SetMatchCounter{Value: 9, Op: setCounterGT},
 		Flags:    setFlagReturnNomatch | setFlagSkipCounter,
 	}
-	b, err := m.MarshalPayload(table.IPv4)
+	b, err := table.MarshalPayload(m, m.Info(), table.IPv4)
 	if err != nil {
 		t.Fatal(err)
 	}

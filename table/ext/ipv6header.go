@@ -138,12 +138,12 @@ func (m *IPv6Header) Print(w *table.Writer) {
 // struct ip6t_ipv6header_info: matchflags u8@0 invflags u8@1 modeflag u8@2.
 const ipv6headerSize = 3
 
-func (m *IPv6Header) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(ipv6headerSize))
+func (m *IPv6Header) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, m.MatchFlags)
 	w.U8(1, m.InvFlags)
 	w.U8(2, m.ModeFlag)
-	return w.B, nil
+	return nil
 }
 
 func (m *IPv6Header) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -167,8 +167,8 @@ func (m *IPVS) Print(w *table.Writer) {
 // invert@38 bitmask@39 (u8).
 const ipvsSize = 40
 
-func (m *IPVS) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(ipvsSize))
+func (m *IPVS) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.Bytes(0, m.VAddr[:])
 	w.Bytes(16, m.VMask[:])
 	w.BE16(32, m.VPort)
@@ -177,7 +177,7 @@ func (m *IPVS) MarshalPayload(table.Family) ([]byte, error) {
 	w.BE16(36, m.VPortCtl)
 	w.U8(38, m.Invert)
 	w.U8(39, m.Bitmask)
-	return w.B, nil
+	return nil
 }
 
 func (m *IPVS) UnmarshalPayload(f table.Family, data []byte) error {

@@ -97,14 +97,14 @@ func (t *LED) Print(w *table.Writer) {
 // written zero and returned zeroed.
 const ledSize = 40
 
-func (t *LED) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(ledSize))
+func (t *LED) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	if err := w.String(0, 27, t.ID); err != nil {
-		return nil, fmt.Errorf("LED trigger id: %w", err)
+		return fmt.Errorf("LED trigger id: %w", err)
 	}
 	w.U8(27, t.AlwaysBlink)
 	w.U32(28, t.Delay)
-	return w.B, nil
+	return nil
 }
 
 func (t *LED) UnmarshalPayload(_ table.Family, data []byte) error {

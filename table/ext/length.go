@@ -58,12 +58,12 @@ func (m *Length) Print(w *table.Writer) {
 // struct xt_length_info: min u16@0 max u16@2 invert u8@4, padding.
 const lengthSize = 6
 
-func (m *Length) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(lengthSize))
+func (m *Length) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U16(0, m.Min)
 	w.U16(2, m.Max)
 	w.U8(4, m.Invert)
-	return w.B, nil
+	return nil
 }
 
 func (m *Length) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -110,11 +110,11 @@ func (m *Limit) Print(w *table.Writer) {
 // rest as zero.
 const limitSize = 40
 
-func (m *Limit) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(limitSize))
+func (m *Limit) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, m.Avg)
 	w.U32(4, m.Burst)
-	return w.B, nil
+	return nil
 }
 
 func (m *Limit) UnmarshalPayload(_ table.Family, data []byte) error {

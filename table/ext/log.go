@@ -115,14 +115,14 @@ func (t *LOG) Print(w *table.Writer) {
 // struct xt_log_info: level u8@0 logflags u8@1 prefix[30]@2.
 const logSize = 32
 
-func (t *LOG) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(logSize))
+func (t *LOG) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, t.Level)
 	w.U8(1, t.LogFlags)
 	if err := w.String(2, logPrefixMax+1, t.Prefix); err != nil {
-		return nil, fmt.Errorf("log prefix: %w", err)
+		return fmt.Errorf("log prefix: %w", err)
 	}
-	return w.B, nil
+	return nil
 }
 
 func (t *LOG) UnmarshalPayload(_ table.Family, data []byte) error {

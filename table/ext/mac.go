@@ -79,11 +79,11 @@ func (m *Mac) Print(w *table.Writer) {
 // order).
 const macSize = 12
 
-func (m *Mac) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(macSize))
+func (m *Mac) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.Bytes(0, m.SrcAddr[:])
 	w.U32(8, uint32(m.Invert))
-	return w.B, nil
+	return nil
 }
 
 func (m *Mac) UnmarshalPayload(_ table.Family, data []byte) error {

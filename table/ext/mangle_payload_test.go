@@ -61,7 +61,7 @@ func mgRoundTrip(t *testing.T, fam table.Family, tbl, chain, rule string) []byte
 	if info.Size == 0 {
 		t.Errorf("%s: ExtInfo.Size is 0", rule)
 	}
-	b, err := p.MarshalPayload(fam)
+	b, err := table.MarshalPayload(p, info, fam)
 	if err != nil {
 		t.Fatalf("%s: marshal: %v", rule, err)
 	}
@@ -75,7 +75,7 @@ func mgRoundTrip(t *testing.T, fam table.Family, tbl, chain, rule string) []byte
 	if g, w := mgPrint(back), mgPrint(tg); g != w {
 		t.Errorf("%s: after the round trip it prints\n%s\nbefore\n%s", rule, g, w)
 	}
-	b2, err := back.(table.Payload).MarshalPayload(fam)
+	b2, err := table.MarshalPayload(back.(table.Payload), back.Info(), fam)
 	if err != nil {
 		t.Fatalf("%s: marshal again: %v", rule, err)
 	}

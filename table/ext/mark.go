@@ -52,12 +52,12 @@ func (m *Mark) Print(w *table.Writer) {
 // 3 bytes of padding.
 const markSize = 12
 
-func (m *Mark) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(markSize))
+func (m *Mark) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, m.Mark)
 	w.U32(4, m.Mask)
 	w.U8(8, m.Invert)
-	return w.B, nil
+	return nil
 }
 
 func (m *Mark) UnmarshalPayload(_ table.Family, data []byte) error {

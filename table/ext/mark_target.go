@@ -72,11 +72,11 @@ func (t *MarkTarget) Print(w *table.Writer) {
 // struct xt_mark_tginfo2: mark u32@0 mask u32@4 (host order).
 const markTgSize = 8
 
-func (t *MarkTarget) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(markTgSize))
+func (t *MarkTarget) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, t.Mark)
 	w.U32(4, t.Mask)
-	return w.B, nil
+	return nil
 }
 
 func (t *MarkTarget) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -109,12 +109,12 @@ func (m *MH) Print(w *table.Writer) {
 // struct ip6t_mh: types[2]@0 invflags@2; 3 bytes.
 const mhSize = 3
 
-func (m *MH) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(mhSize))
+func (m *MH) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, m.Types[0])
 	w.U8(1, m.Types[1])
 	w.U8(2, m.Invflags)
-	return w.B, nil
+	return nil
 }
 
 func (m *MH) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -141,8 +141,8 @@ func (m *Multiport) Print(w *table.Writer) {
 // pflags[15]@32 invert@47; 48 bytes.
 const multiportSize = 48
 
-func (m *Multiport) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(multiportSize))
+func (m *Multiport) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, m.Flags)
 	w.U8(1, m.Count)
 	for i, p := range m.Ports {
@@ -150,7 +150,7 @@ func (m *Multiport) MarshalPayload(table.Family) ([]byte, error) {
 	}
 	w.Bytes(32, m.Pflags[:])
 	w.U8(47, m.Invert)
-	return w.B, nil
+	return nil
 }
 
 // UnmarshalPayload refuses a direction other than source, destination and

@@ -133,19 +133,21 @@ func (t *NETMAP) Print(w *table.Writer) {
 
 func (t *NETMAP6) Print(w *table.Writer) { printNetmap(w, table.IPv6, t.MinAddr, t.MaxAddr) }
 
-// MarshalPayload writes struct nf_nat_ipv4_multi_range_compat (layout at
+// PutPayload writes struct nf_nat_ipv4_multi_range_compat (layout at
 // natCompatSize).
-func (t *NETMAP) MarshalPayload(table.Family) ([]byte, error) {
-	return t.NATIPv4MultiRangeCompat.marshal(), nil
+func (t *NETMAP) PutPayload(_ table.Family, dst []byte) error {
+	t.NATIPv4MultiRangeCompat.put(dst)
+	return nil
 }
 
 func (t *NETMAP) UnmarshalPayload(_ table.Family, data []byte) error {
 	return t.NATIPv4MultiRangeCompat.unmarshal(data)
 }
 
-// MarshalPayload writes struct nf_nat_range (layout at natRangeSize).
-func (t *NETMAP6) MarshalPayload(table.Family) ([]byte, error) {
-	return t.NATRange.marshal(), nil
+// PutPayload writes struct nf_nat_range (layout at natRangeSize).
+func (t *NETMAP6) PutPayload(_ table.Family, dst []byte) error {
+	t.NATRange.put(dst)
+	return nil
 }
 
 func (t *NETMAP6) UnmarshalPayload(_ table.Family, data []byte) error {

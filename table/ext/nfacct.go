@@ -62,12 +62,12 @@ func (m *NFAcct) Print(w *table.Writer) {
 // kernel's nfacct pointer @32 (written zero, not handed back).
 const nfacctSize = 40
 
-func (m *NFAcct) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(nfacctSize))
+func (m *NFAcct) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	if err := w.String(0, nfacctNameSize, m.AcctName); err != nil {
-		return nil, fmt.Errorf("--nfacct-name: %w", err)
+		return fmt.Errorf("--nfacct-name: %w", err)
 	}
-	return w.B, nil
+	return nil
 }
 
 func (m *NFAcct) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -94,16 +94,16 @@ func (t *NFLOG) Print(w *table.Writer) {
 // pad u16@10 prefix[64]@12.
 const nflogSize = 76
 
-func (t *NFLOG) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(nflogSize))
+func (t *NFLOG) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, t.Len)
 	w.U16(4, t.Group)
 	w.U16(6, t.Threshold)
 	w.U16(8, t.Flags)
 	if err := w.String(12, nflogPrefixMax+1, t.Prefix); err != nil {
-		return nil, fmt.Errorf("nflog prefix: %w", err)
+		return fmt.Errorf("nflog prefix: %w", err)
 	}
-	return w.B, nil
+	return nil
 }
 
 func (t *NFLOG) UnmarshalPayload(_ table.Family, data []byte) error {

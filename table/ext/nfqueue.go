@@ -93,12 +93,12 @@ func (t *NFQUEUE) Print(w *table.Writer) {
 // struct xt_NFQ_info_v3: queuenum u16@0 queues_total u16@2 flags u16@4.
 const nfqueueSize = 6
 
-func (t *NFQUEUE) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(nfqueueSize))
+func (t *NFQUEUE) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U16(0, t.QueueNum)
 	w.U16(2, t.QueuesTotal)
 	w.U16(4, t.Flags)
-	return w.B, nil
+	return nil
 }
 
 func (t *NFQUEUE) UnmarshalPayload(_ table.Family, data []byte) error {

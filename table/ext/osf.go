@@ -97,16 +97,16 @@ func (m *OSF) Print(w *table.Writer) {
 // ttl u32@44.
 const osfSize = 48
 
-func (m *OSF) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(osfSize))
+func (m *OSF) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	if err := w.String(0, osfGenreMax+1, m.Genre); err != nil {
-		return nil, fmt.Errorf("genre: %w", err)
+		return fmt.Errorf("genre: %w", err)
 	}
 	w.U32(32, m.Len)
 	w.U32(36, m.Flags)
 	w.U32(40, m.Loglevel)
 	w.U32(44, m.TTL)
-	return w.B, nil
+	return nil
 }
 
 func (m *OSF) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -129,15 +129,15 @@ func (m *Owner) Print(w *table.Writer) {
 // (u32 host order), match u8@16 invert u8@17, 2 bytes of padding.
 const ownerSize = 20
 
-func (m *Owner) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(ownerSize))
+func (m *Owner) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, m.UIDMin)
 	w.U32(4, m.UIDMax)
 	w.U32(8, m.GIDMin)
 	w.U32(12, m.GIDMax)
 	w.U8(16, m.Match)
 	w.U8(17, m.Invert)
-	return w.B, nil
+	return nil
 }
 
 func (m *Owner) UnmarshalPayload(_ table.Family, data []byte) error {

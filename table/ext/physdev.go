@@ -104,15 +104,15 @@ func (m *PhysDev) Print(w *table.Writer) {
 // mask and needs no NUL.
 const physdevSize = 66
 
-func (m *PhysDev) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(physdevSize))
+func (m *PhysDev) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.Bytes(0, m.PhysInDev[:])
 	w.Bytes(16, m.InMask[:])
 	w.Bytes(32, m.PhysOutDev[:])
 	w.Bytes(48, m.OutMask[:])
 	w.U8(64, m.Invert)
 	w.U8(65, m.Bitmask)
-	return w.B, nil
+	return nil
 }
 
 func (m *PhysDev) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -72,11 +72,11 @@ func (m *PktType) Print(w *table.Writer) {
 // struct xt_pkttype_info: pkttype int@0 invert int@4 (host order).
 const pkttypeSize = 8
 
-func (m *PktType) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(pkttypeSize))
+func (m *PktType) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, uint32(m.PktType))
 	w.U32(4, uint32(m.Invert))
-	return w.B, nil
+	return nil
 }
 
 func (m *PktType) UnmarshalPayload(_ table.Family, data []byte) error {

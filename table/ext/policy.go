@@ -263,8 +263,8 @@ const (
 	policyElemSize = 76
 )
 
-func (m *Policy) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(policySize))
+func (m *Policy) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	for i := range m.Pol {
 		e, o := &m.Pol[i], i*policyElemSize
 		w.Bytes(o, e.Saddr[:])
@@ -282,7 +282,7 @@ func (m *Policy) MarshalPayload(table.Family) ([]byte, error) {
 	}
 	w.U16(304, m.Flags)
 	w.U16(306, m.Len)
-	return w.B, nil
+	return nil
 }
 
 func (m *Policy) UnmarshalPayload(f table.Family, data []byte) error {

@@ -56,12 +56,12 @@ func (m *Quota) Print(w *table.Writer) {
 // master pointer @16 (written zero, not handed back).
 const quotaSize = 24
 
-func (m *Quota) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(quotaSize))
+func (m *Quota) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, m.Flags)
 	w.U32(4, m.Pad)
 	w.U64(8, m.Quota)
-	return w.B, nil
+	return nil
 }
 
 func (m *Quota) UnmarshalPayload(_ table.Family, data []byte) error {

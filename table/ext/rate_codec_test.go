@@ -33,7 +33,7 @@ func rtRoundTrip(t *testing.T, fam table.Family, rule string) [][]byte {
 	var out [][]byte
 	for _, e := range rtParse(t, fam, rule) {
 		info := e.Info()
-		data, err := e.(table.Payload).MarshalPayload(fam)
+		data, err := table.MarshalPayload(e.(table.Payload), info, fam)
 		if err != nil {
 			t.Errorf("%s (%s): marshal %s: %v", rule, fam, e.Name(), err)
 			continue
@@ -58,7 +58,7 @@ func rtRoundTrip(t *testing.T, fam table.Family, rule string) [][]byte {
 		if back.Name() != e.Name() || got.String() != want.String() {
 			t.Errorf("%s (%s): decoded as %s%s, want %s%s", rule, fam, back.Name(), got.String(), e.Name(), want.String())
 		}
-		again, err := back.(table.Payload).MarshalPayload(fam)
+		again, err := table.MarshalPayload(back.(table.Payload), back.Info(), fam)
 		if err != nil || !bytes.Equal(again, data) {
 			t.Errorf("%s (%s): re-encoded %s differs (%v)\n got %x\nwant %x", rule, fam, e.Name(), err, again, data)
 		}
@@ -183,7 +183,8 @@ func TestRateCodecDecodeErrors(t *testing.T) {
 		t.Error("hashlimit accepted a name without NUL")
 	}
 	// Names too long for their fields cannot be encoded.
-	if _, err := (&Recent{TableName: strings.Repeat("r", recentNameSize)}).MarshalPayload(table.IPv4); err == nil {
+	r := &Recent{TableName: strings.Repeat("r", recentNameSize)}
+	if _, err := table.MarshalPayload(r, r.Info(), table.IPv4); err == nil {
 		t.Error("recent encoded a 200-byte name")
 	}
 }

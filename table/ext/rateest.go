@@ -219,13 +219,13 @@ func (m *RateEst) Print(w *table.Writer) {
 // kernel's est1 pointer @56 and est2 @64 (written zero, not handed back).
 const rateestSize = 72
 
-func (m *RateEst) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(rateestSize))
+func (m *RateEst) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	if err := w.String(0, reNameSize, m.Name1); err != nil {
-		return nil, fmt.Errorf("--rateest1: %w", err)
+		return fmt.Errorf("--rateest1: %w", err)
 	}
 	if err := w.String(16, reNameSize, m.Name2); err != nil {
-		return nil, fmt.Errorf("--rateest2: %w", err)
+		return fmt.Errorf("--rateest2: %w", err)
 	}
 	w.U16(32, m.Flags)
 	w.U16(34, m.Mode)
@@ -233,7 +233,7 @@ func (m *RateEst) MarshalPayload(table.Family) ([]byte, error) {
 	w.U32(40, m.PPS1)
 	w.U32(44, m.BPS2)
 	w.U32(48, m.PPS2)
-	return w.B, nil
+	return nil
 }
 
 func (m *RateEst) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -171,14 +171,14 @@ func rateestTimeText(us uint32) string {
 // zero and returned zeroed (the kernel's usersize stops before it).
 const rateestTgSize = 32
 
-func (t *RateEstTarget) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(rateestTgSize))
+func (t *RateEstTarget) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	if err := w.String(0, rateestTgNameMax+1, t.EstName); err != nil {
-		return nil, fmt.Errorf("RATEEST name: %w", err)
+		return fmt.Errorf("RATEEST name: %w", err)
 	}
 	w.U8(16, uint8(t.Interval))
 	w.U8(17, t.EwmaLog)
-	return w.B, nil
+	return nil
 }
 
 func (t *RateEstTarget) UnmarshalPayload(_ table.Family, data []byte) error {

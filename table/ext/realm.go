@@ -58,12 +58,12 @@ func (m *Realm) Print(w *table.Writer) {
 // bytes of padding.
 const realmSize = 12
 
-func (m *Realm) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(realmSize))
+func (m *Realm) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, m.ID)
 	w.U32(4, m.Mask)
 	w.U8(8, m.Invert)
-	return w.B, nil
+	return nil
 }
 
 func (m *Realm) UnmarshalPayload(_ table.Family, data []byte) error {

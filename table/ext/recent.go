@@ -186,20 +186,20 @@ const recentSize = 228
 // kernel keeps and returns those bytes, so fw writes them too.
 const recentDefaultName = "DEFAULT"
 
-func (m *Recent) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(recentSize))
+func (m *Recent) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, m.Seconds)
 	w.U32(4, m.HitCount)
 	w.U8(8, m.CheckSet)
 	w.U8(9, m.Invert)
 	w.Bytes(10, []byte(recentDefaultName))
 	if err := w.String(10, recentNameSize, m.TableName); err != nil {
-		return nil, fmt.Errorf("recent --name: %w", err)
+		return fmt.Errorf("recent --name: %w", err)
 	}
 	w.B[10+len(m.TableName)] = 0
 	w.U8(210, m.Side)
 	w.Bytes(212, m.Mask[:])
-	return w.B, nil
+	return nil
 }
 
 func (m *Recent) UnmarshalPayload(f table.Family, data []byte) error {

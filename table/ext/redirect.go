@@ -81,19 +81,21 @@ func (t *REDIRECT6) Print(w *table.Writer) {
 	printNATRange(w, t.range2(), table.IPv6, "to-ports", true)
 }
 
-// MarshalPayload writes struct nf_nat_ipv4_multi_range_compat (layout at
+// PutPayload writes struct nf_nat_ipv4_multi_range_compat (layout at
 // natCompatSize).
-func (t *REDIRECT) MarshalPayload(table.Family) ([]byte, error) {
-	return t.NATIPv4MultiRangeCompat.marshal(), nil
+func (t *REDIRECT) PutPayload(_ table.Family, dst []byte) error {
+	t.NATIPv4MultiRangeCompat.put(dst)
+	return nil
 }
 
 func (t *REDIRECT) UnmarshalPayload(_ table.Family, data []byte) error {
 	return t.NATIPv4MultiRangeCompat.unmarshal(data)
 }
 
-// MarshalPayload writes struct nf_nat_range (layout at natRangeSize).
-func (t *REDIRECT6) MarshalPayload(table.Family) ([]byte, error) {
-	return t.NATRange.marshal(), nil
+// PutPayload writes struct nf_nat_range (layout at natRangeSize).
+func (t *REDIRECT6) PutPayload(_ table.Family, dst []byte) error {
+	t.NATRange.put(dst)
+	return nil
 }
 
 func (t *REDIRECT6) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -158,10 +158,11 @@ func rejectName(types []rejectType, with uint32) string {
 // struct ipt_reject_info and struct ip6t_reject_info: with u32@0.
 const rejectSize = 4
 
-func rejectMarshal(with uint32) []byte {
-	w := xtbin.NewWriter(xtbin.Align(rejectSize))
+// putReject writes the struct into dst (zeroed, XT_ALIGN(rejectSize)
+// bytes).
+func putReject(dst []byte, with uint32) {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, with)
-	return w.B
 }
 
 func rejectUnmarshal(data []byte) (uint32, error) {
@@ -170,13 +171,19 @@ func rejectUnmarshal(data []byte) (uint32, error) {
 	return v, r.Err()
 }
 
-func (t *Reject) MarshalPayload(table.Family) ([]byte, error) { return rejectMarshal(t.With), nil }
+func (t *Reject) PutPayload(_ table.Family, dst []byte) error {
+	putReject(dst, t.With)
+	return nil
+}
 func (t *Reject) UnmarshalPayload(_ table.Family, data []byte) (err error) {
 	t.With, err = rejectUnmarshal(data)
 	return err
 }
 
-func (t *Reject6) MarshalPayload(table.Family) ([]byte, error) { return rejectMarshal(t.With), nil }
+func (t *Reject6) PutPayload(_ table.Family, dst []byte) error {
+	putReject(dst, t.With)
+	return nil
+}
 func (t *Reject6) UnmarshalPayload(_ table.Family, data []byte) (err error) {
 	t.With, err = rejectUnmarshal(data)
 	return err

@@ -67,10 +67,10 @@ func (m *RPFilter) Print(w *table.Writer) {
 // struct xt_rpfilter_info: flags u8@0.
 const rpfilterSize = 1
 
-func (m *RPFilter) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(rpfilterSize))
+func (m *RPFilter) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, m.Flags)
-	return w.B, nil
+	return nil
 }
 
 func (m *RPFilter) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -154,8 +154,8 @@ func (m *RT) Print(w *table.Writer) {
 // invflags u8@17 addrs[16] (in6_addr)@20 addrnr u8@276.
 const rtSize = 280
 
-func (m *RT) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(rtSize))
+func (m *RT) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, m.RtType)
 	w.U32(4, m.SegsLeft[0])
 	w.U32(8, m.SegsLeft[1])
@@ -166,7 +166,7 @@ func (m *RT) MarshalPayload(table.Family) ([]byte, error) {
 		w.Bytes(20+16*i, m.Addrs[i][:])
 	}
 	w.U8(276, m.AddrNr)
-	return w.B, nil
+	return nil
 }
 
 func (m *RT) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -297,10 +297,10 @@ func (m *SCTP) chunksText() string {
 // which New reproduces.
 const sctpSize = 292
 
-func (m *SCTP) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(sctpSize))
-	putPorts(w, 0, m.Dpts)
-	putPorts(w, 4, m.Spts)
+func (m *SCTP) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
+	putPorts(&w, 0, m.Dpts)
+	putPorts(&w, 4, m.Spts)
 	for i, c := range m.Chunkmap {
 		w.U32(8+4*i, c)
 	}
@@ -313,7 +313,7 @@ func (m *SCTP) MarshalPayload(table.Family) ([]byte, error) {
 	w.U32(280, uint32(m.FlagCount))
 	w.U32(284, m.Flags)
 	w.U32(288, m.Invflags)
-	return w.B, nil
+	return nil
 }
 
 // UnmarshalPayload refuses a chunk match type other than any, all and

@@ -64,13 +64,13 @@ const (
 	secmarkCtxLen = 256
 )
 
-func (t *Secmark) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(secmarkSize))
+func (t *Secmark) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, t.Mode)
 	if err := w.String(1, secmarkCtxLen, t.SecCtx); err != nil {
-		return nil, fmt.Errorf("security context: %w", err)
+		return fmt.Errorf("security context: %w", err)
 	}
-	return w.B, nil
+	return nil
 }
 
 func (t *Secmark) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -193,14 +193,14 @@ var (
 	setNameOf  = ipsetName
 )
 
-// MarshalPayload asks the kernel (ipset, in the calling thread's network
+// PutPayload asks the kernel (ipset, in the calling thread's network
 // namespace) for the set's index: the payload has no room for the name.
-func (m *Set) MarshalPayload(f table.Family) ([]byte, error) {
+func (m *Set) PutPayload(f table.Family, dst []byte) error {
 	idx, err := setIndexOf(m.MatchSet.Name, f)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	w := xtbin.NewWriter(xtbin.Align(setSize))
+	w := xtbin.Writer{B: dst}
 	w.U16(0, idx)
 	w.U8(2, m.MatchSet.Dim)
 	w.U8(3, m.MatchSet.Flags)
@@ -209,7 +209,7 @@ func (m *Set) MarshalPayload(f table.Family) ([]byte, error) {
 	w.U64(24, m.Bytes.Value)
 	w.U8(32, m.Bytes.Op)
 	w.U32(40, m.Flags)
-	return w.B, nil
+	return nil
 }
 
 // UnmarshalPayload turns the stored index back into the set's name, which

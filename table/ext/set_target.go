@@ -216,10 +216,10 @@ var (
 	setTgNameOf  = ipsetName
 )
 
-// MarshalPayload asks ipset (in the calling thread's network namespace)
+// PutPayload asks ipset (in the calling thread's network namespace)
 // for the index of each set named: the kernel stores no names.
-func (t *SetTarget) MarshalPayload(f table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(setTgSize))
+func (t *SetTarget) PutPayload(f table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	for i, r := range []*SetTgRef{&t.AddSet, &t.DelSet, &t.MapSet} {
 		off := 4 * i
 		if r.Dim == 0 {
@@ -228,7 +228,7 @@ func (t *SetTarget) MarshalPayload(f table.Family) ([]byte, error) {
 		}
 		idx, err := setTgIndexOf(r.Name, f)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		w.U16(off, idx)
 		w.U8(off+2, r.Dim)
@@ -236,7 +236,7 @@ func (t *SetTarget) MarshalPayload(f table.Family) ([]byte, error) {
 	}
 	w.U32(12, t.Flags)
 	w.U32(16, t.Timeout)
-	return w.B, nil
+	return nil
 }
 
 // UnmarshalPayload asks ipset for the name of each set referenced. As in

@@ -60,10 +60,10 @@ func (m *Socket) Print(w *table.Writer) {
 // struct xt_socket_mtinfo3: flags u8@0.
 const socketSize = 1
 
-func (m *Socket) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(socketSize))
+func (m *Socket) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, m.Flags)
-	return w.B, nil
+	return nil
 }
 
 func (m *Socket) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -173,8 +173,8 @@ func srhSID(addr, mask [16]byte) string {
 // mt_invflags u16@106.
 const srhSize = 108
 
-func (m *SRH) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(srhSize))
+func (m *SRH) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, m.NextHdr)
 	w.U8(1, m.HdrLen)
 	w.U8(2, m.SegsLeft)
@@ -185,7 +185,7 @@ func (m *SRH) MarshalPayload(table.Family) ([]byte, error) {
 	}
 	w.U16(104, m.MtFlags)
 	w.U16(106, m.MtInvflags)
-	return w.B, nil
+	return nil
 }
 
 func (m *SRH) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -124,14 +124,14 @@ func (m *Statistic) Print(w *table.Writer) {
 // writes them the same way (Finish computes Count).
 const statisticSize = 24
 
-func (m *Statistic) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(statisticSize))
+func (m *Statistic) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U16(0, m.Mode)
 	w.U16(2, m.Flags)
 	w.U32(4, m.Every)
 	w.U32(8, m.Packet)
 	w.U32(12, m.Count)
-	return w.B, nil
+	return nil
 }
 
 func (m *Statistic) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -214,17 +214,17 @@ func (m *StringMatch) Print(w *table.Writer) {
 // handed back).
 const stringSize = 160
 
-func (m *StringMatch) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(stringSize))
+func (m *StringMatch) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U16(0, m.FromOffset)
 	w.U16(2, m.ToOffset)
 	if err := w.String(4, stringAlgoSize, m.Algo); err != nil {
-		return nil, fmt.Errorf("string --algo: %w", err)
+		return fmt.Errorf("string --algo: %w", err)
 	}
 	w.Bytes(20, m.Pattern[:])
 	w.U8(148, m.Patlen)
 	w.U8(149, m.Flags)
-	return w.B, nil
+	return nil
 }
 
 func (m *StringMatch) UnmarshalPayload(_ table.Family, data []byte) error {

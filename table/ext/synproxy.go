@@ -102,12 +102,12 @@ func (t *SynProxy) Print(w *table.Writer) {
 // order).
 const synproxySize = 4
 
-func (t *SynProxy) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(synproxySize))
+func (t *SynProxy) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, t.Options)
 	w.U8(1, t.Wscale)
 	w.U16(2, t.MSS)
-	return w.B, nil
+	return nil
 }
 
 func (t *SynProxy) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -163,8 +163,8 @@ func invBit(inv bool, bit uint8) uint8 {
 // flg_cmp@10 invflags@11.
 const tcpSize = 12
 
-func (m *TCP) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(tcpSize))
+func (m *TCP) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U16(0, m.Spts[0])
 	w.U16(2, m.Spts[1])
 	w.U16(4, m.Dpts[0])
@@ -173,7 +173,7 @@ func (m *TCP) MarshalPayload(table.Family) ([]byte, error) {
 	w.U8(9, m.FlgMask)
 	w.U8(10, m.FlgCmp)
 	w.U8(11, m.Invflags)
-	return w.B, nil
+	return nil
 }
 
 func (m *TCP) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -55,11 +55,11 @@ func (m *TCPMSS) Print(w *table.Writer) {
 // invert@4; 6 bytes.
 const tcpmssSize = 6
 
-func (m *TCPMSS) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(tcpmssSize))
-	putPorts(w, 0, [2]uint16{m.MssMin, m.MssMax})
+func (m *TCPMSS) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
+	putPorts(&w, 0, [2]uint16{m.MssMin, m.MssMax})
 	w.U8(4, m.Invert)
-	return w.B, nil
+	return nil
 }
 
 func (m *TCPMSS) UnmarshalPayload(_ table.Family, data []byte) error {

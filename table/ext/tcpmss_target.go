@@ -81,10 +81,10 @@ func (t *TCPMSSTarget) Print(w *table.Writer) {
 // struct xt_tcpmss_info: mss u16@0 (host order; 0xffff = clamp to PMTU).
 const tcpmssTgSize = 2
 
-func (t *TCPMSSTarget) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(tcpmssTgSize))
+func (t *TCPMSSTarget) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U16(0, t.MSS)
-	return w.B, nil
+	return nil
 }
 
 func (t *TCPMSSTarget) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -83,12 +83,12 @@ func (t *TCPOptStrip) Print(w *table.Writer) {
 // k is bit k%32 of word k/32).
 const tcpoptstripSize = 32
 
-func (t *TCPOptStrip) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(tcpoptstripSize))
+func (t *TCPOptStrip) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	for i, v := range t.StripBmap {
 		w.U32(4*i, v)
 	}
-	return w.B, nil
+	return nil
 }
 
 func (t *TCPOptStrip) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -67,15 +67,15 @@ func (t *TEE) Print(w *table.Writer) {
 	}
 }
 
-// MarshalPayload writes struct xt_tee_tginfo (layout at teeSize); the
+// PutPayload writes struct xt_tee_tginfo (layout at teeSize); the
 // kernel's priv pointer stays zero.
-func (t *TEE) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(teeSize))
+func (t *TEE) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.Bytes(0, t.Gw[:])
 	if err := w.String(16, table.MaxIfaceName+1, t.Oif); err != nil {
-		return nil, fmt.Errorf("TEE --oif: %w", err)
+		return fmt.Errorf("TEE --oif: %w", err)
 	}
-	return w.B, nil
+	return nil
 }
 
 func (t *TEE) UnmarshalPayload(f table.Family, data []byte) error {

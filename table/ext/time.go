@@ -263,8 +263,8 @@ func (m *TimeMatch) Print(w *table.Writer) {
 // bytes of padding.
 const timeSize = 24
 
-func (m *TimeMatch) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(timeSize))
+func (m *TimeMatch) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, m.DateStart)
 	w.U32(4, m.DateStop)
 	w.U32(8, m.DaytimeStart)
@@ -272,7 +272,7 @@ func (m *TimeMatch) MarshalPayload(table.Family) ([]byte, error) {
 	w.U32(16, m.MonthdaysMatch)
 	w.U8(20, m.WeekdaysMatch)
 	w.U8(21, m.Flags)
-	return w.B, nil
+	return nil
 }
 
 func (m *TimeMatch) UnmarshalPayload(_ table.Family, data []byte) error {

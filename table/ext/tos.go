@@ -90,12 +90,12 @@ func (m *TOS) Print(w *table.Writer) {
 // struct xt_tos_match_info: tos_mask u8@0 tos_value u8@1 invert u8@2.
 const tosSize = 3
 
-func (m *TOS) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(tosSize))
+func (m *TOS) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, m.TOSMask)
 	w.U8(1, m.TOSValue)
 	w.U8(2, m.Invert)
-	return w.B, nil
+	return nil
 }
 
 func (m *TOS) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -105,11 +105,11 @@ func (t *TOSTarget) Print(w *table.Writer) {
 // struct xt_tos_target_info: tos_value u8@0 tos_mask u8@1.
 const tosTgSize = 2
 
-func (t *TOSTarget) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(tosTgSize))
+func (t *TOSTarget) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, t.Value)
 	w.U8(1, t.Mask)
-	return w.B, nil
+	return nil
 }
 
 func (t *TOSTarget) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -93,15 +93,15 @@ func (t *TPROXY) Print(w *table.Writer) {
 	w.Opt(false, "tproxy-mark", hex(uint64(t.MarkValue))+"/"+hex(uint64(t.MarkMask)))
 }
 
-// MarshalPayload writes struct xt_tproxy_target_info_v1 (layout at
+// PutPayload writes struct xt_tproxy_target_info_v1 (layout at
 // tproxySize) for either family.
-func (t *TPROXY) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(tproxySize))
+func (t *TPROXY) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U32(0, t.MarkMask)
 	w.U32(4, t.MarkValue)
 	w.Bytes(8, t.Laddr[:])
 	w.BE16(24, t.Lport)
-	return w.B, nil
+	return nil
 }
 
 func (t *TPROXY) UnmarshalPayload(f table.Family, data []byte) error {

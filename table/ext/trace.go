@@ -1,9 +1,6 @@
 package ext
 
-import (
-	"github.com/fwkit/fw/internal/xtbin"
-	"github.com/fwkit/fw/table"
-)
+import "github.com/fwkit/fw/table"
 
 // TRACE marks packets for the kernel's rule tracing. It has no options and
 // no payload.
@@ -27,7 +24,5 @@ func (t *TRACE) Print(*table.Writer)               {}
 // bare 32-byte header.
 const traceSize = 0
 
-func (t *TRACE) MarshalPayload(table.Family) ([]byte, error) {
-	return make([]byte, xtbin.Align(traceSize)), nil
-}
+func (t *TRACE) PutPayload(table.Family, []byte) error       { return nil }
 func (t *TRACE) UnmarshalPayload(table.Family, []byte) error { return nil }

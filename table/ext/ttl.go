@@ -95,11 +95,11 @@ func (m *TTL) Print(w *table.Writer) { printTTLMode(w, "ttl", m.Mode, m.TTL) }
 // struct ipt_ttl_info: mode u8@0 ttl u8@1.
 const ttlSize = 2
 
-func (m *TTL) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(ttlSize))
+func (m *TTL) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, m.Mode)
 	w.U8(1, m.TTL)
-	return w.B, nil
+	return nil
 }
 
 func (m *TTL) UnmarshalPayload(_ table.Family, data []byte) error {

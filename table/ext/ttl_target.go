@@ -83,8 +83,9 @@ func printTTLTg(w *table.Writer, prefix string, mode, v uint8) {
 // same layout (mode@0 hop_limit@1).
 const ttlTgSize = 2
 
-func (t *TTLTarget) MarshalPayload(table.Family) ([]byte, error) {
-	return marshalTTLTg(t.Mode, t.TTL), nil
+func (t *TTLTarget) PutPayload(_ table.Family, dst []byte) error {
+	putTTLTg(dst, t.Mode, t.TTL)
+	return nil
 }
 
 func (t *TTLTarget) UnmarshalPayload(_ table.Family, data []byte) error {
@@ -93,11 +94,12 @@ func (t *TTLTarget) UnmarshalPayload(_ table.Family, data []byte) error {
 	return err
 }
 
-func marshalTTLTg(mode, v uint8) []byte {
-	w := xtbin.NewWriter(xtbin.Align(ttlTgSize))
+// putTTLTg writes the struct into dst (zeroed, XT_ALIGN(ttlTgSize)
+// bytes).
+func putTTLTg(dst []byte, mode, v uint8) {
+	w := xtbin.Writer{B: dst}
 	w.U8(0, mode)
 	w.U8(1, v)
-	return w.B
 }
 
 // unmarshalTTLTg refuses a mode past DEC: printTTLTg would print it as a

@@ -227,8 +227,8 @@ const (
 	u32TestSize = 180
 )
 
-func (m *U32) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(u32Size))
+func (m *U32) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	for i, t := range m.Tests {
 		base := i * u32TestSize
 		for j, l := range t.Location {
@@ -244,7 +244,7 @@ func (m *U32) MarshalPayload(table.Family) ([]byte, error) {
 	}
 	w.U8(1980, m.NTests)
 	w.U8(1981, m.Invert)
-	return w.B, nil
+	return nil
 }
 
 func (m *U32) UnmarshalPayload(_ table.Family, data []byte) error {

@@ -69,12 +69,12 @@ func (m *UDP) Print(w *table.Writer) {
 // struct xt_udp: spts[2]@0 dpts[2]@4 (host order) invflags@8; 10 bytes.
 const udpSize = 10
 
-func (m *UDP) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(udpSize))
-	putPorts(w, 0, m.Spts)
-	putPorts(w, 4, m.Dpts)
+func (m *UDP) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
+	putPorts(&w, 0, m.Spts)
+	putPorts(&w, 4, m.Dpts)
 	w.U8(8, m.Invflags)
-	return w.B, nil
+	return nil
 }
 
 func (m *UDP) UnmarshalPayload(_ table.Family, data []byte) error {

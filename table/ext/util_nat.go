@@ -643,8 +643,9 @@ const (
 	teeSize = 40
 )
 
-func (r *NATIPv4MultiRangeCompat) marshal() []byte {
-	w := xtbin.NewWriter(xtbin.Align(natCompatSize))
+// put writes the struct into dst (zeroed, XT_ALIGN(natCompatSize) bytes).
+func (r *NATIPv4MultiRangeCompat) put(dst []byte) {
+	w := xtbin.Writer{B: dst}
 	s := &r.Range[0]
 	w.U32(0, r.RangeSize)
 	w.U32(4, s.Flags)
@@ -652,7 +653,6 @@ func (r *NATIPv4MultiRangeCompat) marshal() []byte {
 	w.Bytes(12, s.MaxIP[:])
 	w.BE16(16, s.Min)
 	w.BE16(18, s.Max)
-	return w.B
 }
 
 // unmarshal keeps rangesize as found: the kernel accepts only 1, and the
@@ -686,10 +686,10 @@ func getNATRange(rd *xtbin.Reader) (flags uint32, min, max [16]byte, minProto, m
 	return flags, min, max, rd.BE16(36), rd.BE16(38)
 }
 
-func (r *NATRange) marshal() []byte {
-	w := xtbin.NewWriter(xtbin.Align(natRangeSize))
-	putNATRange(w, r.Flags, r.MinAddr, r.MaxAddr, r.MinProto, r.MaxProto)
-	return w.B
+// put writes the struct into dst (zeroed, XT_ALIGN(natRangeSize) bytes).
+func (r *NATRange) put(dst []byte) {
+	w := xtbin.Writer{B: dst}
+	putNATRange(&w, r.Flags, r.MinAddr, r.MaxAddr, r.MinProto, r.MaxProto)
 }
 
 func (r *NATRange) unmarshal(data []byte) error {
@@ -698,11 +698,11 @@ func (r *NATRange) unmarshal(data []byte) error {
 	return rd.Err()
 }
 
-func (r *NATRange2) marshal() []byte {
-	w := xtbin.NewWriter(xtbin.Align(natRange2Size))
-	putNATRange(w, r.Flags, r.MinAddr, r.MaxAddr, r.MinProto, r.MaxProto)
+// put writes the struct into dst (zeroed, XT_ALIGN(natRange2Size) bytes).
+func (r *NATRange2) put(dst []byte) {
+	w := xtbin.Writer{B: dst}
+	putNATRange(&w, r.Flags, r.MinAddr, r.MaxAddr, r.MinProto, r.MaxProto)
 	w.BE16(40, r.BaseProto)
-	return w.B
 }
 
 func (r *NATRange2) unmarshal(data []byte) error {
@@ -712,15 +712,15 @@ func (r *NATRange2) unmarshal(data []byte) error {
 	return rd.Err()
 }
 
-// MarshalPayload writes the prefixes; the adjustment is left zero, as
+// PutPayload writes the prefixes; the adjustment is left zero, as
 // iptables leaves it, for the kernel to compute.
-func (t *NPT) MarshalPayload(table.Family) ([]byte, error) {
-	w := xtbin.NewWriter(xtbin.Align(nptSize))
+func (t *NPT) PutPayload(_ table.Family, dst []byte) error {
+	w := xtbin.Writer{B: dst}
 	w.Bytes(0, t.SrcPfx[:])
 	w.Bytes(16, t.DstPfx[:])
 	w.U8(32, t.SrcPfxLen)
 	w.U8(33, t.DstPfxLen)
-	return w.B, nil
+	return nil
 }
 
 // UnmarshalPayload ignores the adjustment, which the kernel returns
