@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/fwkit/fw/internal/myers"
 	"github.com/fwkit/fw/kernel"
 	"github.com/fwkit/fw/table"
 )
@@ -315,120 +316,28 @@ func newRule(c *conn, bt *batch, f table.Family, tbl string, ch *table.Chain, i 
 	return nil
 }
 
-// maxEdits bounds the edit distance Myers' algorithm searches (its trace
-// grows with its square); past it, the differing middle of the chain is
-// replaced as a whole, which is still correct, only not minimal.
+// maxEdits bounds the edit distance Myers' algorithm searches in one
+// chain (its trace grows with its square); past it, the differing middle
+// of the chain is replaced as a whole, which is still correct, only not
+// minimal.
 const maxEdits = 2000
 
 var keySeed = maphash.MakeSeed()
 
 // align returns the index pairs (live, want) of a longest common
-// subsequence of the two rule sequences, in order.
+// subsequence of the two rule sequences, in order. A rule with userdata
+// (written by nft) is never one fw would write, so it matches nothing.
 func align(live []rawRule, want [][]byte) [][2]int {
-	n, m := len(live), len(want)
-	var pairs [][2]int
-	// Common prefix and suffix first: most of a chain, usually.
-	pre := 0
-	for pre < n && pre < m && bytes.Equal(live[pre].Raw, want[pre]) && live[pre].UserData == nil {
-		pairs = append(pairs, [2]int{pre, pre})
-		pre++
-	}
-	suf := 0
-	for suf < n-pre && suf < m-pre && bytes.Equal(live[n-1-suf].Raw, want[m-1-suf]) && live[n-1-suf].UserData == nil {
-		suf++
-	}
-	a, b := n-pre-suf, m-pre-suf
-	if a > 0 && b > 0 {
-		ha := make([]uint64, a)
-		for i := range ha {
-			if live[pre+i].UserData != nil {
-				// A rule with userdata (written by nft) is never
-				// one fw would write.
-				ha[i] = 0
-				continue
-			}
-			ha[i] = maphash.Bytes(keySeed, live[pre+i].Raw) | 1
-		}
-		hb := make([]uint64, b)
-		for j := range hb {
-			hb[j] = maphash.Bytes(keySeed, want[pre+j]) | 1
-		}
-		eq := func(i, j int) bool {
-			return ha[i] == hb[j] && bytes.Equal(live[pre+i].Raw, want[pre+j])
-		}
-		for _, p := range myers(a, b, eq) {
-			pairs = append(pairs, [2]int{pre + p[0], pre + p[1]})
+	ha := make([]uint64, len(live))
+	for i := range live {
+		if live[i].UserData == nil {
+			ha[i] = maphash.Bytes(keySeed, live[i].Raw) | 1
 		}
 	}
-	for k := suf; k > 0; k-- {
-		pairs = append(pairs, [2]int{n - k, m - k})
+	hb := make([]uint64, len(want))
+	for j := range want {
+		hb[j] = maphash.Bytes(keySeed, want[j]) | 1
 	}
-	return pairs
-}
-
-// myers is Myers' O(ND) difference algorithm: the matched index pairs of
-// a shortest edit script between sequences of length n and m, or none
-// when more than maxEdits edits are needed.
-func myers(n, m int, eq func(i, j int) bool) [][2]int {
-	maxD := min(n+m, maxEdits)
-	off := maxD + 1
-	v := make([]int, 2*maxD+3)
-	var trace [][]int
-	found := -1
-	for d := 0; d <= maxD && found < 0; d++ {
-		trace = append(trace, append([]int(nil), v[off-d-1:off+d+2]...))
-		for k := -d; k <= d; k += 2 {
-			var x int
-			if k == -d || (k != d && v[off+k-1] < v[off+k+1]) {
-				x = v[off+k+1]
-			} else {
-				x = v[off+k-1] + 1
-			}
-			y := x - k
-			for x < n && y < m && eq(x, y) {
-				x++
-				y++
-			}
-			v[off+k] = x
-			if x >= n && y >= m {
-				found = d
-				break
-			}
-		}
-	}
-	if found < 0 {
-		return nil
-	}
-	// Walk back through the trace: trace[d] is v before step d, a
-	// window of k in [-d-1, d+1].
-	var rev [][2]int
-	x, y := n, m
-	for d := found; d > 0; d-- {
-		prev := trace[d] // v after step d-1, k in [-d-1, d+1]
-		get := func(k int) int { return prev[k+d+1] }
-		k := x - y
-		pk := k - 1
-		if k == -d || (k != d && get(k-1) < get(k+1)) {
-			pk = k + 1
-		}
-		px := get(pk)
-		py := px - pk
-		// The snake after the edit, back to where the edit ended.
-		for x > px && y > py {
-			x--
-			y--
-			rev = append(rev, [2]int{x, y})
-		}
-		x, y = px, py
-	}
-	for x > 0 && y > 0 {
-		x--
-		y--
-		rev = append(rev, [2]int{x, y})
-	}
-	out := make([][2]int, len(rev))
-	for i, p := range rev {
-		out[len(rev)-1-i] = p
-	}
-	return out
+	eq := func(i, j int) bool { return ha[i] == hb[j] && bytes.Equal(live[i].Raw, want[j]) }
+	return myers.Pairs(len(live), len(want), eq, maxEdits)
 }

@@ -38,6 +38,8 @@ type Change struct {
 	NewPos  int    `json:"new_pos,omitempty"`
 	OldLine int    `json:"old_line,omitempty"`
 	NewLine int    `json:"new_line,omitempty"`
+
+	oldKey, newKey table.Digest // the rules' digests, for pairing moves
 }
 
 // Options change what counts as a difference.
@@ -69,33 +71,13 @@ func ruleLine(c *table.Chain, i int) string {
 	return w.String()
 }
 
-// semanticKeys returns what the comparison looks at: the canonical text
-// with print-only aliases undone, and the IPv6 "-p" flag made visible
-// (it changes what the kernel does, see table.IPHeader.ProtoFlag).
-func semanticKeys(c *table.Chain) []string {
-	out := make([]string, len(c.Rules))
-	var w table.Writer
+// keys returns what the comparison looks at: each rule's digest, which
+// is what the kernel stores (print-only aliases undone, the IPv6 "-p"
+// flag included, see table.IPHeader.ProtoFlag), with no text made.
+func keys(d *table.Digester, c *table.Chain) []table.Digest {
+	out := make([]table.Digest, len(c.Rules))
 	for i, r := range c.Rules {
-		if hasAlias(r) {
-			rr := *r
-			rr.Matches = make([]table.Match, len(r.Matches))
-			for j, m := range r.Matches {
-				if a, ok := m.(table.Aliased); ok {
-					m = a.Unaliased()
-				}
-				rr.Matches[j] = m
-			}
-			if a, ok := r.Target.(table.Aliased); ok {
-				rr.Target = a.Unaliased().(table.Target)
-			}
-			r = &rr
-		}
-		w.Reset()
-		table.RuleText(&w, r, table.ProtocolName)
-		if r.IP.ProtoFlag && r.IP.Proto == 0 {
-			w.Raw(" [-p all]")
-		}
-		out[i] = w.String()
+		out[i] = d.Digest(r)
 	}
 	return out
 }
@@ -126,12 +108,12 @@ func Compare(a, b *table.Ruleset, opt Options) []Change {
 		if tb == nil {
 			tb = table.NewTable(name)
 		}
-		out = append(out, compareTables(ta, tb, opt)...)
+		out = append(out, compareTables(ta, tb, table.NewDigester(a.Family), opt)...)
 	}
 	return out
 }
 
-func compareTables(a, b *table.Table, opt Options) []Change {
+func compareTables(a, b *table.Table, dg *table.Digester, opt Options) []Change {
 	var out []Change
 	for _, cb := range b.Chains {
 		ca := a.Chain(cb.Name)
@@ -145,11 +127,11 @@ func compareTables(a, b *table.Table, opt Options) []Change {
 		if opt.Counters && cb.Builtin && ca.Counters != cb.Counters {
 			out = append(out, Change{Table: b.Name, Chain: cb.Name, Kind: CountersDiff, Old: counters(ca.Counters), New: counters(cb.Counters)})
 		}
-		out = append(out, compareRules(b.Name, ca, cb, opt)...)
+		out = append(out, compareRules(b.Name, ca, cb, dg, opt)...)
 	}
 	for _, ca := range a.Chains {
 		if b.Chain(ca.Name) == nil {
-			out = append(out, compareRules(a.Name, ca, &table.Chain{Name: ca.Name}, opt)...)
+			out = append(out, compareRules(a.Name, ca, &table.Chain{Name: ca.Name}, dg, opt)...)
 			out = append(out, Change{Table: a.Name, Chain: ca.Name, Kind: ChainRemoved})
 		}
 	}
@@ -162,11 +144,12 @@ func counters(c table.Counters) string { return fmt.Sprintf("[%d:%d]", c.Packets
 // subsequence. What is left over becomes removed/added; a removal and an
 // addition at the same place become a change; the same rule removed in one
 // place and added in another becomes a move.
-func compareRules(tbl string, a, b *table.Chain, opt Options) []Change {
+func compareRules(tbl string, a, b *table.Chain, dg *table.Digester, opt Options) []Change {
 	// Display text is needed only for the few rules that changed.
+	ka, kb := keys(dg, a), keys(dg, b)
 	ra := func(i int) string { return ruleLine(a, i) }
 	rb := func(j int) string { return ruleLine(b, j) }
-	ops := align(semanticKeys(a), semanticKeys(b))
+	ops := align(ka, kb)
 	var out []Change
 	line := func(c *table.Chain, i int) int { return c.Rules[i].Pos.Line }
 	// Between two equal rules, removals and additions pair up in order
@@ -176,13 +159,14 @@ func compareRules(tbl string, a, b *table.Chain, opt Options) []Change {
 		n := min(len(dels), len(adds))
 		for k := 0; k < n; k++ {
 			d, n := dels[k], adds[k]
-			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleChanged, Old: ra(d.i), New: rb(n.j), OldPos: d.i + 1, NewPos: n.j + 1, OldLine: line(a, d.i), NewLine: line(b, n.j)})
+			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleChanged, Old: ra(d.i), New: rb(n.j), OldPos: d.i + 1, NewPos: n.j + 1, OldLine: line(a, d.i), NewLine: line(b, n.j),
+				oldKey: ka[d.i], newKey: kb[n.j]})
 		}
 		for _, o := range dels[n:] {
-			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleRemoved, Old: ra(o.i), OldPos: o.i + 1, OldLine: line(a, o.i)})
+			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleRemoved, Old: ra(o.i), OldPos: o.i + 1, OldLine: line(a, o.i), oldKey: ka[o.i]})
 		}
 		for _, o := range adds[n:] {
-			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleAdded, New: rb(o.j), NewPos: o.j + 1, NewLine: line(b, o.j)})
+			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleAdded, New: rb(o.j), NewPos: o.j + 1, NewLine: line(b, o.j), newKey: kb[o.j]})
 		}
 		dels, adds = dels[:0], adds[:0]
 	}
@@ -203,23 +187,23 @@ func compareRules(tbl string, a, b *table.Chain, opt Options) []Change {
 	return pairMoves(out)
 }
 
-// pairMoves turns a removal and an addition of the same rule text into one
+// pairMoves turns a removal and an addition of the same rule into one
 // move.
 func pairMoves(cs []Change) []Change {
-	added := map[string][]int{}
+	added := map[table.Digest][]int{}
 	for i, c := range cs {
 		if c.Kind == RuleAdded {
-			added[c.New] = append(added[c.New], i)
+			added[c.newKey] = append(added[c.newKey], i)
 		}
 	}
 	drop := map[int]bool{}
 	for i := range cs {
 		c := &cs[i]
-		if c.Kind != RuleRemoved || len(added[c.Old]) == 0 {
+		if c.Kind != RuleRemoved || len(added[c.oldKey]) == 0 {
 			continue
 		}
-		j := added[c.Old][0]
-		added[c.Old] = added[c.Old][1:]
+		j := added[c.oldKey][0]
+		added[c.oldKey] = added[c.oldKey][1:]
 		c.Kind, c.New, c.NewPos, c.NewLine = RuleMoved, cs[j].New, cs[j].NewPos, cs[j].NewLine
 		drop[j] = true
 	}
@@ -266,14 +250,4 @@ func Summary(cs []Change) string {
 		parts[i] = fmt.Sprintf("%d %s", counts[k], k)
 	}
 	return fmt.Sprintf("%d changes: %s", len(cs), strings.Join(parts, ", "))
-}
-
-func hasAlias(r *table.Rule) bool {
-	for _, m := range r.Matches {
-		if _, ok := m.(table.Aliased); ok {
-			return true
-		}
-	}
-	_, ok := r.Target.(table.Aliased)
-	return ok
 }

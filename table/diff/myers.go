@@ -1,109 +1,36 @@
 package diff
 
-// align computes a shortest edit script between a and b with Myers'
-// O((N+M)·D) algorithm: kube-proxy chains have tens of thousands of rules
-// and a drift touches few of them, so the cost follows the size of the
-// change, not the square of the chain. Lines are interned to integers
-// first so that comparisons are cheap.
-func align(a, b []string) []op {
-	ids := map[string]int32{}
-	intern := func(xs []string) []int32 {
-		out := make([]int32, len(xs))
-		for i, x := range xs {
-			id, ok := ids[x]
-			if !ok {
-				id = int32(len(ids))
-				ids[x] = id
-			}
-			out[i] = id
+import (
+	"github.com/fwkit/fw/internal/myers"
+	"github.com/fwkit/fw/table"
+)
+
+// maxEdits bounds the edits Myers' search looks for in one chain (its
+// trace grows with their square); a chain changed in more places than
+// that is reported as its differing middle removed and added.
+const maxEdits = 4000
+
+// align computes an edit script between a and b: equal rules, removals
+// and additions, in order, each gap's removals before its additions.
+func align(a, b []table.Digest) []op {
+	pairs := myers.Pairs(len(a), len(b), func(i, j int) bool { return a[i] == b[j] }, maxEdits)
+	out := make([]op, 0, max(len(a), len(b)))
+	i, j := 0, 0
+	for k := 0; k <= len(pairs); k++ {
+		ie, je := len(a), len(b)
+		if k < len(pairs) {
+			ie, je = pairs[k][0], pairs[k][1]
 		}
-		return out
-	}
-	x, y := intern(a), intern(b)
-	n, m := len(x), len(y)
-	max := n + m
-	if max == 0 {
-		return nil
-	}
-	// v[k] is the furthest x on diagonal k; trace[d] keeps v for
-	// diagonals -d..d after step d, which is all backtracking needs.
-	off := max
-	v := make([]int, 2*max+2)
-	var trace [][]int
-	var dEnd int
-search:
-	for d := 0; d <= max; d++ {
-		snap := make([]int, 2*d+1)
-		for k := -d; k <= d; k += 2 {
-			var i int
-			if k == -d || (k != d && v[off+k-1] < v[off+k+1]) {
-				i = v[off+k+1] // down: insertion
-			} else {
-				i = v[off+k-1] + 1 // right: deletion
-			}
-			j := i - k
-			for i < n && j < m && x[i] == y[j] {
-				i++
-				j++
-			}
-			v[off+k] = i
-			if i >= n && j >= m {
-				for kk := -d; kk <= d; kk++ {
-					snap[kk+d] = v[off+kk]
-				}
-				trace = append(trace, snap)
-				dEnd = d
-				break search
-			}
+		for ; i < ie; i++ {
+			out = append(out, op{opDel, i, 0})
 		}
-		for k := -d; k <= d; k++ {
-			snap[k+d] = v[off+k]
+		for ; j < je; j++ {
+			out = append(out, op{opAdd, 0, j})
 		}
-		trace = append(trace, snap)
-	}
-	// Walk back from (n, m).
-	var rev []op
-	i, j := n, m
-	for d := dEnd; d > 0; d-- {
-		k := i - j
-		prev := trace[d-1]
-		get := func(kk int) int { return prev[kk+(d-1)] }
-		var pk int
-		if k == -d || (k != d && get(k-1) < get(k+1)) {
-			pk = k + 1
-		} else {
-			pk = k - 1
+		if k < len(pairs) {
+			out = append(out, op{opEqual, i, j})
+			i, j = i+1, j+1
 		}
-		pi := get(pk)
-		pj := pi - pk
-		// The step went from (pi, pj) down or right to (xs, xs-k); a
-		// snake of equal lines then led to (i, j).
-		xs := pi
-		if pk == k-1 {
-			xs = pi + 1
-		}
-		for i > xs {
-			i--
-			j--
-			rev = append(rev, op{opEqual, i, j})
-		}
-		if pk == k+1 {
-			j--
-			rev = append(rev, op{opAdd, 0, j})
-		} else {
-			i--
-			rev = append(rev, op{opDel, i, 0})
-		}
-		i, j = pi, pj
-	}
-	for i > 0 && j > 0 {
-		i--
-		j--
-		rev = append(rev, op{opEqual, i, j})
-	}
-	out := make([]op, len(rev))
-	for k := range rev {
-		out[k] = rev[len(rev)-1-k]
 	}
 	return out
 }

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+
+	"github.com/fwkit/fw/table"
 )
 
 // apply replays an edit script and checks it turns a into b.
@@ -42,6 +44,16 @@ func apply(t *testing.T, a, b []string, ops []op) int {
 	return edits
 }
 
+// digests stands in distinct digests for strings.
+func digests(xs []string) []table.Digest {
+	out := make([]table.Digest, len(xs))
+	for i, x := range xs {
+		n, _ := strconv.Atoi(x)
+		out[i] = table.Digest{uint64(n) + 1, uint64(len(x))}
+	}
+	return out
+}
+
 func TestAlign(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for iter := 0; iter < 500; iter++ {
@@ -60,7 +72,7 @@ func TestAlign(t *testing.T) {
 				b = append(b[:k], append([]string{strconv.Itoa(rng.IntN(8))}, b[k:]...)...)
 			}
 		}
-		ops := align(a, b)
+		ops := align(digests(a), digests(b))
 		edits := apply(t, a, b, ops)
 		if edits > len(a)+len(b) {
 			t.Fatalf("too many edits")
@@ -69,7 +81,7 @@ func TestAlign(t *testing.T) {
 	if ops := align(nil, nil); len(ops) != 0 {
 		t.Fatal("empty")
 	}
-	if e := apply(t, []string{"x", "y", "z"}, []string{"x", "z"}, align([]string{"x", "y", "z"}, []string{"x", "z"})); e != 1 {
+	if e := apply(t, []string{"1", "2", "3"}, []string{"1", "3"}, align(digests([]string{"1", "2", "3"}), digests([]string{"1", "3"}))); e != 1 {
 		t.Fatalf("minimal script has 1 edit, got %d", e)
 	}
 }

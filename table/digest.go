@@ -1,0 +1,110 @@
+package table
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"slices"
+)
+
+// Digest is a fingerprint of what the kernel stores for a rule: its IP
+// header, and for every match and the target the kernel name, revision
+// and payload bytes, counters left out. Two rules with the same digest
+// are the same rule to the kernel; spelling (names for numbers, option
+// order, implicit matches, masks for prefixes, print-only aliases such as
+// -m state for conntrack) cannot make two digests differ. It is 128 bits
+// from a per-process seed, so two different rules share one with odds of
+// about 2^-64 per comparison: comparing digests stands in for comparing
+// the rules, with no text made.
+type Digest [2]uint64
+
+var digestSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+// Digester computes digests with one reusable buffer.
+type Digester struct {
+	f   Family
+	buf []byte
+}
+
+// NewDigester returns a Digester for rules of family f.
+func NewDigester(f Family) *Digester { return &Digester{f: f} }
+
+// Digest returns r's digest.
+func (d *Digester) Digest(r *Rule) Digest {
+	b := d.buf[:0]
+	ip := &r.IP
+	b = digestAddr(b, ip.Src)
+	b = digestAddr(b, ip.Dst)
+	b = appendStr(b, ip.In)
+	b = appendStr(b, ip.Out)
+	flags := uint16(0)
+	for i, on := range [...]bool{ip.InvSrc, ip.InvDst, ip.InvIn, ip.InvOut, ip.InvProto, ip.ProtoFlag, ip.Frag, ip.InvFrag} {
+		if on {
+			flags |= 1 << i
+		}
+	}
+	b = binary.LittleEndian.AppendUint16(b, flags)
+	b = append(b, ip.Proto, byte(len(r.Matches)))
+	for _, m := range r.Matches {
+		b = d.appendExt(b, m)
+	}
+	switch t := r.Target.(type) {
+	case nil:
+		b = append(b, 0)
+	case *Standard:
+		b = append(b, 1, byte(t.Verdict))
+	case *Jump:
+		b = append(b, 2)
+		if t.Goto {
+			b[len(b)-1] = 3
+		}
+		b = appendStr(b, t.Chain)
+	case Ext:
+		b = append(b, 4)
+		b = d.appendExt(b, t)
+	default:
+		b = append(b, 5)
+		b = appendStr(b, t.Name())
+	}
+	d.buf = b
+	return Digest{maphash.Bytes(digestSeeds[0], b), maphash.Bytes(digestSeeds[1], b)}
+}
+
+// appendExt appends an extension's kernel name, revision and payload; an
+// extension that cannot be encoded (which a validated rule never has)
+// is represented by its printed options instead.
+func (d *Digester) appendExt(b []byte, e Ext) []byte {
+	if a, ok := e.(Aliased); ok {
+		e = a.Unaliased()
+	}
+	info := e.Info()
+	b = appendStr(b, info.KernelName())
+	b = append(b, info.Revision)
+	if p, ok := e.(Payload); ok {
+		n := xtAlign(info.Size)
+		at := len(b)
+		b = slices.Grow(b, n)[:at+n]
+		clear(b[at:])
+		if p.PutPayload(d.f, b[at:at+n:at+n]) == nil {
+			return append(b, 1)
+		}
+		b = b[:at]
+	}
+	var w Writer
+	e.Print(&w)
+	return append(appendStr(b, w.String()), 0)
+}
+
+func appendStr(b []byte, s string) []byte {
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(s)))
+	return append(b, s...)
+}
+
+func digestAddr(b []byte, a Addr) []byte {
+	if a.IsZero() {
+		return append(b, 0)
+	}
+	ip, mask := a.IP.As16(), a.Mask.As16()
+	b = append(b, 1)
+	b = append(b, ip[:]...)
+	return append(b, mask[:]...)
+}
