@@ -1,6 +1,7 @@
 package table
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"hash/maphash"
 	"slices"
@@ -11,22 +12,33 @@ import (
 // and payload bytes, counters left out. Two rules with the same digest
 // are the same rule to the kernel; spelling (names for numbers, option
 // order, implicit matches, masks for prefixes, print-only aliases such as
-// -m state for conntrack) cannot make two digests differ. It is 128 bits
-// from a per-process seed, so two different rules share one with odds of
-// about 2^-64 per comparison: comparing digests stands in for comparing
-// the rules, with no text made.
+// -m state for conntrack) cannot make two digests differ. It is 128 bits,
+// so two different rules share one with odds of about 2^-64 per
+// comparison: comparing digests stands in for comparing the rules, with
+// no text made.
 type Digest [2]uint64
 
 var digestSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 
 // Digester computes digests with one reusable buffer.
 type Digester struct {
-	f   Family
-	buf []byte
+	f      Family
+	stable bool
+	buf    []byte
 }
 
-// NewDigester returns a Digester for rules of family f.
+// NewDigester returns a Digester for rules of family f whose digests are
+// meant for this process only (fast, from a random seed).
 func NewDigester(f Family) *Digester { return &Digester{f: f} }
+
+// NewStableDigester returns a Digester whose digests are the same in
+// every process (the first 128 bits of SHA-256), for digests kept in a
+// file; they change only when DigestVersion does.
+func NewStableDigester(f Family) *Digester { return &Digester{f: f, stable: true} }
+
+// DigestVersion names the layout stable digests are made of: a file of
+// them from another version is not to be trusted.
+const DigestVersion = 1
 
 // Digest returns r's digest.
 func (d *Digester) Digest(r *Rule) Digest {
@@ -66,6 +78,10 @@ func (d *Digester) Digest(r *Rule) Digest {
 		b = appendStr(b, t.Name())
 	}
 	d.buf = b
+	if d.stable {
+		sum := sha256.Sum256(b)
+		return Digest{binary.LittleEndian.Uint64(sum[:8]), binary.LittleEndian.Uint64(sum[8:16])}
+	}
 	return Digest{maphash.Bytes(digestSeeds[0], b), maphash.Bytes(digestSeeds[1], b)}
 }
 

@@ -48,12 +48,25 @@ func Family(c *cli.Context) (table.Family, error) {
 // ReadInput reads a file argument; "-" (or "") is standard input. The name
 // returned is what error messages call it.
 func ReadInput(name string) (string, []byte, error) {
-	if name == "" || name == "-" {
-		b, err := io.ReadAll(os.Stdin)
-		return "<stdin>", b, err
+	f, display := os.Stdin, "<stdin>"
+	if name != "" && name != "-" {
+		var err error
+		if f, err = os.Open(name); err != nil {
+			return name, nil, err
+		}
+		defer f.Close()
+		display = name
 	}
-	b, err := os.ReadFile(name)
-	return name, b, err
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() >= bigInput {
+		if b, err := readBig(f, fi.Size()); err == nil {
+			return display, b, nil
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return display, nil, err
+		}
+	}
+	b, err := io.ReadAll(f)
+	return display, b, err
 }
 
 // usageError is a command-line mistake: exit status 2.

@@ -1,6 +1,8 @@
 package cliutil
 
 import (
+	"errors"
+	"io"
 	"os"
 	"runtime"
 	"unsafe"
@@ -70,3 +72,43 @@ const (
 	HeapPerInputByte = 24
 	HeapForKernel    = 256 << 20
 )
+
+// bigInput is the size from which an input file is read into memory of
+// its own (readBig) rather than the Go heap.
+const bigInput = 1 << 20
+
+// readBig reads a regular file of size bytes into fresh anonymous memory
+// outside the Go heap, huge-page backed where the system allows it. A
+// heap buffer of that size would be zeroed by the runtime first (the
+// primed heap is not known to be zero) and then overwritten; fresh pages
+// come zeroed from the kernel, and the rules decoded from the text point
+// into it for the rest of the run, so it is never unmapped. (Mapping the
+// file itself would save the copy but turn a file truncated meanwhile
+// into a crash.)
+func readBig(f *os.File, size int64) ([]byte, error) {
+	const huge = 2 << 20
+	n := int((size + huge) &^ (huge - 1)) // room for one more byte: EOF is seen, not assumed
+	b, err := unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, err
+	}
+	_ = unix.Madvise(b, unix.MADV_HUGEPAGE)
+	got := 0
+	for {
+		k, err := f.Read(b[got:])
+		got += k
+		if err == io.EOF || k == 0 && err == nil {
+			break
+		}
+		if err != nil {
+			unix.Munmap(b)
+			return nil, err
+		}
+		if got == len(b) {
+			// The file grew while it was read: read it the usual way.
+			unix.Munmap(b)
+			return nil, errors.New("file grew")
+		}
+	}
+	return b[:got:got], nil
+}

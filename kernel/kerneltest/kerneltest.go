@@ -26,11 +26,20 @@ import (
 // binary that uses this package gets a lock file of its own, which fw and
 // the reference tools it starts both honour. A test that wants the lock
 // busy sets XTABLES_LOCKFILE itself.
+//
+// Likewise the run directory (FW_RUNDIR): fw keeps state files there
+// (the nf_tables state of each namespace it committed to), and tests
+// must never write into the host's /run/fw.
 func init() {
 	if os.Getenv("XTABLES_LOCKFILE") == "" {
 		if f, err := os.CreateTemp("", "fw-test-xtables-*.lock"); err == nil {
 			f.Close()
 			os.Setenv("XTABLES_LOCKFILE", f.Name())
+		}
+	}
+	if os.Getenv("FW_RUNDIR") == "" {
+		if d, err := os.MkdirTemp("", "fw-test-run-*"); err == nil {
+			os.Setenv("FW_RUNDIR", d)
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"hash/maphash"
+	"runtime"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -16,40 +18,93 @@ import (
 // Incremental commit: the difference between what nf_tables holds and the
 // tables to commit, in one transaction guarded by the generation id.
 //
-// Rules are compared by their expressions as bytes: fw writes every
-// expression attribute for attribute as the kernel dumps it, so a rule
-// fw would write and the same rule read back are byte for byte equal.
-// With opt.Counters (-c) the counters are part of the comparison, so a
-// rule is kept only when its counters are what the file says and the end
-// state is exactly a full restore's; without it they are left out, and a
-// rule that is kept keeps counting (a full restore would restart it from
-// zero: only iptables-nft-save -c shows the difference).
+// What the kernel holds is known one of two ways. When the state file
+// (state.go) describes the kernel at its current generation and names
+// every table to commit, it is the answer: each rule there is its handle
+// and the digest of the rule fw wrote, compared with the digests of the
+// wanted rules. Otherwise the tables are read from the kernel, and rules
+// are compared by their expressions as bytes: fw writes every expression
+// attribute for attribute as the kernel dumps it, so a rule fw would
+// write and the same rule read back are byte for byte equal (a rule with
+// userdata was written by nft and is never kept).
+//
+// With opt.Counters (-c) counters are part of the comparison, so a rule
+// is kept only when its counters are what the file says and the end state
+// is exactly a full restore's; that needs the live counters, so -c always
+// reads the kernel. Without -c they are left out, and a rule that is kept
+// keeps counting (a full restore would restart it from zero: only
+// iptables-nft-save -c shows the difference).
+//
 // Per chain the live and the wanted rule sequences are aligned with
 // Myers' diff; the rules in neither common subsequence are replaced in
-// place (NLM_F_REPLACE by handle) pairwise, and the rest deleted (by
-// handle) or inserted before the next kept rule (NFTA_RULE_POSITION
-// without NLM_F_APPEND), or appended at the end, so the order is exact.
+// place (NLM_F_REPLACE by handle, which keeps the handle) pairwise, and
+// the rest deleted (by handle) or inserted before the next kept rule
+// (NFTA_RULE_POSITION without NLM_F_APPEND), or appended at the end, so
+// the order is exact. Inserted rules are sent with NLM_F_ECHO: the kernel
+// answers with their handles, which the new state file records.
+
+// liveTable is a table as the kernel holds it: read from the kernel
+// (rules with their expressions), or known from the state file (rules
+// with their handles only, and keys their digests per chain).
+type liveTable struct {
+	raw  *rawTable
+	keys map[string][]table.Digest
+}
+
+// live turns a state table into what the diff reads.
+func (t *stTable) live() *liveTable {
+	n := 0
+	for _, c := range t.Chains {
+		n += len(c.Rules)
+	}
+	lt := &liveTable{raw: &rawTable{Name: t.Name, Chains: make([]*rawChain, len(t.Chains))}, keys: make(map[string][]table.Digest, len(t.Chains))}
+	chains := make([]rawChain, len(t.Chains))
+	rules := make([]rawRule, n)
+	keys := make([]table.Digest, n)
+	var counted table.Counters
+	for ci, c := range t.Chains {
+		rc := &chains[ci]
+		*rc = rawChain{Name: c.Name, Base: c.Base, Hook: c.Hook, Policy: c.Policy, Rules: rules[:len(c.Rules):len(c.Rules)]}
+		if c.Counters {
+			rc.Counters = &counted
+		}
+		k := keys[:len(c.Rules):len(c.Rules)]
+		for i, r := range c.Rules {
+			rc.Rules[i].Handle = r.Handle
+			k[i] = r.Key
+		}
+		rules, keys = rules[len(c.Rules):], keys[len(c.Rules):]
+		lt.raw.Chains[ci] = rc
+		lt.keys[c.Name] = k
+	}
+	return lt
+}
+
+// maxEcho bounds the rules an incremental batch asks the kernel to echo:
+// each echo is a copy of the rule in fw's receive buffer. A bigger change
+// writes no state file (the next incremental restore reads the kernel).
+const maxEcho = 4096
 
 // commitIncremental is Commit with opt.Incremental.
 func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.Table, opt kernel.CommitOptions) error {
-	// The wanted rules' bytes are computed while the kernel is read.
-	keysDone := make(chan wantedKeys, 1)
-	go func() { keysDone <- ruleKeys(f, tables, opt.Counters) }()
-	var keys *wantedKeys
-	waitKeys := func() error {
-		if keys == nil {
-			k := <-keysDone
-			keys = &k
+	// The wanted rules' digests are made while the kernel is looked at.
+	digDone := make(chan wantedDigests, 1)
+	go func() { digDone <- digestTables(f, tables) }()
+	var digs *wantedDigests
+	waitDigs := func() error {
+		if digs == nil {
+			d := <-digDone
+			digs = &d
 		}
-		if keys.err != nil {
-			return b.opErr(op, keys.table, keys.err)
+		if digs.err != nil {
+			return b.opErr(op, digs.table, digs.err)
 		}
 		return nil
 	}
 	c, err := dial()
 	if err != nil {
-		if kerr := waitKeys(); kerr != nil {
-			return kerr
+		if derr := waitDigs(); derr != nil {
+			return derr
 		}
 		return b.opErr("open", "", err)
 	}
@@ -58,49 +113,114 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 	for _, t := range tables {
 		names = append(names, t.Name)
 	}
+	path := ""
+	if !opt.Test {
+		path = statePath(c, f)
+	}
+	var bytesOf *wantedKeys // the wanted rules' expressions, when the kernel is read
 	for attempt := 0; ; attempt++ {
-		snap, err := readSnapshot(c, f, someTables(names...), readFull)
-		if kerr := waitKeys(); kerr != nil {
-			return kerr
+		var gen uint32
+		live := map[string]*liveTable{}
+		var old *nftState // a state file that describes the kernel now
+		if st := loadState(path, f); st != nil && attempt == 0 {
+			if g, err := c.genID(); err == nil && g == st.Gen {
+				old = st
+			}
 		}
-		if err != nil {
-			return b.opErr("read", "", err)
+		fromState := old != nil && !opt.Counters
+		for _, n := range names {
+			fromState = fromState && old.table(n) != nil
 		}
-		bt := c.newBatch(nfproto(f), snap.GenID)
-		var tail []func()
-		for ti, t := range tables {
-			old := snap.Tables[t.Name]
-			if old == nil {
-				// A new table is created as a full commit creates it.
-				if err := writeTableHead(c, bt, t, nil); err != nil {
-					return b.opErr(op, t.Name, err)
+		if fromState {
+			gen = old.Gen
+			for _, n := range names {
+				live[n] = old.table(n).live()
+			}
+		} else {
+			if testHookRead != nil {
+				testHookRead()
+			}
+			snap, err := readSnapshot(c, f, someTables(names...), readFull)
+			if err != nil {
+				if derr := waitDigs(); derr != nil {
+					return derr
 				}
-				s, err := encodeTableRules(f, t)
+				return b.opErr("read", "", err)
+			}
+			gen = snap.GenID
+			if old != nil && old.Gen != gen {
+				old = nil
+			}
+			for _, t := range tables {
+				raw := snap.Tables[t.Name]
+				if raw == nil {
+					continue
+				}
+				if why := raw.incompatible(); why != "" {
+					return b.opErr(op, t.Name, &IncompatibleError{Table: t.Name, Reason: why})
+				}
+				if !opt.Counters {
+					raw.zeroRuleCounters()
+				}
+				live[t.Name] = &liveTable{raw: raw}
+			}
+			if bytesOf == nil {
+				k := ruleKeys(f, tables, opt.Counters)
+				if k.err != nil {
+					return b.opErr(op, k.table, k.err)
+				}
+				bytesOf = &k
+			}
+		}
+		if err := waitDigs(); err != nil {
+			return err
+		}
+		bt := c.newBatch(nfproto(f), gen)
+		next := &nftState{Family: f}
+		var fresh []*freshTable
+		var tail []func()
+		echoes := 0
+		for ti, t := range tables {
+			lt := live[t.Name]
+			if lt == nil {
+				// A new table is created as a full commit creates it.
+				ft, err := writeFreshTable(c, bt, f, t, nil, digs.tables[ti])
 				if err != nil {
 					return b.opErr(op, t.Name, err)
 				}
-				bt.appendStream(c, s)
+				fresh = append(fresh, ft)
+				next.Tables = append(next.Tables, ft.state)
 				continue
 			}
-			if why := old.incompatible(); why != "" {
-				return b.opErr(op, t.Name, &IncompatibleError{Table: t.Name, Reason: why})
+			d := &tableDiff{c: c, bt: bt, f: f, t: t, live: lt, digs: digs.tables[ti], counters: opt.Counters, echoes: &echoes}
+			if !fromState {
+				d.want = bytesOf.tables[ti]
 			}
-			if !opt.Counters {
-				old.zeroRuleCounters()
-			}
-			fin, err := diffTable(c, bt, f, t, old, keys.tables[ti], opt.Counters)
+			fin, st, err := d.write()
 			if err != nil {
 				return b.opErr(op, t.Name, err)
 			}
 			tail = append(tail, fin)
+			next.Tables = append(next.Tables, st)
 		}
 		// Chains go last, after every rule that jumped to them.
 		for _, fin := range tail {
 			fin()
 		}
+		if old != nil {
+			for _, st := range old.Tables {
+				if next.table(st.Name) == nil {
+					next.Tables = append(next.Tables, st)
+				}
+			}
+		}
 		if len(bt.refs) == 0 {
 			// Nothing differs: nothing to send (an empty batch would
-			// still bump the generation).
+			// still bump the generation). What was read is the state.
+			if !fromState && path != "" {
+				next.Gen = gen
+				saveState(path, next)
+			}
 			return nil
 		}
 		if testHookBatch != nil {
@@ -112,23 +232,81 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 		since := time.Now()
 		res, err := c.send(bt, !opt.Test)
 		if err != nil {
+			dropState(path)
 			return b.opErr(op, "", err)
 		}
 		if res.BatchErr == unix.ERESTART {
+			// Someone changed the ruleset since it was read (or since
+			// the state file was written): read it again, once.
 			if attempt == 0 {
 				continue
 			}
+			dropState(path)
 			return b.opErr(op, "", ErrRulesetChanged)
 		}
 		if len(res.Refused) > 0 {
 			return b.refusal(op, res, bt.refs, since)
 		}
 		if res.BatchErr != 0 {
+			dropState(path)
 			return b.opErr(op, "", res.BatchErr)
+		}
+		if !opt.Test {
+			b.recordState(c, path, next, gen, res, fresh, echoes <= maxEcho)
 		}
 		return nil
 	}
 }
+
+// recordState completes the state after a committed batch (the handles
+// the kernel gave to inserted rules, from its echoes; the predicted
+// handles of new tables, checked) and writes it, or removes the state
+// file when the kernel cannot be known to hold exactly that.
+func (b *Backend) recordState(c *conn, path string, next *nftState, gen uint32, res *batchResult, fresh []*freshTable, echoed bool) {
+	if path == "" {
+		return
+	}
+	ok := echoed && !res.Lost
+	for _, t := range next.Tables {
+		for _, ch := range t.Chains {
+			for i := range ch.Rules {
+				r := &ch.Rules[i]
+				if r.Handle&pendingSeq == 0 {
+					continue
+				}
+				h, found := res.Echo[uint32(r.Handle)]
+				ok = ok && found
+				r.Handle = h
+			}
+		}
+	}
+	for _, ft := range fresh {
+		ok = ok && ft.verify(c, nfproto(next.Family))
+	}
+	if g, err := c.genID(); err != nil || g != nextGen(gen) {
+		// Another commit came right after this one.
+		ok = false
+	}
+	if !ok {
+		dropState(path)
+		return
+	}
+	next.Gen = nextGen(gen)
+	saveState(path, next)
+}
+
+// nextGen is the generation after a commit at gen (the kernel skips 0).
+func nextGen(gen uint32) uint32 {
+	if gen+1 == 0 {
+		return 1
+	}
+	return gen + 1
+}
+
+// pendingSeq marks a state rule whose handle is not known yet: its low
+// 32 bits are the sequence number of the NEWRULE message the kernel will
+// echo. Real handles never come near this bit.
+const pendingSeq = 1 << 63
 
 // zeroRuleCounters zeroes the values of the counter expressions of the
 // rules read (in the copy fw holds), so that comparing rules ignores
@@ -183,17 +361,84 @@ func ruleKeys(f table.Family, tables []*table.Table, counters bool) wantedKeys {
 	return out
 }
 
-// diffTable writes the messages that turn old into t: new user chains,
-// built-in chain policy and counter updates, then per chain the rule
-// edits. It returns what has to come after every table's rules: the
-// removal of the user chains t no longer has.
-func diffTable(c *conn, bt *batch, f table.Family, t *table.Table, old *rawTable, keys map[string][][]byte, counters bool) (func(), error) {
+// wantedDigests holds, per table and chain, the stable digest of every
+// rule to commit: what the state file records.
+type wantedDigests struct {
+	tables []map[string][]table.Digest
+	table  string // of the error
+	err    error
+}
+
+func digestTables(f table.Family, tables []*table.Table) wantedDigests {
+	out := wantedDigests{tables: make([]map[string][]table.Digest, len(tables))}
+	// One slice for all digests, cut per chain; the chains are shared
+	// out between as many goroutines as there are CPUs.
+	type job struct {
+		c  *table.Chain
+		ds []table.Digest
+	}
+	var jobs []job
+	n := 0
+	for _, t := range tables {
+		for _, c := range t.Chains {
+			n += len(c.Rules)
+		}
+	}
+	all := make([]table.Digest, n)
+	for ti, t := range tables {
+		m := make(map[string][]table.Digest, len(t.Chains))
+		for _, c := range t.Chains {
+			ds := all[:len(c.Rules):len(c.Rules)]
+			all = all[len(c.Rules):]
+			m[c.Name] = ds
+			jobs = append(jobs, job{c, ds})
+		}
+		out.tables[ti] = m
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(jobs)/64))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := table.NewStableDigester(f)
+			for k := w; k < len(jobs); k += workers {
+				for i, r := range jobs[k].c.Rules {
+					jobs[k].ds[i] = d.Digest(r)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// tableDiff writes the messages that turn a live table into t.
+type tableDiff struct {
+	c        *conn
+	bt       *batch
+	f        table.Family
+	t        *table.Table
+	live     *liveTable
+	want     map[string][][]byte       // the wanted rules' expressions (kernel read)
+	digs     map[string][]table.Digest // the wanted rules' digests
+	counters bool
+	echoes   *int
+}
+
+// write writes new user chains, built-in chain policy and counter
+// updates, then per chain the rule edits. It returns what has to come
+// after every table's rules (the removal of the user chains t no longer
+// has) and the table's state after the commit.
+func (d *tableDiff) write() (func(), *stTable, error) {
+	c, bt, t, old := d.c, d.bt, d.t, d.live.raw
+	st := &stTable{Name: t.Name}
 	for _, ch := range t.Chains {
 		if ch.Builtin || old.chain(ch.Name) != nil {
 			continue
 		}
 		if err := writeUserChain(c, bt, t.Name, ch.Name); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	info := table.LookupTable(t.Name)
@@ -209,6 +454,10 @@ func diffTable(c *conn, bt *batch, f table.Family, t *table.Table, old *rawTable
 				oc = x
 			}
 		}
+		policy := uint32(nfAccept)
+		if ch.Policy == table.Drop {
+			policy = nfDrop
+		}
 		// A full commit recreates a built-in chain the table had with
 		// the file's policy and counters, and creates a missing one
 		// only when it matters (see Commit).
@@ -216,26 +465,36 @@ func diffTable(c *conn, bt *batch, f table.Family, t *table.Table, old *rawTable
 			if len(ch.Rules) == 0 && ch.Policy == table.Accept && ch.Counters == (table.Counters{}) {
 				continue
 			}
-		} else {
-			policy := uint32(nfAccept)
-			if ch.Policy == table.Drop {
-				policy = nfDrop
-			}
-			if oc.Policy == policy && oc.Counters != nil && (!counters || *oc.Counters == ch.Counters) {
-				continue
-			}
+		} else if oc.Policy == policy && oc.Counters != nil && (!d.counters || *oc.Counters == ch.Counters) {
+			st.Chains = append(st.Chains, &stChain{Name: name, Base: true, Hook: uint32(h), Policy: policy, Counters: true})
+			continue
 		}
 		if err := writeBaseChain(c, bt, t.Name, h, ch); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		st.Chains = append(st.Chains, &stChain{Name: name, Base: true, Hook: uint32(h), Policy: policy, Counters: true})
+	}
+	base := make(map[string]*stChain, len(st.Chains))
+	for _, sc := range st.Chains {
+		base[sc.Name] = sc
 	}
 	for _, ch := range t.Chains {
 		var live []rawRule
+		var liveKeys []table.Digest
 		if oc := old.chain(ch.Name); oc != nil {
-			live = oc.Rules
+			live, liveKeys = oc.Rules, d.live.keys[oc.Name]
 		}
-		if err := diffChain(c, bt, f, t.Name, ch, live, keys[ch.Name]); err != nil {
-			return nil, err
+		sc := base[ch.Name]
+		if sc == nil {
+			if ch.Builtin {
+				// An empty ACCEPT built-in chain neither side has.
+				continue
+			}
+			sc = &stChain{Name: ch.Name}
+			st.Chains = append(st.Chains, sc)
+		}
+		if err := d.chain(ch, live, liveKeys, sc); err != nil {
+			return nil, nil, err
 		}
 	}
 	var gone []string
@@ -258,17 +517,48 @@ func diffTable(c *conn, bt *batch, f table.Family, t *table.Table, old *rawTable
 			bt.cur.str(unix.NFTA_CHAIN_NAME, name)
 			bt.cur.msgEnd(o)
 		}
-	}, nil
+	}, st, nil
 }
 
-// diffChain writes the rule edits that turn live into ch.Rules.
-func diffChain(c *conn, bt *batch, f table.Family, tbl string, ch *table.Chain, live []rawRule, want [][]byte) error {
-	pairs := align(live, want)
+// chain writes the rule edits that turn live into ch.Rules, and records
+// the chain's rules after them in sc. liveKeys, when the live rules come
+// from the state file, are their digests; otherwise the live rules'
+// expressions are compared with the wanted ones.
+func (d *tableDiff) chain(ch *table.Chain, live []rawRule, liveKeys []table.Digest, sc *stChain) error {
+	c, bt, tbl := d.c, d.bt, d.t.Name
+	digs := d.digs[ch.Name]
+	var pairs [][2]int
+	if liveKeys != nil {
+		pairs = myers.Pairs(len(live), len(digs), func(i, j int) bool { return liveKeys[i] == digs[j] }, maxEdits)
+	} else {
+		pairs = align(live, d.want[ch.Name])
+	}
+	sc.Rules = make([]stRule, 0, len(ch.Rules))
+	add := func(wi int, handle, position uint64, flags uint16) error {
+		r := ch.Rules[wi]
+		pending := handle == 0
+		if pending {
+			*d.echoes++
+			if *d.echoes <= maxEcho {
+				flags |= nlmEcho
+			}
+		}
+		o := bt.msg(c, unix.NFT_MSG_NEWRULE, nlmCreate|flags, msgRef{table: tbl, chain: ch.Name, index: wi + 1, rule: r})
+		if err := writeRule(&bt.cur, d.f, tbl, ch.Name, handle, position, r); err != nil {
+			return ruleErr(tbl, ch.Name, wi+1, r, err)
+		}
+		bt.cur.msgEnd(o)
+		if pending {
+			handle = pendingSeq | uint64(c.seq)
+		}
+		sc.Rules = append(sc.Rules, stRule{Handle: handle, Key: digs[wi]})
+		return nil
+	}
 	// Walk the gaps between kept rules (and before the first and after
 	// the last one).
 	li, wi := 0, 0
 	for k := 0; k <= len(pairs); k++ {
-		lEnd, wEnd := len(live), len(want)
+		lEnd, wEnd := len(live), len(ch.Rules)
 		if k < len(pairs) {
 			lEnd, wEnd = pairs[k][0], pairs[k][1]
 		}
@@ -277,7 +567,7 @@ func diffChain(c *conn, bt *batch, f table.Family, tbl string, ch *table.Chain, 
 			next = live[lEnd].Handle
 		}
 		for li < lEnd && wi < wEnd {
-			if err := newRule(c, bt, f, tbl, ch, wi, live[li].Handle, 0, nlmReplace); err != nil {
+			if err := add(wi, live[li].Handle, 0, nlmReplace); err != nil {
 				return err
 			}
 			li++
@@ -293,26 +583,19 @@ func diffChain(c *conn, bt *batch, f table.Family, tbl string, ch *table.Chain, 
 		for ; wi < wEnd; wi++ {
 			var err error
 			if next != 0 {
-				err = newRule(c, bt, f, tbl, ch, wi, 0, next, 0) // before the next kept rule
+				err = add(wi, 0, next, 0) // before the next kept rule
 			} else {
-				err = newRule(c, bt, f, tbl, ch, wi, 0, 0, nlmAppend)
+				err = add(wi, 0, 0, nlmAppend)
 			}
 			if err != nil {
 				return err
 			}
 		}
+		if k < len(pairs) {
+			sc.Rules = append(sc.Rules, stRule{Handle: live[lEnd].Handle, Key: digs[wEnd]})
+		}
 		li, wi = lEnd+1, wEnd+1
 	}
-	return nil
-}
-
-func newRule(c *conn, bt *batch, f table.Family, tbl string, ch *table.Chain, i int, handle, position uint64, flags uint16) error {
-	r := ch.Rules[i]
-	o := bt.msg(c, unix.NFT_MSG_NEWRULE, nlmCreate|flags, msgRef{table: tbl, chain: ch.Name, index: i + 1, rule: r})
-	if err := writeRule(&bt.cur, f, tbl, ch.Name, handle, position, r); err != nil {
-		return ruleErr(tbl, ch.Name, i+1, r, err)
-	}
-	bt.cur.msgEnd(o)
 	return nil
 }
 

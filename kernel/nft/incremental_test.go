@@ -2,6 +2,8 @@ package nft
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -118,33 +120,155 @@ func nftList(t *testing.T, ns *kerneltest.Netns) string {
 	return r.Stdout
 }
 
+// TestIncrementalEqualsFull: for every case, "before" loaded by
+// iptables-nft-restore (the incremental commit reads the kernel) and by
+// fw (it trusts the state file fw wrote), then "after" committed
+// incrementally, ends where a full commit of "after" ends; the state
+// file then describes the kernel exactly.
 func TestIncrementalEqualsFull(t *testing.T) {
 	needNft(t)
 	for _, c := range incCases(t) {
-		t.Run(c.name, func(t *testing.T) {
-			var args []string
-			if c.counters {
-				args = []string{"-c"}
+		for _, byFW := range []bool{false, true} {
+			name := c.name
+			if byFW {
+				name += "/state"
 			}
-			after := parseCounters(t, c.family, c.after, c.counters)
-			var saves, lists [2]string
-			for i, inc := range []bool{false, true} {
-				ns := kerneltest.NewNetns(t)
-				refRestore(t, ns, c.family, c.before, args...)
-				if err := commitWith(ns, after, kernel.CommitOptions{Incremental: inc, Counters: c.counters}); err != nil {
-					t.Fatalf("incremental=%v: %v", inc, err)
+			t.Run(name, func(t *testing.T) {
+				var args []string
+				if c.counters {
+					args = []string{"-c"}
 				}
-				saves[i] = refSave(t, ns, c.family, args...)
-				lists[i] = nftList(t, ns)
-			}
-			if d := cmp.Diff(saves[0], saves[1]); d != "" {
-				t.Errorf("iptables-nft-save after a full (-) and an incremental (+) commit:\n%s", d)
-			}
-			if d := cmp.Diff(sortedListing(lists[0]), sortedListing(lists[1])); d != "" {
-				t.Errorf("nft list ruleset after a full (-) and an incremental (+) commit:\n%s", d)
-			}
-		})
+				after := parseCounters(t, c.family, c.after, c.counters)
+				var saves, lists [2]string
+				for i, inc := range []bool{false, true} {
+					ns := kerneltest.NewNetns(t)
+					if byFW {
+						if err := commitWith(ns, parseCounters(t, c.family, c.before, c.counters), kernel.CommitOptions{Counters: c.counters}); err != nil {
+							t.Fatal(err)
+						}
+						checkState(t, ns, c.family)
+					} else {
+						refRestore(t, ns, c.family, c.before, args...)
+					}
+					reads := 0
+					testHookRead = func() { reads++ }
+					err := commitWith(ns, after, kernel.CommitOptions{Incremental: inc, Counters: c.counters})
+					testHookRead = nil
+					if err != nil {
+						t.Fatalf("incremental=%v: %v", inc, err)
+					}
+					// The state file names only the tables fw
+					// committed; another table has to be read.
+					known := true
+					for _, tb := range after.Tables {
+						known = known && strings.Contains(c.before, "*"+tb.Name+"\n")
+					}
+					if inc && byFW && known && !c.counters && reads != 0 {
+						t.Errorf("the incremental commit read the kernel although the state file was right")
+					}
+					if inc && (!byFW || c.counters) && reads == 0 {
+						t.Errorf("the incremental commit trusted a state file it should not have")
+					}
+					saves[i] = refSave(t, ns, c.family, args...)
+					lists[i] = nftList(t, ns)
+					checkState(t, ns, c.family)
+				}
+				if d := cmp.Diff(saves[0], saves[1]); d != "" {
+					t.Errorf("iptables-nft-save after a full (-) and an incremental (+) commit:\n%s", d)
+				}
+				if d := cmp.Diff(sortedListing(lists[0]), sortedListing(lists[1])); d != "" {
+					t.Errorf("nft list ruleset after a full (-) and an incremental (+) commit:\n%s", d)
+				}
+			})
+		}
 	}
+}
+
+// checkState: the namespace's state file says what the kernel holds now:
+// its generation, every chain of the tables it names (kind, hook,
+// policy), every rule's handle in order, and every rule's digest (that of
+// the rule read back).
+func checkState(t *testing.T, ns *kerneltest.Netns, f table.Family) {
+	t.Helper()
+	err := ns.Do(func() error {
+		c, err := dial()
+		if err != nil {
+			return err
+		}
+		defer c.close()
+		st := loadState(statePath(c, f), f)
+		if st == nil {
+			return errors.New("no state file")
+		}
+		snap, err := readSnapshot(c, f, allTables, readFull)
+		if err != nil {
+			return err
+		}
+		if st.Gen != snap.GenID {
+			return fmt.Errorf("state at generation %d, the kernel at %d", st.Gen, snap.GenID)
+		}
+		d := table.NewStableDigester(f)
+		for _, stt := range st.Tables {
+			raw := snap.Tables[stt.Name]
+			if raw == nil {
+				return fmt.Errorf("table %s is in the state, not in the kernel", stt.Name)
+			}
+			if len(raw.Chains) != len(stt.Chains) {
+				return fmt.Errorf("table %s: %d chains in the state, %d in the kernel", stt.Name, len(stt.Chains), len(raw.Chains))
+			}
+			for _, sc := range stt.Chains {
+				rc := raw.chain(sc.Name)
+				if rc == nil || rc.Base != sc.Base || rc.Hook != sc.Hook && rc.Base || rc.Policy != sc.Policy && rc.Base || (rc.Counters != nil) != sc.Counters {
+					return fmt.Errorf("table %s chain %s: state %+v, kernel %+v", stt.Name, sc.Name, sc, rc)
+				}
+				if len(rc.Rules) != len(sc.Rules) {
+					return fmt.Errorf("table %s chain %s: %d rules in the state, %d in the kernel", stt.Name, sc.Name, len(sc.Rules), len(rc.Rules))
+				}
+				for i := range rc.Rules {
+					r, err := lift(f, registry, &rc.Rules[i])
+					if err != nil {
+						return err
+					}
+					if rc.Rules[i].Handle != sc.Rules[i].Handle || d.Digest(r) != sc.Rules[i].Key {
+						return fmt.Errorf("table %s chain %s rule %d: state handle %d, kernel %d (or another digest)", stt.Name, sc.Name, i+1, sc.Rules[i].Handle, rc.Rules[i].Handle)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+// TestStateStale: a change by another tool after fw wrote the state file
+// makes the next incremental commit read the kernel instead, and end
+// right.
+func TestStateStale(t *testing.T) {
+	needNft(t)
+	ns := kerneltest.NewNetns(t)
+	if err := commitWith(ns, parse(t, "base", table.IPv4, incBase), kernel.CommitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	checkState(t, ns, table.IPv4)
+	if r, err := ns.Run(nil, "iptables-nft", "-I", "INPUT", "-j", "DROP"); err != nil || r.Code != 0 {
+		t.Fatalf("iptables-nft: %v %s", err, r.Stderr)
+	}
+	after := strings.Replace(incBase, "--dport 22 -j ACCEPT", "--dport 2222 -j ACCEPT", 1)
+	reads := 0
+	testHookRead = func() { reads++ }
+	t.Cleanup(func() { testHookRead = nil })
+	if err := commitWith(ns, parse(t, "after", table.IPv4, after), kernel.CommitOptions{Incremental: true}); err != nil {
+		t.Fatal(err)
+	}
+	if reads != 1 {
+		t.Errorf("read the kernel %d times, want 1", reads)
+	}
+	if d := cmp.Diff(refSaveOf(t, table.IPv4, after), refSave(t, ns, table.IPv4)); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	checkState(t, ns, table.IPv4)
 }
 
 // sortedListing is nft's listing with its tables, and the chains in

@@ -35,6 +35,7 @@ const (
 	nlmAppend  = unix.NLM_F_APPEND
 	nlmReplace = unix.NLM_F_REPLACE
 	nlmNonRec  = 0x100 // NLM_F_NONREC
+	nlmEcho    = unix.NLM_F_ECHO
 )
 
 // nfproto is the nf_tables family of an iptables family.
@@ -150,6 +151,42 @@ func ackErrno(data []byte) syscall.Errno {
 		return syscall.EPROTO
 	}
 	return syscall.Errno(-int32(ne.Uint32(data[:4])))
+}
+
+// ruleExists asks whether chain chain of table tbl has a rule with the
+// given handle (a GETRULE for one rule, not a dump).
+func (c *conn) ruleExists(fam uint8, tbl, chain string, handle uint64) (bool, error) {
+	var w nlbuf
+	w.str(unix.NFTA_RULE_TABLE, tbl)
+	w.str(unix.NFTA_RULE_CHAIN, chain)
+	w.u64(unix.NFTA_RULE_HANDLE, handle)
+	seq, err := c.request(nftType(unix.NFT_MSG_GETRULE), nlmRequest, fam, w.b)
+	if err != nil {
+		return false, err
+	}
+	found := false
+	var errno syscall.Errno
+	err = c.recv(true, func(m nlmsg) bool {
+		if m.seq != seq {
+			return false
+		}
+		switch m.typ {
+		case unix.NLMSG_ERROR:
+			errno = ackErrno(m.data)
+		case nftType(unix.NFT_MSG_NEWRULE):
+			found = true
+		}
+		return true
+	})
+	switch {
+	case err != nil:
+		return false, err
+	case errno == syscall.ENOENT:
+		return false, nil
+	case errno != 0:
+		return false, errno
+	}
+	return found, nil
 }
 
 // genID asks the kernel for the ruleset generation: every committed
@@ -272,8 +309,11 @@ type batchResult struct {
 	Refused  []refusedMsg
 	BatchErr syscall.Errno
 	// Lost is set when replies overflowed the receive buffer: more
-	// messages were refused than Refused lists.
+	// messages were refused than Refused lists, or echoes are missing.
 	Lost bool
+	// Echo holds, by sequence number, the handle of every rule the
+	// kernel created for a NEWRULE message sent with NLM_F_ECHO.
+	Echo map[uint32]uint64
 }
 
 type refusedMsg struct {
@@ -311,6 +351,18 @@ func (c *conn) send(b *batch, commit bool) (*batchResult, error) {
 	}
 	res := &batchResult{}
 	err = c.recv(false, func(m nlmsg) bool {
+		if m.typ == nftType(unix.NFT_MSG_NEWRULE) && len(m.data) >= 4 {
+			a := newAttrs(m.data[4:])
+			for a.next() {
+				if a.typ == unix.NFTA_RULE_HANDLE {
+					if res.Echo == nil {
+						res.Echo = map[uint32]uint64{}
+					}
+					res.Echo[m.seq] = a.u64()
+				}
+			}
+			return false
+		}
 		if m.typ != unix.NLMSG_ERROR || len(m.data) < 4 {
 			return false
 		}

@@ -20,6 +20,10 @@ var testHookBeforeSend func(attempt int)
 // is about to send.
 var testHookBatch func(refs []msgRef)
 
+// testHookRead, when set by a test, runs when an incremental commit reads
+// the tables from the kernel (instead of trusting the state file).
+var testHookRead func()
+
 // msgRef says what a batch message is about, for errors.
 type msgRef struct {
 	table string
@@ -136,9 +140,14 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		return b.commitIncremental(op, f, tables, opt)
 	}
 	// Lowering and encoding (user time) overlap reading the kernel
-	// (system time).
+	// (system time); the digests the state file records are made
+	// meanwhile too, and are needed only after the commit.
 	encDone := make(chan encoded, 1)
 	go func() { encDone <- encodeAll(f, tables) }()
+	digDone := make(chan wantedDigests, 1)
+	if !opt.Test {
+		go func() { digDone <- digestTables(f, tables) }()
+	}
 	var enc *encoded
 	waitEnc := func() error {
 		if enc == nil {
@@ -162,6 +171,10 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 	for _, t := range tables {
 		names = append(names, t.Name)
 	}
+	path := ""
+	if !opt.Test {
+		path = statePath(c, f)
+	}
 	for attempt := 0; ; attempt++ {
 		snap, err := readSnapshot(c, f, someTables(names...), readGate)
 		if eerr := waitEnc(); eerr != nil {
@@ -178,8 +191,9 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 			}
 		}
 		bt := c.newBatch(nfproto(f), snap.GenID)
+		made := make([][]*stChain, len(tables))
 		for i, t := range tables {
-			if err := writeTableHead(c, bt, t, snap.Tables[t.Name]); err != nil {
+			if made[i], err = writeTableHead(c, bt, t, snap.Tables[t.Name]); err != nil {
 				return b.opErr(op, t.Name, err)
 			}
 			bt.appendStream(c, enc.streams[i])
@@ -190,22 +204,55 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		since := time.Now()
 		res, err := c.send(bt, !opt.Test)
 		if err != nil {
+			dropState(path)
 			return b.opErr(op, "", err)
 		}
 		if res.BatchErr == unix.ERESTART {
 			if attempt == 0 {
 				continue
 			}
+			dropState(path)
 			return b.opErr(op, "", ErrRulesetChanged)
 		}
 		if len(res.Refused) > 0 {
 			return b.refusal(op, res, bt.refs, since)
 		}
 		if res.BatchErr != 0 {
+			dropState(path)
 			return b.opErr(op, "", res.BatchErr)
+		}
+		if !opt.Test {
+			b.recordFull(c, path, f, snap.GenID, tables, made, <-digDone, res)
 		}
 		return nil
 	}
+}
+
+// recordFull writes the state after a full commit: the tables it made,
+// and those of a state file that was right before it.
+func (b *Backend) recordFull(c *conn, path string, f table.Family, gen uint32, tables []*table.Table, made [][]*stChain, digs wantedDigests, res *batchResult) {
+	if path == "" {
+		return
+	}
+	if digs.err != nil {
+		dropState(path)
+		return
+	}
+	next := &nftState{Family: f}
+	var fresh []*freshTable
+	for i, t := range tables {
+		ft := freshState(t, made[i], digs.tables[i])
+		fresh = append(fresh, ft)
+		next.Tables = append(next.Tables, ft.state)
+	}
+	if old := loadState(path, f); old != nil && old.Gen == gen {
+		for _, st := range old.Tables {
+			if next.table(st.Name) == nil {
+				next.Tables = append(next.Tables, st)
+			}
+		}
+	}
+	b.recordState(c, path, next, gen, res, fresh, true)
 }
 
 // refusal reports the first refused message of a batch (later refusals
@@ -244,8 +291,9 @@ func ruleErr(tbl, chain string, index int, r *table.Rule, err error) error {
 
 // writeTableHead writes the table part of a full commit of t: DELTABLE
 // if it exists (old), NEWTABLE, the built-in chains in hook order, the
-// user chains (chains first, so that jumps find their target).
-func writeTableHead(c *conn, bt *batch, t *table.Table, old *rawTable) error {
+// user chains (chains first, so that jumps find their target). It
+// returns the chains it created, in order, as the state records them.
+func writeTableHead(c *conn, bt *batch, t *table.Table, old *rawTable) ([]*stChain, error) {
 	w := &bt.cur
 	if old != nil {
 		o := bt.msg(c, unix.NFT_MSG_DELTABLE, 0, msgRef{table: t.Name})
@@ -255,6 +303,7 @@ func writeTableHead(c *conn, bt *batch, t *table.Table, old *rawTable) error {
 	o := bt.msg(c, unix.NFT_MSG_NEWTABLE, nlmCreate, msgRef{table: t.Name})
 	w.str(unix.NFTA_TABLE_NAME, t.Name)
 	w.msgEnd(o)
+	var made []*stChain
 	info := table.LookupTable(t.Name)
 	for _, name := range info.Chains() {
 		h, _ := table.HookByName(name)
@@ -272,18 +321,85 @@ func writeTableHead(c *conn, bt *batch, t *table.Table, old *rawTable) error {
 			continue
 		}
 		if err := writeBaseChain(c, bt, t.Name, h, ch); err != nil {
-			return err
+			return nil, err
 		}
+		policy := uint32(nfAccept)
+		if ch.Policy == table.Drop {
+			policy = nfDrop
+		}
+		made = append(made, &stChain{Name: name, Base: true, Hook: uint32(h), Policy: policy, Counters: true})
 	}
 	for _, ch := range t.Chains {
 		if ch.Builtin {
 			continue
 		}
 		if err := writeUserChain(c, bt, t.Name, ch.Name); err != nil {
-			return err
+			return nil, err
 		}
+		made = append(made, &stChain{Name: ch.Name})
 	}
-	return nil
+	return made, nil
+}
+
+// freshTable is a table a batch creates from scratch. Its handles are
+// known without asking: a new nf_tables table numbers the chains and
+// rules made in it 1, 2, 3, ... in the order they are created (one
+// counter per table, nf_tables_alloc_handle), and the batch creates its
+// chains and then its rules in a known order. The commit checks the
+// prediction on the last rule before the state file relies on it.
+type freshTable struct {
+	state     *stTable
+	lastChain string
+	lastRule  uint64 // 0 when the table has no rules
+}
+
+// freshState is the state of t written from scratch after the chains
+// made: rules in t's chain order, as encodeTableRules writes them.
+func freshState(t *table.Table, made []*stChain, digs map[string][]table.Digest) *freshTable {
+	ft := &freshTable{state: &stTable{Name: t.Name, Chains: made}}
+	byName := make(map[string]*stChain, len(made))
+	for _, x := range made {
+		byName[x.Name] = x
+	}
+	handle := uint64(len(made))
+	for _, ch := range t.Chains {
+		if len(ch.Rules) == 0 {
+			continue
+		}
+		sc := byName[ch.Name]
+		ds := digs[ch.Name]
+		sc.Rules = make([]stRule, len(ch.Rules))
+		for i := range ch.Rules {
+			handle++
+			sc.Rules[i] = stRule{Handle: handle, Key: ds[i]}
+		}
+		ft.lastChain, ft.lastRule = ch.Name, handle
+	}
+	return ft
+}
+
+// verify checks the predicted handle of the table's last rule.
+func (ft *freshTable) verify(c *conn, fam uint8) bool {
+	if ft.lastRule == 0 {
+		return true
+	}
+	ok, err := c.ruleExists(fam, ft.state.Name, ft.lastChain, ft.lastRule)
+	return err == nil && ok
+}
+
+// writeFreshTable writes t from scratch (see writeTableHead) with its
+// rules.
+func writeFreshTable(c *conn, bt *batch, f table.Family, t *table.Table, old *rawTable, digs map[string][]table.Digest) (*freshTable, error) {
+	made, err := writeTableHead(c, bt, t, old)
+	if err != nil {
+		return nil, err
+	}
+	s, err := encodeTableRules(f, t)
+	if err != nil {
+		return nil, err
+	}
+	bt.appendStream(c, s)
+	return freshState(t, made, digs), nil
 }
 
 // writeBaseChain is a built-in chain as iptables-nft creates it (or
