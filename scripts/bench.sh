@@ -6,7 +6,8 @@
 #   BENCH_SERVICES  service counts, about 12 lines each (default 100,1000,10000)
 #   BENCH_RUNS      runs per figure, the median is reported (default 3)
 #   BENCH_ROWS      regexp over row ids (parse, legacy-restore, legacy-save,
-#                   nft-restore, nft-save, diff, nft-incremental, legacy-reapply)
+#                   nft-restore, nft-save, diff, nft-incremental, nft-incremental-cold,
+#                   legacy-reapply)
 # make bench has built bin/ already; fwbench generates the rulesets itself.
 set -eu
 go build -o bin/fwbench ./internal/cmd/fwbench

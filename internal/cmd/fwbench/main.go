@@ -87,6 +87,9 @@ var running struct {
 	p *os.Process
 }
 
+// absBin is the directory of the fw binaries, for setup steps.
+var absBin string
+
 // bench holds what every command needs.
 type bench struct {
 	bin     string
@@ -125,6 +128,7 @@ func main() {
 		sizes = append(sizes, n)
 	}
 	bin, err := filepath.Abs(*binDir)
+	absBin = bin
 	if err != nil {
 		fatal(err)
 	}
@@ -145,7 +149,9 @@ func main() {
 	// suite running next to the bench would make iptables (which does not
 	// wait without -w) or fw fail at random. Both honour XTABLES_LOCKFILE.
 	lock := filepath.Join(tmp, "xtables.lock")
-	b := &bench{bin: bin, env: append(os.Environ(), "XTABLES_LOCKFILE="+lock), devnull: devnull}
+	// fw keeps its nf_tables state file in FW_RUNDIR: the bench's own,
+	// never the host's /run/fw.
+	b := &bench{bin: bin, env: append(os.Environ(), "XTABLES_LOCKFILE="+lock, "FW_RUNDIR="+filepath.Join(tmp, "run")), devnull: devnull}
 
 	ns, err := enterNetns()
 	if err != nil {

@@ -95,7 +95,9 @@ func report(w io.Writer, datasets []*dataset, results []*result, total time.Dura
 		"The kernel floor of a restore row is max(ref sys, fw sys), named in the cell: the reference's system CPU is mostly the kernel's own work, "+
 		"which fw cannot avoid either; rows where fw does less kernel work than the reference by design (incremental, re-apply) have none. "+
 		"Start states: every row starts with both interfaces empty; legacy restore empties the tables and nft restore flushes the ruleset before every run; "+
-		"the save and re-apply rows load ORIGINAL once with the reference tool; nft incremental loads ORIGINAL with iptables-nft-restore before every run. "+
+		"the save and re-apply rows load ORIGINAL once with the reference tool; nft incremental puts ORIGINAL back with fw-restore --incremental before every run "+
+		"(a user who re-applies with fw: fw finds the state file its last commit wrote and reads nothing back from the kernel), "+
+		"nft incremental cold loads it with iptables-nft-restore (no state file: fw reads the tables back). "+
 		"None of that is measured. The kernel splits a process's CPU time into user and system at clock-tick granularity, "+
 		"so both are coarse for runs of a few tens of milliseconds (a ratio over 0 reads n/a).\n\n", userTarget, rssTarget)
 	fmt.Fprintf(w, "Total bench time: %s.\n", total.Round(time.Second))
