@@ -130,6 +130,8 @@ type Chain struct {
 	Policy   Verdict // Accept or Drop for built-in chains; unused otherwise
 	Counters Counters
 	Rules    []*Rule
+
+	pos int32 // its index in its table's Chains, set by reach
 }
 
 // Rule is one kernel rule: the IP header part, the matches in kernel order,

@@ -570,6 +570,7 @@ func (t *Table) checkJumps(rs []*Rule, pos Pos) *Error {
 		if c.Builtin {
 			return Errorf(pos, "cannot jump to built-in chain %q", j.Chain)
 		}
+		j.to = c
 	}
 	return nil
 }

@@ -39,6 +39,12 @@ func (s *Standard) Print(*Writer) {}
 type Jump struct {
 	Chain string
 	Goto  bool
+
+	// to is the chain Chain named in the table that checked the jump
+	// (checkJumps), so that validating a table of tens of thousands of
+	// chains needs no second lookup by name. It may be stale (the rule
+	// was copied into another table, or the chain renamed); users check.
+	to *Chain
 }
 
 func (j *Jump) Name() string  { return j.Chain }

@@ -76,9 +76,19 @@ func hookList(m HookMask) string {
 // walks use slices, not name lookups: kube-proxy tables have tens of
 // thousands of chains.
 func (t *Table) reach() ([]HookMask, *Error) {
-	idx := make(map[string]int32, len(t.Chains))
 	for i, c := range t.Chains {
-		idx[c.Name] = int32(i)
+		c.pos = int32(i)
+	}
+	// A jump knows its target chain when the table resolved it (see
+	// checkJumps); one copied from another table's rule is looked up.
+	idx := func(j *Jump) (int32, bool) {
+		if c := j.to; c != nil && int(c.pos) < len(t.Chains) && t.Chains[c.pos] == c {
+			return c.pos, true
+		}
+		if c := t.Chain(j.Chain); c != nil {
+			return c.pos, true
+		}
+		return 0, false
 	}
 	type edge struct {
 		to   int32
@@ -92,7 +102,7 @@ func (t *Table) reach() ([]HookMask, *Error) {
 		first[i] = int32(len(edges))
 		for _, r := range c.Rules {
 			if j, ok := r.Target.(*Jump); ok {
-				if k, ok := idx[j.Chain]; ok {
+				if k, ok := idx(j); ok {
 					edges = append(edges, edge{k, r})
 				}
 			}

@@ -149,8 +149,10 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		return b.opErr("open", "", err)
 	}
 	defer c.close()
-	if err := b.checkRevisions(c, rs); err != nil {
-		return err
+	for _, j := range jobs {
+		if err := b.checkRevisions(c, j.t, j.blob); err != nil {
+			return err
+		}
 	}
 	for _, j := range jobs {
 		in, err := c.info(j.t.Name)
@@ -306,40 +308,18 @@ func entryCounters(f table.Family, blob []byte) ([]table.Counters, error) {
 
 // checkRevisions asks the kernel for every extension revision the
 // ruleset uses, so that a missing module fails before anything changes.
-func (b *Backend) checkRevisions(c *conn, rs *table.Ruleset) error {
-	seen := map[*table.ExtInfo]bool{}
-	check := func(t *table.Table, e table.Ext) error {
-		info := e.Info()
-		if seen[info] {
-			return nil
-		}
-		seen[info] = true
+func (b *Backend) checkRevisions(c *conn, t *table.Table, blob *Blob) error {
+	for _, info := range blob.Exts {
 		err := c.revisionSupported(info.Kind, info.KernelName(), info.Revision)
 		switch {
 		case err == nil:
-			return nil
+			continue
 		case errors.Is(err, syscall.EPROTONOSUPPORT):
 			return b.opErr("check", t.Name, fmt.Errorf("the kernel has %s %s but not revision %d, which fw writes", info.Kind, info.KernelName(), info.Revision))
 		case errors.Is(err, syscall.ENOENT):
 			return b.opErr("check", t.Name, fmt.Errorf("the kernel has no %s %s (module not available?)", info.Kind, info.KernelName()))
 		}
 		return b.opErr("check", t.Name, err)
-	}
-	for _, t := range rs.Tables {
-		for _, ch := range t.Chains {
-			for _, r := range ch.Rules {
-				for _, m := range r.Matches {
-					if err := check(t, m); err != nil {
-						return err
-					}
-				}
-				if e, ok := r.Target.(table.Ext); ok {
-					if err := check(t, e); err != nil {
-						return err
-					}
-				}
-			}
-		}
 	}
 	return nil
 }

@@ -7,8 +7,10 @@ package legacy
 import (
 	"fmt"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
@@ -90,6 +92,9 @@ type Blob struct {
 	// Rules maps entry index to the rule it encodes (nil for heads,
 	// policies, tails), so kernel errors can name a rule.
 	Rules []*table.Rule
+	// Exts lists the extensions the table uses, each once: the
+	// revisions to ask the kernel about.
+	Exts []*table.ExtInfo
 
 	// raw is Entries with replaceHeader bytes of room in front, when the
 	// blob was made with it: the replace call then needs no copy.
@@ -140,10 +145,14 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 		slices.SortFunc(user, byName)
 	}
 
-	// Pass 1: where every entry goes.
+	// Pass 1: where every entry goes. starts[i] is where chain i's
+	// entries begin (offset and entry index, its ERROR head included).
+	type start struct{ off, idx int }
+	starts := make([]start, len(chains)+1)
 	chainStart := make(map[string]uint32, len(user))
 	off, n, biggest := 0, 0, lay.size+errorTargetSize
 	for i, c := range chains {
+		starts[i] = start{off, n}
 		if i < nb {
 			b.HookEntry[hooks[i]] = uint32(off)
 		} else {
@@ -162,6 +171,12 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 			off += size
 			n++
 			biggest = max(biggest, size)
+			for _, m := range r.Matches {
+				b.addExt(m.Info())
+			}
+			if e, ok := r.Target.(table.Ext); ok {
+				b.addExt(e.Info())
+			}
 		}
 		if i < nb {
 			b.Underflow[hooks[i]] = uint32(off)
@@ -169,67 +184,107 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 		off += lay.size + standardTargetSize // policy, or the RETURN tail
 		n++
 	}
+	starts[len(chains)] = start{off, n}
 	off += lay.size + errorTargetSize
 	n++
 
-	// Pass 2: the bytes. A dry run writes every entry into the same
-	// scratch space.
-	var raw, buf, scratch []byte
-	if dry {
-		scratch = make([]byte, biggest)
-	} else {
+	// Pass 2: the bytes, the chains shared out between as many
+	// goroutines as there are CPUs, each writing its own part of the
+	// blob (a dry run writes every entry into scratch space of its own).
+	var raw, buf []byte
+	if !dry {
 		raw = make([]byte, replaceHeader+off)
 		buf = raw[replaceHeader:]
-		b.Counters = make([]table.Counters, 0, n)
-		b.Rules = make([]*table.Rule, 0, n)
+		b.Counters = make([]table.Counters, n)
+		b.Rules = make([]*table.Rule, n)
 	}
-	at := 0
-	put := func(size int) []byte {
-		var e []byte
+	write := func(lo, hi int) error {
+		var scratch []byte
 		if dry {
-			e = scratch[:size]
-			clear(e)
-		} else {
-			e = buf[at : at+size]
+			scratch = make([]byte, biggest)
 		}
-		at += size
-		return e
-	}
-	for i, c := range chains {
-		if i >= nb {
-			writeMarker(lay, put(lay.size+errorTargetSize), c.Name)
-			b.Counters = append(b.Counters, table.Counters{})
-			b.Rules = append(b.Rules, nil)
-		}
-		for ri, r := range c.Rules {
-			size, _ := ruleSize(lay, r)
-			start := at
-			if err := writeRule(f, lay, put(size), start, r, chainStart); err != nil {
-				return nil, ruleErr(c, ri, r, err)
+		at, idx := starts[lo].off, starts[lo].idx
+		put := func(size int, cnt table.Counters, r *table.Rule) []byte {
+			var e []byte
+			if dry {
+				e = scratch[:size]
+				clear(e)
+			} else {
+				e = buf[at : at+size]
+				b.Counters[idx], b.Rules[idx] = cnt, r
 			}
-			b.Counters = append(b.Counters, r.Counters)
-			b.Rules = append(b.Rules, r)
+			at += size
+			idx++
+			return e
 		}
-		v, cnt := int32(verdictReturn), table.Counters{}
-		if i < nb {
-			v, cnt = verdictAccept, c.Counters
-			if c.Policy == table.Drop {
-				v = verdictDrop
+		for i := lo; i < hi; i++ {
+			c := chains[i]
+			if i >= nb {
+				writeMarker(lay, put(lay.size+errorTargetSize, table.Counters{}, nil), c.Name)
 			}
+			for ri, r := range c.Rules {
+				size, _ := ruleSize(lay, r)
+				start := at
+				if err := writeRule(f, lay, put(size, r.Counters, r), start, r, chainStart); err != nil {
+					return ruleErr(c, ri, r, err)
+				}
+			}
+			v, cnt := int32(verdictReturn), table.Counters{}
+			if i < nb {
+				v, cnt = verdictAccept, c.Counters
+				if c.Policy == table.Drop {
+					v = verdictDrop
+				}
+			}
+			writeStandard(lay, put(lay.size+standardTargetSize, cnt, nil), v)
 		}
-		writeStandard(lay, put(lay.size+standardTargetSize), v)
-		b.Counters = append(b.Counters, cnt)
-		b.Rules = append(b.Rules, nil)
+		return nil
 	}
-	writeMarker(lay, put(lay.size+errorTargetSize), "ERROR")
-	b.Counters = append(b.Counters, table.Counters{})
-	b.Rules = append(b.Rules, nil)
-	if dry {
-		b.Counters, b.Rules = nil, nil
+	// Split where about half of the bytes are written.
+	workers := 1
+	if off > 1<<20 && runtime.GOMAXPROCS(0) > 1 {
+		workers = 2
+	}
+	split := len(chains)
+	if workers == 2 {
+		split, _ = slices.BinarySearchFunc(starts[:len(chains)], off/2, func(s start, o int) int { return s.off - o })
+	}
+	errs := make([]error, 2)
+	if split < len(chains) && split > 0 {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[1] = write(split, len(chains))
+		}()
+		errs[0] = write(0, split)
+		wg.Wait()
+	} else {
+		errs[0] = write(0, len(chains))
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !dry {
+		e := buf[starts[len(chains)].off:]
+		writeMarker(lay, e, "ERROR")
 	}
 	b.Entries, b.raw = buf, raw
 	b.NumEntries = n
 	return b, nil
+}
+
+// addExt adds info to b.Exts unless it is there already (a table uses a
+// handful of extensions, so a list beats a map).
+func (b *Blob) addExt(info *table.ExtInfo) {
+	if len(b.Exts) > 0 && b.Exts[len(b.Exts)-1] == info {
+		return
+	}
+	if !slices.Contains(b.Exts, info) {
+		b.Exts = append(b.Exts, info)
+	}
 }
 
 func ruleErr(c *table.Chain, i int, r *table.Rule, err error) error {
