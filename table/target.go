@@ -103,37 +103,45 @@ func writeAddr(w *Writer, inv bool, flag string, a Addr) {
 	w.Raw(" ")
 	w.Raw(flag)
 	w.Raw(" ")
-	w.Raw(a.String())
+	w.buf = a.AppendTo(w.buf)
 }
 
 // String prints the address the way iptables-save does: the address, then
 // "/len" for a contiguous mask, else "/" and the mask itself.
-func (a Addr) String() string {
+func (a Addr) String() string { return string(a.AppendTo(nil)) }
+
+// AppendTo appends what String returns.
+func (a Addr) AppendTo(b []byte) []byte {
 	if a.IsZero() {
-		return ""
+		return b
 	}
+	b = AppendIP(b, a.IP)
+	b = append(b, '/')
 	if n := a.PrefixLen(); n >= 0 {
-		return FormatIP(a.IP) + "/" + strconv.Itoa(n)
+		return strconv.AppendInt(b, int64(n), 10)
 	}
-	return FormatIP(a.IP) + "/" + FormatIP(a.Mask)
+	return AppendIP(b, a.Mask)
 }
 
 // FormatIP prints an address as glibc's inet_ntop does, which is what
 // iptables prints. It differs from netip only for IPv4-compatible IPv6
 // addresses (twelve zero bytes, then not 0.0.x.x), which glibc writes in
 // dotted form: ::1.2.3.4.
-func FormatIP(a netip.Addr) string {
+func FormatIP(a netip.Addr) string { return string(AppendIP(nil, a)) }
+
+// AppendIP appends what FormatIP returns.
+func AppendIP(b []byte, a netip.Addr) []byte {
 	if a.Is6() {
-		b := a.As16()
+		ab := a.As16()
 		zero := true
-		for _, c := range b[:12] {
+		for _, c := range ab[:12] {
 			zero = zero && c == 0
 		}
-		if zero && (b[12] != 0 || b[13] != 0) {
-			return "::" + netip.AddrFrom4([4]byte(b[12:])).String()
+		if zero && (ab[12] != 0 || ab[13] != 0) {
+			return netip.AddrFrom4([4]byte(ab[12:])).AppendTo(append(b, ':', ':'))
 		}
 	}
-	return a.String()
+	return a.AppendTo(b)
 }
 
 func writeIface(w *Writer, inv bool, flag, name string) {

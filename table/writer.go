@@ -1,6 +1,9 @@
 package table
 
-import "strconv"
+import (
+	"net/netip"
+	"strconv"
+)
 
 // Writer collects the text of one rule. Every option goes through it so
 // that quoting and the place of '!' are decided in one place.
@@ -38,7 +41,44 @@ func (w *Writer) Opt(inv bool, name, value string) {
 
 // OptUint writes a numeric option in decimal.
 func (w *Writer) OptUint(inv bool, name string, v uint64) {
-	w.Opt(inv, name, strconv.FormatUint(v, 10))
+	w.Flag(inv, name)
+	w.buf = append(w.buf, ' ')
+	w.buf = strconv.AppendUint(w.buf, v, 10)
+}
+
+// The methods below build a value piece by piece after Flag and Space,
+// so that printing a 100k-rule ruleset makes no string per option.
+
+// Space appends one blank.
+func (w *Writer) Space() { w.buf = append(w.buf, ' ') }
+
+// Byte appends c.
+func (w *Writer) Byte(c byte) { w.buf = append(w.buf, c) }
+
+// Uint appends v in decimal.
+func (w *Writer) Uint(v uint64) { w.buf = strconv.AppendUint(w.buf, v, 10) }
+
+// Hex appends v as 0x and lower-case hex digits.
+func (w *Writer) Hex(v uint64) {
+	w.buf = append(w.buf, "0x"...)
+	w.buf = strconv.AppendUint(w.buf, v, 16)
+}
+
+// Float appends v as strconv.AppendFloat(v, fmt, prec, 64) does.
+func (w *Writer) Float(v float64, fmt byte, prec int) {
+	w.buf = strconv.AppendFloat(w.buf, v, fmt, prec, 64)
+}
+
+// IP appends an address as iptables prints it (see FormatIP).
+func (w *Writer) IP(a netip.Addr) { w.buf = AppendIP(w.buf, a) }
+
+// Range appends lo, or "lo:hi" when they differ (port and other ranges).
+func (w *Writer) Range(lo, hi uint64) {
+	w.Uint(lo)
+	if lo != hi {
+		w.buf = append(w.buf, ':')
+		w.Uint(hi)
+	}
 }
 
 // OptQuoted writes " [! ]--name value" with the value quoted the way

@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 	"math"
-	"strconv"
 
 	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
@@ -108,7 +107,9 @@ func (m *Statistic) Print(w *table.Writer) {
 	switch m.Mode {
 	case statRandom:
 		w.Opt(false, "mode", "random")
-		w.Opt(inv, "probability", strconv.FormatFloat(float64(m.Every)/0x80000000, 'f', 11, 64))
+		w.Flag(inv, "probability")
+		w.Space()
+		w.Float(float64(m.Every)/0x80000000, 'f', 11)
 	case statNth:
 		w.Opt(false, "mode", "nth")
 		w.OptUint(inv, "every", uint64(m.Every+1))

@@ -94,10 +94,10 @@ func (m *TCP) Check(c *table.CheckContext) error { return needProto(c, "tcp matc
 
 func (m *TCP) Print(w *table.Writer) {
 	if m.Spts != [2]uint16{0, 0xffff} {
-		w.Opt(m.Invflags&tcpInvSrcPt != 0, "sport", portRangeText(m.Spts))
+		printPorts(w, m.Invflags&tcpInvSrcPt != 0, "sport", m.Spts)
 	}
 	if m.Dpts != [2]uint16{0, 0xffff} {
-		w.Opt(m.Invflags&tcpInvDstPt != 0, "dport", portRangeText(m.Dpts))
+		printPorts(w, m.Invflags&tcpInvDstPt != 0, "dport", m.Dpts)
 	}
 	if m.Option != 0 || m.Invflags&tcpInvOption != 0 {
 		w.OptUint(m.Invflags&tcpInvOption != 0, "tcp-option", uint64(m.Option))

@@ -59,10 +59,10 @@ func (m *UDP) Check(c *table.CheckContext) error { return needProto(c, "udp matc
 // Print skips a full range even when it is negated, as 1.8.9 does.
 func (m *UDP) Print(w *table.Writer) {
 	if m.Spts != [2]uint16{0, 0xffff} {
-		w.Opt(m.Invflags&udpInvSrcPt != 0, "sport", portRangeText(m.Spts))
+		printPorts(w, m.Invflags&udpInvSrcPt != 0, "sport", m.Spts)
 	}
 	if m.Dpts != [2]uint16{0, 0xffff} {
-		w.Opt(m.Invflags&udpInvDstPt != 0, "dport", portRangeText(m.Dpts))
+		printPorts(w, m.Invflags&udpInvDstPt != 0, "dport", m.Dpts)
 	}
 }
 

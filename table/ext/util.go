@@ -99,6 +99,13 @@ func rangeText(lo, hi uint64) string {
 
 func portRangeText(r [2]uint16) string { return rangeText(uint64(r[0]), uint64(r[1])) }
 
+// printPorts writes " [! ]--name lo[:hi]".
+func printPorts(w *table.Writer, inv bool, name string, r [2]uint16) {
+	w.Flag(inv, name)
+	w.Space()
+	w.Range(uint64(r[0]), uint64(r[1]))
+}
+
 func hex(v uint64) string { return "0x" + strconv.FormatUint(v, 16) }
 
 // parseValueMask parses "value[/mask]" with C numbers; the mask defaults to

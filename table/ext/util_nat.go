@@ -331,35 +331,38 @@ func natService(name string) (uint16, bool) {
 // opt (brackets around IPv6 addresses only when ports follow; the colon
 // dropped for --to-ports), then the flags.
 func printNATRange(w *table.Writer, r NATRange2, fam table.Family, opt string, portsOnly bool) {
-	var b strings.Builder
-	brackets := fam == table.IPv6 && r.Flags&natProtoSpecified != 0
-	if r.Flags&natMapIPs != 0 {
-		if brackets {
-			b.WriteByte('[')
+	ips, ports := r.Flags&natMapIPs != 0, r.Flags&natProtoSpecified != 0
+	if ips || ports {
+		w.Flag(false, opt)
+		w.Space()
+		brackets := fam == table.IPv6 && ports
+		if ips {
+			if brackets {
+				w.Byte('[')
+			}
+			w.IP(natAddr(fam, r.MinAddr))
+			if r.MinAddr != r.MaxAddr {
+				w.Byte('-')
+				w.IP(natAddr(fam, r.MaxAddr))
+			}
+			if brackets {
+				w.Byte(']')
+			}
 		}
-		b.WriteString(ntop(fam, r.MinAddr))
-		if r.MinAddr != r.MaxAddr {
-			b.WriteByte('-')
-			b.WriteString(ntop(fam, r.MaxAddr))
+		if ports {
+			if !portsOnly || ips {
+				w.Byte(':')
+			}
+			w.Uint(uint64(r.MinProto))
+			if r.MaxProto != r.MinProto {
+				w.Byte('-')
+				w.Uint(uint64(r.MaxProto))
+			}
+			if r.Flags&natProtoOffset != 0 {
+				w.Byte('/')
+				w.Uint(uint64(r.BaseProto))
+			}
 		}
-		if brackets {
-			b.WriteByte(']')
-		}
-	}
-	if r.Flags&natProtoSpecified != 0 {
-		if !portsOnly || b.Len() > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(strconv.Itoa(int(r.MinProto)))
-		if r.MaxProto != r.MinProto {
-			b.WriteString("-" + strconv.Itoa(int(r.MaxProto)))
-		}
-		if r.Flags&natProtoOffset != 0 {
-			b.WriteString("/" + strconv.Itoa(int(r.BaseProto)))
-		}
-	}
-	if b.Len() > 0 {
-		w.Opt(false, opt, b.String())
 	}
 	if r.Flags&natProtoRandom != 0 {
 		w.Flag(false, "random")
@@ -381,6 +384,14 @@ func errNoBasePort(opt string) error {
 
 // ntop prints an address of the family as inet_ntop does, which is what
 // iptables prints.
+// natAddr is the address in a NAT range's 16-byte field.
+func natAddr(fam table.Family, a [16]byte) netip.Addr {
+	if fam == table.IPv4 {
+		return netip.AddrFrom4([4]byte(a[:4]))
+	}
+	return netip.AddrFrom16(a)
+}
+
 func ntop(fam table.Family, a [16]byte) string {
 	if fam == table.IPv4 {
 		return netip.AddrFrom4([4]byte(a[:4])).String()
