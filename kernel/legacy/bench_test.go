@@ -2,6 +2,7 @@ package legacy
 
 import (
 	"bytes"
+	"io"
 	"testing"
 
 	"github.com/fwkit/fw/format"
@@ -103,6 +104,24 @@ func TestEncodeBig(t *testing.T) {
 	for i, r := range blob.Rules {
 		if r != nil && blob.Counters[i] != r.Counters {
 			t.Fatalf("entry %d: counters %v, rule has %v", i, blob.Counters[i], r.Counters)
+		}
+	}
+}
+
+// BenchmarkSave is what fw-save does after the kernel hands out the
+// table: decode every entry and print it.
+func BenchmarkSave(b *testing.B) {
+	t := kubeTable(b)
+	blob, err := Encode(table.IPv4, t)
+	if err != nil {
+		b.Fatal(err)
+	}
+	info := &Info{ValidHooks: blob.ValidHooks, HookEntry: blob.HookEntry, Underflow: blob.Underflow, NumEntries: uint32(blob.NumEntries), Size: uint32(len(blob.Entries))}
+	reg := ext.Registry()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := DecodeTo(table.IPv4, "nat", blob.Entries, info, reg, format.NewEncoder(io.Discard, format.EncodeOptions{})); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -66,31 +66,31 @@ func DecodeTo(f table.Family, name string, blob []byte, info *Info, reg *table.R
 	}
 	// A chain starts at a hook entry or right after an ERROR head.
 	type start struct {
-		idx     int
-		builtin bool
-		name    string
-		head    int // index of the head entry, -1 for built-ins
-		end     int // index of its policy or RETURN tail entry
+		idx, head int32 // entry indexes: its first entry, its ERROR head (-1 for built-ins)
+		end       int32 // index of its policy or RETURN tail entry
+		builtin   bool
+		name      string
 	}
 	var starts []start
-	var offsets []int // entry index -> offset; increasing
+	// entry index -> offset; increasing. The kernel's entry count sizes
+	// it, within what the blob can hold.
+	offsets := make([]int32, 0, min(int(info.NumEntries), len(blob)/lay.size)+1)
 	var e rawEntry
 	for off := 0; off < len(blob); {
 		if err := readEntry(lay, blob, off, &e); err != nil {
 			return fmt.Errorf("table %s: entry at offset %d: %w", name, off, err)
 		}
 		if e.errName != "" && e.next < len(blob) {
-			starts = append(starts, start{idx: len(offsets) + 1, name: e.errName, head: len(offsets)})
+			starts = append(starts, start{idx: int32(len(offsets) + 1), name: e.errName, head: int32(len(offsets))})
 		}
-		offsets = append(offsets, off)
+		offsets = append(offsets, int32(off))
 		off = e.next
 	}
 	if len(offsets) == 0 || e.errName != "ERROR" {
 		return fmt.Errorf("table %s: blob does not end with the ERROR entry", name)
 	}
 	entryAt := func(off int) (int, bool) {
-		i, ok := slices.BinarySearch(offsets, off)
-		return i, ok
+		return slices.BinarySearch(offsets, int32(off))
 	}
 	for h := table.Hook(0); h < table.NumHooks; h++ {
 		if info.ValidHooks&(1<<h) == 0 {
@@ -103,12 +103,12 @@ func DecodeTo(f table.Family, name string, blob []byte, info *Info, reg *table.R
 		if !ok {
 			return fmt.Errorf("table %s: hook %s entry offset %d is not an entry", name, h, info.HookEntry[h])
 		}
-		starts = append(starts, start{idx: i, builtin: true, name: h.String(), head: -1})
+		starts = append(starts, start{idx: int32(i), builtin: true, name: h.String(), head: -1})
 	}
-	slices.SortStableFunc(starts, func(a, b start) int { return a.idx - b.idx })
+	slices.SortStableFunc(starts, func(a, b start) int { return int(a.idx - b.idx) })
 	// User chains by the offset of their first entry, for jumps.
-	var userAt []int
-	var userName []string
+	userAt := make([]int32, 0, len(starts))
+	userName := make([]string, 0, len(starts))
 	for _, s := range starts {
 		if !s.builtin {
 			userAt = append(userAt, offsets[s.idx])
@@ -116,7 +116,7 @@ func DecodeTo(f table.Family, name string, blob []byte, info *Info, reg *table.R
 		}
 	}
 	d := ruleDecoder{f: f, reg: reg, chainAt: func(off int) (string, bool) {
-		i, ok := slices.BinarySearch(userAt, off)
+		i, ok := slices.BinarySearch(userAt, int32(off))
 		if !ok {
 			return "", false
 		}
@@ -126,7 +126,7 @@ func DecodeTo(f table.Family, name string, blob []byte, info *Info, reg *table.R
 	chains := make([]table.Chain, len(starts))
 	for k := range starts {
 		s := &starts[k]
-		s.end = len(offsets) - 1 // the final ERROR
+		s.end = int32(len(offsets) - 1) // the final ERROR
 		if k+1 < len(starts) {
 			s.end = starts[k+1].idx
 			if starts[k+1].head >= 0 {
@@ -139,7 +139,7 @@ func DecodeTo(f table.Family, name string, blob []byte, info *Info, reg *table.R
 			return fmt.Errorf("table %s: chain %s has no policy or tail entry", name, s.name)
 		}
 		s.end--
-		if err := readEntry(lay, blob, offsets[s.end], &e); err != nil {
+		if err := readEntry(lay, blob, int(offsets[s.end]), &e); err != nil {
 			return fmt.Errorf("table %s: entry at offset %d: %w", name, offsets[s.end], err)
 		}
 		c := &chains[k]
@@ -186,11 +186,11 @@ func DecodeTo(f table.Family, name string, blob []byte, info *Info, reg *table.R
 	for i, k := range order {
 		s, c := &starts[k], t.Chains[i]
 		for j := s.idx; j < s.end; j++ {
-			if err := readEntry(lay, blob, offsets[j], &e); err != nil {
+			if err := readEntry(lay, blob, int(offsets[j]), &e); err != nil {
 				return fmt.Errorf("table %s: entry at offset %d: %w", name, offsets[j], err)
 			}
 			if err := d.rule(&e, &r); err != nil {
-				return fmt.Errorf("table %s: chain %s rule %d: %w", name, s.name, j-s.idx+1, err)
+				return fmt.Errorf("table %s: chain %s rule %d: %w", name, s.name, int(j-s.idx)+1, err)
 			}
 			if err := sink.Rule(c, &r); err != nil {
 				return &sinkError{err}
