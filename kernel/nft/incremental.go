@@ -214,7 +214,7 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 				}
 			}
 		}
-		if len(bt.refs) == 0 {
+		if bt.count == 0 {
 			// Nothing differs: nothing to send (an empty batch would
 			// still bump the generation). What was read is the state.
 			if !fromState && path != "" {
@@ -224,7 +224,7 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 			return nil
 		}
 		if testHookBatch != nil {
-			testHookBatch(bt.refs)
+			testHookBatch(bt.refs())
 		}
 		if testHookBeforeSend != nil {
 			testHookBeforeSend(attempt)
@@ -245,7 +245,7 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 			return b.opErr(op, "", ErrRulesetChanged)
 		}
 		if len(res.Refused) > 0 {
-			return b.refusal(op, res, bt.refs, since)
+			return b.refusal(op, res, bt, since)
 		}
 		if res.BatchErr != 0 {
 			dropState(path)

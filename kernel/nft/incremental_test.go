@@ -439,3 +439,25 @@ func TestIncrementalReplacesNftRules(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 }
+
+// TestStateDoesNotHideForeignRules: a rule nft adds to a table fw wrote
+// (in a shape iptables does not use) makes the table incompatible again:
+// the state file fw wrote is stale then and does not vouch for it.
+func TestStateDoesNotHideForeignRules(t *testing.T) {
+	needNft(t)
+	ns := kerneltest.NewNetns(t)
+	rs := parse(t, "base", table.IPv4, incBase)
+	if err := commitWith(ns, rs, kernel.CommitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := ns.Run(nil, "nft", "add", "rule", "ip", "filter", "INPUT", "ct", "state", "established", "accept"); err != nil || r.Code != 0 {
+		t.Fatalf("nft add rule: %v %s", err, r.Stderr)
+	}
+	for _, inc := range []bool{false, true} {
+		err := commitWith(ns, rs, kernel.CommitOptions{Incremental: inc})
+		var ie *IncompatibleError
+		if !errors.As(err, &ie) || ie.Table != "filter" {
+			t.Errorf("incremental=%v: error %v, want the filter table incompatible", inc, err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -234,7 +235,7 @@ func (c *conn) genID() (uint32, error) {
 // buffers that one sendmsg hands to the kernel (which needs the whole
 // batch in one message). The messages ask for no acknowledgement, as
 // iptables-nft's do: the kernel answers only refused messages, so a
-// 100k-message batch does not make 100k replies. refs[i] says what the
+// 100k-message batch does not make 100k replies. refAt(i) says what the
 // message with sequence number first+i is about.
 type batch struct {
 	bufs     [][]byte
@@ -243,7 +244,20 @@ type batch struct {
 	fam      uint8
 	beginSeq uint32
 	first    uint32
-	refs     []msgRef
+	count    int      // object messages
+	segs     []refSeg // what they are about, in order
+}
+
+// refSeg says what a run of a batch's messages is about: messages
+// written one by one (refs), or the NEWRULE messages of a table's rules
+// in order (a ruleStream's), which are worked out from the table only
+// when one is refused, so that a 100k-rule batch keeps no record per
+// rule.
+type refSeg struct {
+	first int // index of its first message
+	refs  []msgRef
+	t     *table.Table
+	n     int
 }
 
 const resIDNftables = unix.NFNL_SUBSYS_NFTABLES
@@ -269,10 +283,37 @@ func (b *batch) msg(c *conn, typ, flags uint16, ref msgRef) int {
 }
 
 func (b *batch) ref(seq uint32, r msgRef) {
-	if len(b.refs) == 0 {
+	if b.count == 0 {
 		b.first = seq
 	}
-	b.refs = append(b.refs, r)
+	if n := len(b.segs); n == 0 || b.segs[n-1].t != nil {
+		b.segs = append(b.segs, refSeg{first: b.count})
+	}
+	s := &b.segs[len(b.segs)-1]
+	s.refs = append(s.refs, r)
+	b.count++
+}
+
+// refAt says what the batch's i-th message is about.
+func (b *batch) refAt(i int) msgRef {
+	k, found := slices.BinarySearchFunc(b.segs, i, func(s refSeg, i int) int { return s.first - i })
+	if !found {
+		k--
+	}
+	s := &b.segs[k]
+	if s.t == nil {
+		return s.refs[i-s.first]
+	}
+	return streamRef(s.t, i-s.first)
+}
+
+// refs lists what every message is about (for tests).
+func (b *batch) refs() []msgRef {
+	out := make([]msgRef, b.count)
+	for i := range out {
+		out[i] = b.refAt(i)
+	}
+	return out
 }
 
 // flush moves b.cur to the buffer list.
@@ -287,14 +328,20 @@ func (b *batch) flush() {
 // appendStream adds messages encoded ahead of time, numbering them.
 func (b *batch) appendStream(c *conn, s *ruleStream) {
 	b.flush()
-	i := 0
+	if s.n == 0 {
+		return
+	}
+	first := b.count == 0
+	b.segs = append(b.segs, refSeg{first: b.count, t: s.t, n: s.n})
+	b.count += s.n
 	for _, buf := range s.buffers() {
 		for off := 0; off+unix.NLMSG_HDRLEN <= len(buf); {
 			l := int(ne.Uint32(buf[off:]))
 			seq := c.nextSeq()
+			if first {
+				b.first, first = seq, false
+			}
 			ne.PutUint32(buf[off+8:], seq)
-			b.ref(seq, s.refs[i])
-			i++
 			off += (l + 3) &^ 3
 		}
 		b.bufs = append(b.bufs, buf)
@@ -372,7 +419,7 @@ func (c *conn) send(b *batch, commit bool) (*batchResult, error) {
 			return false
 		}
 		i := int(m.seq - b.first)
-		if errno == 0 || i < 0 || i >= len(b.refs) {
+		if errno == 0 || i < 0 || i >= b.count {
 			return false
 		}
 		res.Refused = append(res.Refused, refusedMsg{Index: i, Errno: errno, Text: extAckText(m.data)})

@@ -33,18 +33,19 @@ type msgRef struct {
 	what  string // names a message that is not about a table, chain or rule being written
 }
 
-// ruleStream is the NEWRULE messages of one table, encoded before the
-// batch around them is known (their sequence numbers are filled in when
-// the batch is put together).
+// ruleStream is the NEWRULE messages of one table, every rule of t in
+// chain order, encoded before the batch around them is known (their
+// sequence numbers are filled in when the batch is put together).
 type ruleStream struct {
 	chunked
-	refs []msgRef
+	t *table.Table
+	n int
 }
 
 // encodeTableRules lowers and encodes every rule of t, appended to its
 // chain in order (NLM_F_APPEND, as iptables-nft's -A).
 func encodeTableRules(f table.Family, t *table.Table) (*ruleStream, error) {
-	s := &ruleStream{}
+	s := &ruleStream{t: t}
 	fam := nfproto(f)
 	for _, c := range t.Chains {
 		for i, r := range c.Rules {
@@ -54,10 +55,21 @@ func encodeTableRules(f table.Family, t *table.Table) (*ruleStream, error) {
 				return nil, ruleErr(t.Name, c.Name, i+1, r, err)
 			}
 			s.msgEnd(o)
-			s.refs = append(s.refs, msgRef{table: t.Name, chain: c.Name, index: i + 1, rule: r})
+			s.n++
 		}
 	}
 	return s, nil
+}
+
+// streamRef says what the i-th message of t's rule stream is about.
+func streamRef(t *table.Table, i int) msgRef {
+	for _, c := range t.Chains {
+		if i < len(c.Rules) {
+			return msgRef{table: t.Name, chain: c.Name, index: i + 1, rule: c.Rules[i]}
+		}
+		i -= len(c.Rules)
+	}
+	return msgRef{table: t.Name}
 }
 
 // encoded is the outcome of encoding the rules of a commit's tables.
@@ -171,12 +183,30 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 	for _, t := range tables {
 		names = append(names, t.Name)
 	}
+	here := statePath(c, f)
 	path := ""
 	if !opt.Test {
-		path = statePath(c, f)
+		path = here
 	}
 	for attempt := 0; ; attempt++ {
-		snap, err := readSnapshot(c, f, someTables(names...), readGate)
+		// Each rule of a table to replace is checked against the shape
+		// iptables gives its rules, which costs a dump of the table;
+		// a table the state file describes at the current generation
+		// was written by fw, and only its chains need a look.
+		gate := someTables(names...)
+		st := loadState(here, f)
+		if st != nil {
+			if g, err := c.genID(); err != nil || g != st.Gen {
+				st = nil
+			}
+		}
+		if st != nil {
+			gate = func(t string) bool { return slices.Contains(names, t) && st.table(t) == nil }
+		}
+		snap, err := readSnapshot(c, f, gate, readGate)
+		if err == nil && st != nil && snap.GenID != st.Gen {
+			snap, err = readSnapshot(c, f, someTables(names...), readGate)
+		}
 		if eerr := waitEnc(); eerr != nil {
 			return eerr
 		}
@@ -215,7 +245,7 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 			return b.opErr(op, "", ErrRulesetChanged)
 		}
 		if len(res.Refused) > 0 {
-			return b.refusal(op, res, bt.refs, since)
+			return b.refusal(op, res, bt, since)
 		}
 		if res.BatchErr != 0 {
 			dropState(path)
@@ -258,9 +288,9 @@ func (b *Backend) recordFull(c *conn, path string, f table.Family, gen uint32, t
 // refusal reports the first refused message of a batch (later refusals
 // are usually its consequences, such as rules of a chain that was not
 // created).
-func (b *Backend) refusal(op string, res *batchResult, refs []msgRef, since time.Time) error {
+func (b *Backend) refusal(op string, res *batchResult, bt *batch, since time.Time) error {
 	first := slices.MinFunc(res.Refused, func(x, y refusedMsg) int { return x.Index - y.Index })
-	ref, errno := refs[first.Index], first.Errno
+	ref, errno := bt.refAt(first.Index), first.Errno
 	more := len(res.Refused) - 1
 	if res.Lost {
 		more++
