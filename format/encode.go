@@ -1,7 +1,6 @@
 package format
 
 import (
-	"bytes"
 	"io"
 	"strconv"
 	"time"
@@ -118,11 +117,12 @@ func (e *Encoder) flush(buf []byte) error {
 	return err
 }
 
-// Restart forgets what was written when the writer is a bytes.Buffer,
-// which is what an Encoder for a backend that may have to read again
-// writes to; other writers cannot take text back.
+// Restart forgets what was written when the writer can forget it (has
+// a Reset method, as bytes.Buffer does), which is what an Encoder for a
+// backend that may have to read again writes to; other writers cannot
+// take text back.
 func (e *Encoder) Restart() bool {
-	b, ok := e.w.(*bytes.Buffer)
+	b, ok := e.w.(interface{ Reset() })
 	if ok {
 		e.buf = e.buf[:0]
 		b.Reset()

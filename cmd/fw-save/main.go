@@ -4,7 +4,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -99,6 +98,9 @@ func run(c *cli.Context) error {
 			names = []string{only}
 		}
 		if s, ok := b.(kernel.Streamer); ok {
+			// Streaming keeps little alive but makes garbage rule
+			// after rule: collect it often rather than grow.
+			cliutil.SetGCPercent(100)
 			// Rules go from the kernel's reply straight into text. A
 			// legacy table is read in one atomic call, so its text can
 			// go out as it is made; an nf_tables dump may have to start
@@ -129,14 +131,14 @@ func output(c *cli.Context, hold bool, write func(io.Writer) error) error {
 	if f == "" && !hold {
 		return write(os.Stdout)
 	}
-	var out bytes.Buffer
+	var out cliutil.Chunks
 	if err := write(&out); err != nil {
 		return err
 	}
 	if f != "" {
 		return cliutil.WriteFileAtomic(f, out.Bytes(), 0o600)
 	}
-	_, err := os.Stdout.Write(out.Bytes())
+	_, err := out.WriteTo(os.Stdout)
 	return err
 }
 

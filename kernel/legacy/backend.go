@@ -69,37 +69,38 @@ func (b *Backend) Stream(f table.Family, names []string, sink table.Sink) error 
 		if table.LookupTable(name) == nil {
 			return b.opErr("read", name, fmt.Errorf("the kernel has a table %q that iptables does not know", name))
 		}
-		if _, _, err := b.read(c, f, name, sink); err != nil {
+		if err := b.read(c, f, name, sink); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// read fetches table name and hands it to sink (none: only fetch it).
-func (b *Backend) read(c *conn, f table.Family, name string, sink table.Sink) (*Info, []byte, error) {
+// read fetches table name and hands it to sink. The rules decoded keep
+// nothing of the kernel's copy, which is given back right after.
+func (b *Backend) read(c *conn, f table.Family, name string, sink table.Sink) error {
 	for attempt := 0; ; attempt++ {
 		in, err := c.info(name)
 		if err != nil {
-			return nil, nil, b.opErr("read info of", name, err)
+			return b.opErr("read info of", name, err)
 		}
 		blob, err := c.entries(name, in)
 		if errors.Is(err, syscall.EAGAIN) && attempt < 5 {
 			continue // the table changed between the two calls
 		}
 		if err != nil {
-			return nil, nil, b.opErr("read", name, err)
+			return b.opErr("read", name, err)
 		}
-		if sink != nil {
-			if err := DecodeTo(f, name, blob.Entries, in, b.Registry, sink); err != nil {
-				var se *sinkError
-				if errors.As(err, &se) {
-					return nil, nil, se.err
-				}
-				return nil, nil, b.opErr("decode", name, err)
+		err = DecodeTo(f, name, blob.Entries, in, b.Registry, sink)
+		blob.release()
+		if err != nil {
+			var se *sinkError
+			if errors.As(err, &se) {
+				return se.err
 			}
+			return b.opErr("decode", name, err)
 		}
-		return in, blob.Entries, nil
+		return nil
 	}
 }
 
@@ -183,6 +184,11 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 	// goes last, where no rollback can need it, so its tens of megabytes
 	// are read only when its size says it may be unchanged.
 	slices.SortStableFunc(jobs, func(a, b *job) int { return len(a.blob.Entries) - len(b.blob.Entries) })
+	defer func() {
+		for _, j := range jobs {
+			j.old.release()
+		}
+	}()
 	for i, j := range jobs {
 		maySkip := !opt.ReplaceUnchanged && j.oldInfo.NumEntries == uint32(j.blob.NumEntries) && int(j.oldInfo.Size) == len(j.blob.Entries)
 		if i == len(jobs)-1 && !maySkip {
@@ -340,7 +346,8 @@ func (b *Backend) Raw(f table.Family, name string) ([]byte, *Info, error) {
 	if err != nil {
 		return nil, nil, b.opErr("read", name, err)
 	}
-	return blob.Entries, in, nil
+	defer blob.release()
+	return slices.Clone(blob.Entries), in, nil
 }
 
 // Skeleton reads the policies of the named tables without decoding their
@@ -379,6 +386,7 @@ func (b *Backend) Skeleton(f table.Family, names []string) (*table.Ruleset, erro
 		if err != nil {
 			return nil, b.opErr("read", name, err)
 		}
+		defer blob.release()
 		for _, ch := range t.Chains {
 			h, _ := table.HookByName(ch.Name)
 			var e rawEntry

@@ -99,6 +99,17 @@ type Blob struct {
 	// raw is Entries with replaceHeader bytes of room in front, when the
 	// blob was made with it: the replace call then needs no copy.
 	raw []byte
+	// free gives back memory that is not the Go heap's (see entries).
+	free func()
+}
+
+// release gives back the memory of a blob read from the kernel; the
+// blob, and every slice of it, must not be used after.
+func (b *Blob) release() {
+	if b != nil && b.free != nil {
+		b.free()
+		b.free, b.raw, b.Entries = nil, nil, nil
+	}
 }
 
 // Encode lays out a table as iptables' libiptc does: built-in chains in

@@ -109,17 +109,40 @@ func (c *conn) info(name string) (*Info, error) {
 // entries runs IPT_SO_GET_ENTRIES for a table whose info was just read.
 // The entries come back behind replaceHeader bytes of room (see
 // Blob.raw), so that writing them back costs no copy.
+//
+// A big table is read into memory of its own, outside the Go heap, which
+// Blob.release gives back: the tens of megabytes of a kube-proxy table
+// then neither count towards the heap the garbage collector paces itself
+// by nor wait for a collection to be returned.
 func (c *conn) entries(name string, in *Info) (*Blob, error) {
-	raw := make([]byte, replaceHeader+int(in.Size))
+	raw, free := blobMem(replaceHeader + int(in.Size))
 	buf := raw[replaceHeader-getEntriesHeader:]
 	w := &xtbin.Writer{B: buf}
 	w.String(0, tableNameLen, name)
 	w.U32(32, in.Size)
 	if _, err := c.getsockopt(soGetEntries, buf); err != nil {
+		free()
 		return nil, err
 	}
 	return &Blob{raw: raw, Entries: raw[replaceHeader:], NumEntries: int(in.NumEntries),
-		ValidHooks: in.ValidHooks, HookEntry: in.HookEntry, Underflow: in.Underflow}, nil
+		ValidHooks: in.ValidHooks, HookEntry: in.HookEntry, Underflow: in.Underflow, free: free}, nil
+}
+
+// bigBlob is the size from which blobMem maps memory of its own.
+const bigBlob = 4 << 20
+
+// blobMem returns n zeroed bytes and the function that gives them back:
+// anonymous memory, huge-page backed where the system allows it, for big
+// tables; the Go heap for the others.
+func blobMem(n int) ([]byte, func()) {
+	if n >= bigBlob {
+		b, err := unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+		if err == nil {
+			_ = unix.Madvise(b, unix.MADV_HUGEPAGE)
+			return b, func() { unix.Munmap(b) }
+		}
+	}
+	return make([]byte, n), func() {}
 }
 
 // replace runs IPT_SO_SET_REPLACE. oldCount must be the kernel's current
