@@ -90,20 +90,23 @@ func (t *Table) reach() ([]HookMask, *Error) {
 		}
 		return 0, false
 	}
-	type edge struct {
-		to   int32
-		rule *Rule
-	}
+	// An edge is a jump: its target chain and the rule's index in its
+	// chain (no pointer, so that the array is no work for the collector).
+	type edge struct{ to, rule int32 }
 	// The jump graph in one array: chain i's edges are
 	// edges[first[i]:first[i+1]].
-	var edges []edge
+	n := 0
+	for _, c := range t.Chains {
+		n += len(c.Rules)
+	}
+	edges := make([]edge, 0, n)
 	first := make([]int32, len(t.Chains)+1)
 	for i, c := range t.Chains {
 		first[i] = int32(len(edges))
-		for _, r := range c.Rules {
+		for ri, r := range c.Rules {
 			if j, ok := r.Target.(*Jump); ok {
 				if k, ok := idx(j); ok {
-					edges = append(edges, edge{k, r})
+					edges = append(edges, edge{k, int32(ri)})
 				}
 			}
 		}
@@ -124,7 +127,7 @@ func (t *Table) reach() ([]HookMask, *Error) {
 			switch color[e.to] {
 			case grey:
 				if loop == nil {
-					loop = Errorf(e.rule.Pos, "jump from %q to %q makes a loop", t.Chains[i].Name, t.Chains[e.to].Name)
+					loop = Errorf(t.Chains[i].Rules[e.rule].Pos, "jump from %q to %q makes a loop", t.Chains[i].Name, t.Chains[e.to].Name)
 				}
 			case white:
 				visit(e.to)
