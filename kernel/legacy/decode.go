@@ -2,6 +2,7 @@ package legacy
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -75,20 +76,22 @@ func DecodeTo(f table.Family, name string, blob []byte, info *Info, reg *table.R
 	// entry index -> offset; increasing. The kernel's entry count sizes
 	// it, within what the blob can hold.
 	offsets := make([]int32, 0, min(int(info.NumEntries), len(blob)/lay.size)+1)
-	var e rawEntry
+	var last string // ERROR name of the last entry
 	for off := 0; off < len(blob); {
-		if err := readEntry(lay, blob, off, &e); err != nil {
+		next, errName, err := scanEntry(lay, blob, off)
+		if err != nil {
 			return fmt.Errorf("table %s: entry at offset %d: %w", name, off, err)
 		}
-		if e.errName != "" && e.next < len(blob) {
-			starts = append(starts, start{idx: int32(len(offsets) + 1), name: e.errName, head: int32(len(offsets))})
+		if errName != "" && next < len(blob) {
+			starts = append(starts, start{idx: int32(len(offsets) + 1), name: errName, head: int32(len(offsets))})
 		}
 		offsets = append(offsets, int32(off))
-		off = e.next
+		off, last = next, errName
 	}
-	if len(offsets) == 0 || e.errName != "ERROR" {
+	if len(offsets) == 0 || last != "ERROR" {
 		return fmt.Errorf("table %s: blob does not end with the ERROR entry", name)
 	}
+	var e rawEntry
 	entryAt := func(off int) (int, bool) {
 		return slices.BinarySearch(offsets, int32(off))
 	}
@@ -210,6 +213,41 @@ type sinkError struct{ err error }
 func (e *sinkError) Error() string { return e.err.Error() }
 func (e *sinkError) Unwrap() error { return e.err }
 
+// scanEntry reads of the entry at off only what the first pass of
+// DecodeTo needs: where the next entry starts and, for an ERROR target
+// (a chain head or the end), its name. It checks the offsets as
+// readEntry does; the rest is checked when the entry is read.
+func scanEntry(lay *entryLayout, blob []byte, off int) (next int, errName string, err error) {
+	if off < 0 || off+lay.size > len(blob) {
+		return 0, "", fmt.Errorf("entry header past the end of the %d-byte table", len(blob))
+	}
+	toff := int(xtbin.Native.Uint16(blob[off+lay.targetOff:]))
+	n := int(xtbin.Native.Uint16(blob[off+lay.nextOff:]))
+	if n < lay.size+extHeaderSize || n%xtbin.AlignTo != 0 || off+n > len(blob) {
+		return 0, "", fmt.Errorf("bad next_offset %d", n)
+	}
+	if toff < lay.size || toff+extHeaderSize > n {
+		return 0, "", fmt.Errorf("bad target_offset %d", toff)
+	}
+	x, size, err := readExt(blob[off:off+n], toff)
+	if err != nil {
+		return 0, "", fmt.Errorf("target: %w", err)
+	}
+	if toff+size != n {
+		return 0, "", fmt.Errorf("target of %d bytes does not end the entry", size)
+	}
+	if string(x.name) == "ERROR" {
+		xr := xtbin.Reader{B: x.data}
+		if errName = xr.String(0, errorNameLen); xr.Err() != nil {
+			return 0, "", fmt.Errorf("error target: %w", xr.Err())
+		}
+		if errName == "" {
+			return 0, "", errors.New("error target without a name")
+		}
+	}
+	return off + n, errName, nil
+}
+
 // readEntry reads the entry at off into e, reusing e's match slice.
 func readEntry(lay *entryLayout, blob []byte, off int, e *rawEntry) error {
 	if off < 0 || off > len(blob) {
@@ -288,13 +326,15 @@ func readExt(b []byte, off int) (rawExt, int, error) {
 
 func readIP(lay *entryLayout, r *xtbin.Reader, e *rawEntry) error {
 	n := lay.addrLen
+	if len(r.B) < lay.size {
+		return fmt.Errorf("entry of %d bytes, want at least %d", len(r.B), lay.size)
+	}
+	b := r.B
 	addr := func(off int) netip.Addr {
-		var b [16]byte
-		r.Bytes(off, b[:n])
 		if n == 4 {
-			return netip.AddrFrom4([4]byte(b[:4]))
+			return netip.AddrFrom4([4]byte(b[off : off+4]))
 		}
-		return netip.AddrFrom16(b)
+		return netip.AddrFrom16([16]byte(b[off : off+16]))
 	}
 	ip := &e.ip
 	flags, inv := r.U8(lay.flagsOff), r.U8(lay.invOff)
@@ -308,8 +348,8 @@ func readIP(lay *entryLayout, r *xtbin.Reader, e *rawEntry) error {
 	if !dmsk.IsUnspecified() || ip.InvDst {
 		ip.Dst = table.Addr{IP: dst, Mask: dmsk}
 	}
-	ip.In = readIface(r, lay.ifaceOff, lay.ifaceOff+32)
-	ip.Out = readIface(r, lay.ifaceOff+16, lay.ifaceOff+48)
+	ip.In = readIface(b, lay.ifaceOff, lay.ifaceOff+32)
+	ip.Out = readIface(b, lay.ifaceOff+16, lay.ifaceOff+48)
 	if ip.In == "" {
 		ip.InvIn = false
 	}
@@ -334,10 +374,8 @@ func readIP(lay *entryLayout, r *xtbin.Reader, e *rawEntry) error {
 // bytes as the mask covers, plus '+' when the mask stops before the name
 // does (a wildcard). An all-zero mask matches every interface and reads as
 // no interface at all, as iptables-save prints it.
-func readIface(r *xtbin.Reader, nameOff, maskOff int) string {
-	var name, mask [16]byte
-	r.Bytes(nameOff, name[:])
-	r.Bytes(maskOff, mask[:])
+func readIface(b []byte, nameOff, maskOff int) string {
+	name, mask := b[nameOff:nameOff+16], b[maskOff:maskOff+16]
 	if mask[0] == 0 {
 		return ""
 	}
