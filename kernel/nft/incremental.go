@@ -6,7 +6,6 @@ import (
 	"hash/maphash"
 	"runtime"
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -226,35 +225,14 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 		if testHookBatch != nil {
 			testHookBatch(bt.refs())
 		}
-		if testHookBeforeSend != nil {
-			testHookBeforeSend(attempt)
+		res, retry, err := b.sendBatch(c, bt, opt, path, op, attempt)
+		if retry {
+			continue
 		}
-		since := time.Now()
-		res, err := c.send(bt, !opt.Test)
-		if err != nil {
-			dropState(path)
-			return b.opErr(op, "", err)
-		}
-		if res.BatchErr == unix.ERESTART {
-			// Someone changed the ruleset since it was read (or since
-			// the state file was written): read it again, once.
-			if attempt == 0 {
-				continue
-			}
-			dropState(path)
-			return b.opErr(op, "", ErrRulesetChanged)
-		}
-		if len(res.Refused) > 0 {
-			return b.refusal(op, res, bt, since)
-		}
-		if res.BatchErr != 0 {
-			dropState(path)
-			return b.opErr(op, "", res.BatchErr)
-		}
-		if !opt.Test {
+		if err == nil && !opt.Test {
 			b.recordState(c, path, next, gen, res, fresh, echoes <= maxEcho)
 		}
-		return nil
+		return err
 	}
 }
 

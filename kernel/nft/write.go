@@ -228,33 +228,14 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 			}
 			bt.appendStream(c, enc.streams[i])
 		}
-		if testHookBeforeSend != nil {
-			testHookBeforeSend(attempt)
+		res, retry, err := b.sendBatch(c, bt, opt, path, op, attempt)
+		if retry {
+			continue
 		}
-		since := time.Now()
-		res, err := c.send(bt, !opt.Test)
-		if err != nil {
-			dropState(path)
-			return b.opErr(op, "", err)
-		}
-		if res.BatchErr == unix.ERESTART {
-			if attempt == 0 {
-				continue
-			}
-			dropState(path)
-			return b.opErr(op, "", ErrRulesetChanged)
-		}
-		if len(res.Refused) > 0 {
-			return b.refusal(op, res, bt, since)
-		}
-		if res.BatchErr != 0 {
-			dropState(path)
-			return b.opErr(op, "", res.BatchErr)
-		}
-		if !opt.Test {
+		if err == nil && !opt.Test {
 			b.recordFull(c, path, f, snap.GenID, tables, made, <-digDone, res)
 		}
-		return nil
+		return err
 	}
 }
 
@@ -288,6 +269,34 @@ func (b *Backend) recordFull(c *conn, path string, f table.Family, gen uint32, t
 // refusal reports the first refused message of a batch (later refusals
 // are usually its consequences, such as rules of a chain that was not
 // created).
+// sendBatch sends a transaction and sorts out what came back. retry is
+// set when the generation moved under the first attempt (someone changed
+// the ruleset since it was read, or since the state file was written):
+// the caller reads again, once. Any other failure drops the state file,
+// which may no longer describe the kernel.
+func (b *Backend) sendBatch(c *conn, bt *batch, opt kernel.CommitOptions, path, op string, attempt int) (res *batchResult, retry bool, err error) {
+	if testHookBeforeSend != nil {
+		testHookBeforeSend(attempt)
+	}
+	since := time.Now()
+	res, err = c.send(bt, !opt.Test)
+	switch {
+	case err != nil:
+	case res.BatchErr == unix.ERESTART && attempt == 0:
+		return nil, true, nil
+	case res.BatchErr == unix.ERESTART:
+		err = ErrRulesetChanged
+	case len(res.Refused) > 0:
+		return nil, false, b.refusal(op, res, bt, since)
+	case res.BatchErr != 0:
+		err = res.BatchErr
+	default:
+		return res, false, nil
+	}
+	dropState(path)
+	return nil, false, b.opErr(op, "", err)
+}
+
 func (b *Backend) refusal(op string, res *batchResult, bt *batch, since time.Time) error {
 	first := slices.MinFunc(res.Refused, func(x, y refusedMsg) int { return x.Index - y.Index })
 	ref, errno := bt.refAt(first.Index), first.Errno
