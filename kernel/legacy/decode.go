@@ -78,15 +78,15 @@ func DecodeTo(f table.Family, name string, blob []byte, info *Info, reg *table.R
 	offsets := make([]int32, 0, min(int(info.NumEntries), len(blob)/lay.size)+1)
 	var last string // ERROR name of the last entry
 	for off := 0; off < len(blob); {
-		next, errName, err := scanEntry(lay, blob, off)
+		fr, err := scanEntry(lay, blob, off)
 		if err != nil {
 			return fmt.Errorf("table %s: entry at offset %d: %w", name, off, err)
 		}
-		if errName != "" && next < len(blob) {
-			starts = append(starts, start{idx: int32(len(offsets) + 1), name: errName, head: int32(len(offsets))})
+		if fr.errName != "" && fr.next < len(blob) {
+			starts = append(starts, start{idx: int32(len(offsets) + 1), name: fr.errName, head: int32(len(offsets))})
 		}
 		offsets = append(offsets, int32(off))
-		off, last = next, errName
+		off, last = fr.next, fr.errName
 	}
 	if len(offsets) == 0 || last != "ERROR" {
 		return fmt.Errorf("table %s: blob does not end with the ERROR entry", name)
@@ -213,95 +213,80 @@ type sinkError struct{ err error }
 func (e *sinkError) Error() string { return e.err.Error() }
 func (e *sinkError) Unwrap() error { return e.err }
 
-// scanEntry reads of the entry at off only what the first pass of
-// DecodeTo needs: where the next entry starts and, for an ERROR target
-// (a chain head or the end), its name. It checks the offsets as
-// readEntry does; the rest is checked when the entry is read.
-func scanEntry(lay *entryLayout, blob []byte, off int) (next int, errName string, err error) {
+// entryFrame is the part of an entry that locates it and its target:
+// all the first pass of DecodeTo needs (where the next entry starts and,
+// for an ERROR target, the chain name), and what readEntry builds on.
+type entryFrame struct {
+	next    int // offset of the next entry in the blob
+	toff    int // target_offset, from the entry's start
+	target  rawExt
+	errName string // the ERROR target's name (a chain head or the end)
+}
+
+// scanEntry reads and bounds-checks the frame of the entry at off (struct
+// ipt_entry / ip6t_entry: target_offset, next_offset and the target).
+func scanEntry(lay *entryLayout, blob []byte, off int) (entryFrame, error) {
 	if off < 0 || off+lay.size > len(blob) {
-		return 0, "", fmt.Errorf("entry header past the end of the %d-byte table", len(blob))
+		return entryFrame{}, fmt.Errorf("entry header at %d past the end of the %d-byte table", off, len(blob))
 	}
 	toff := int(xtbin.Native.Uint16(blob[off+lay.targetOff:]))
 	n := int(xtbin.Native.Uint16(blob[off+lay.nextOff:]))
 	if n < lay.size+extHeaderSize || n%xtbin.AlignTo != 0 || off+n > len(blob) {
-		return 0, "", fmt.Errorf("bad next_offset %d", n)
+		return entryFrame{}, fmt.Errorf("bad next_offset %d", n)
 	}
 	if toff < lay.size || toff+extHeaderSize > n {
-		return 0, "", fmt.Errorf("bad target_offset %d", toff)
+		return entryFrame{}, fmt.Errorf("bad target_offset %d", toff)
 	}
 	x, size, err := readExt(blob[off:off+n], toff)
 	if err != nil {
-		return 0, "", fmt.Errorf("target: %w", err)
+		return entryFrame{}, fmt.Errorf("target: %w", err)
 	}
 	if toff+size != n {
-		return 0, "", fmt.Errorf("target of %d bytes does not end the entry", size)
+		return entryFrame{}, fmt.Errorf("target of %d bytes does not end the entry", size)
 	}
+	fr := entryFrame{next: off + n, toff: toff, target: x}
 	if string(x.name) == "ERROR" {
 		xr := xtbin.Reader{B: x.data}
-		if errName = xr.String(0, errorNameLen); xr.Err() != nil {
-			return 0, "", fmt.Errorf("error target: %w", xr.Err())
+		if fr.errName = xr.String(0, errorNameLen); xr.Err() != nil {
+			return entryFrame{}, fmt.Errorf("error target: %w", xr.Err())
 		}
-		if errName == "" {
-			return 0, "", errors.New("error target without a name")
+		if fr.errName == "" {
+			return entryFrame{}, errors.New("error target without a name")
 		}
 	}
-	return off + n, errName, nil
+	return fr, nil
 }
 
 // readEntry reads the entry at off into e, reusing e's match slice.
 func readEntry(lay *entryLayout, blob []byte, off int, e *rawEntry) error {
-	if off < 0 || off > len(blob) {
-		return fmt.Errorf("offset %d outside the %d-byte table", off, len(blob))
-	}
-	*e = rawEntry{offset: off, matches: e.matches[:0]}
-	r := xtbin.Reader{B: blob[off:]}
-	toff := int(r.U16(lay.targetOff))
-	next := int(r.U16(lay.nextOff))
-	if err := r.Err(); err != nil {
+	fr, err := scanEntry(lay, blob, off)
+	if err != nil {
 		return err
 	}
-	if next < lay.size+extHeaderSize || next%xtbin.AlignTo != 0 || off+next > len(blob) {
-		return fmt.Errorf("bad next_offset %d", next)
-	}
-	if toff < lay.size || toff+extHeaderSize > next {
-		return fmt.Errorf("bad target_offset %d", toff)
-	}
-	e.next = off + next
-	body := blob[off : off+next]
+	*e = rawEntry{offset: off, next: fr.next, matches: e.matches[:0], errName: fr.errName}
+	body := blob[off:fr.next]
 	br := xtbin.Reader{B: body}
 	e.counters = table.Counters{Packets: br.U64(lay.countersOff), Bytes: br.U64(lay.countersOff + 8)}
 	if err := readIP(lay, &br, e); err != nil {
 		return err
 	}
-	for moff := lay.size; moff < toff; {
-		x, size, err := readExt(body[:toff], moff)
+	for moff := lay.size; moff < fr.toff; {
+		x, size, err := readExt(body[:fr.toff], moff)
 		if err != nil {
 			return fmt.Errorf("match at %d: %w", moff, err)
 		}
 		e.matches = append(e.matches, x)
 		moff += size
 	}
-	x, size, err := readExt(body, toff)
-	if err != nil {
-		return fmt.Errorf("target: %w", err)
-	}
-	if toff+size != next {
-		return fmt.Errorf("target of %d bytes does not end the entry", size)
-	}
-	switch string(x.name) {
+	switch string(fr.target.name) {
 	case "":
-		if size != standardTargetSize {
+		if size := len(body) - fr.toff; size != standardTargetSize {
 			return fmt.Errorf("standard target of %d bytes", size)
 		}
-		e.verdict = int32(xtbin.Native.Uint32(x.data))
+		e.verdict = int32(xtbin.Native.Uint32(fr.target.data))
 	case "ERROR":
-		xr := xtbin.Reader{B: x.data}
-		e.errName = xr.String(0, errorNameLen)
-		if err := xr.Err(); err != nil {
-			return fmt.Errorf("error target: %w", err)
-		}
 	default:
-		e.target = x
+		e.target = fr.target
 	}
 	return br.Err()
 }

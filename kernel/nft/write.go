@@ -266,9 +266,6 @@ func (b *Backend) recordFull(c *conn, path string, f table.Family, gen uint32, t
 	b.recordState(c, path, next, gen, res, fresh, true)
 }
 
-// refusal reports the first refused message of a batch (later refusals
-// are usually its consequences, such as rules of a chain that was not
-// created).
 // sendBatch sends a transaction and sorts out what came back. retry is
 // set when the generation moved under the first attempt (someone changed
 // the ruleset since it was read, or since the state file was written):
@@ -297,6 +294,9 @@ func (b *Backend) sendBatch(c *conn, bt *batch, opt kernel.CommitOptions, path, 
 	return nil, false, b.opErr(op, "", err)
 }
 
+// refusal reports the first refused message of a batch (later refusals
+// are usually its consequences, such as rules of a chain that was not
+// created).
 func (b *Backend) refusal(op string, res *batchResult, bt *batch, since time.Time) error {
 	first := slices.MinFunc(res.Refused, func(x, y refusedMsg) int { return x.Index - y.Index })
 	ref, errno := bt.refAt(first.Index), first.Errno
