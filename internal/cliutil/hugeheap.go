@@ -15,11 +15,14 @@ import (
 // mode, Debian's default).
 //
 // Why: the commands touch tens of megabytes for a big ruleset, and every
-// fresh 4 KiB page costs a fault. On virtual machines a fault is several
-// microseconds, so for a 100k-rule file the faults cost more than all of
-// fw's own work (measured: fw-save 0.63 s -> 0.24 s, fw-restore --test
-// 0.77 s -> 0.31 s on the bench machine). With huge pages the kernel
-// faults 2 MiB at a time.
+// fresh 4 KiB page costs a fault; with huge pages the kernel faults 2 MiB
+// at a time. That pays only when fw itself is the main consumer of the
+// run's time. It does not pay before a big kernel write: measured on the
+// bench VM (2026-12-03, median of 6, 85k rules), a legacy restore took
+// 0.64 s wall / 0.56 s system with huge pages against 0.44 s / 0.29 s
+// without, an nf_tables restore 2.32 s against 2.01 s, while fw-save,
+// fw-diff and --test were level or slightly faster with them. So
+// fw-restore primes only for --test; fw-save and fw-diff always do.
 //
 // How: Go's heap takes its memory with mmap and never asks for huge
 // pages itself. PrimeHeap allocates one n-byte block, which the runtime
@@ -27,7 +30,8 @@ import (
 // it again; the runtime then carves later allocations out of the same
 // range, which keeps the advice. If anything here does not hold (THP off,
 // a different runtime), nothing changes but speed. FW_HUGEHEAP=0 turns
-// it off, for comparisons.
+// it off, for comparisons. A big input file read after it (readBig) gets
+// huge pages too, and only then.
 func PrimeHeap(n int) {
 	const huge = 2 << 20
 	if n < 8*huge || os.Getenv("FW_HUGEHEAP") == "0" {
@@ -36,7 +40,11 @@ func PrimeHeap(n int) {
 	n = min(n, 4<<30)
 	prime(n)
 	runtime.GC()
+	primed = true
 }
+
+// primed says PrimeHeap has asked for huge pages in this run.
+var primed bool
 
 // prime is apart so that the block is unreachable when PrimeHeap collects.
 func prime(n int) {
@@ -78,11 +86,11 @@ const (
 const bigInput = 1 << 20
 
 // readBig reads a regular file of size bytes into fresh anonymous memory
-// outside the Go heap, huge-page backed where the system allows it. A
-// heap buffer of that size would be zeroed by the runtime first (the
-// primed heap is not known to be zero) and then overwritten; fresh pages
-// come zeroed from the kernel, and the rules decoded from the text point
-// into it for the rest of the run, so it is never unmapped. (Mapping the
+// outside the Go heap, huge-page backed when the heap was primed. A heap
+// buffer of that size would be zeroed by the runtime first (the primed
+// heap is not known to be zero) and then overwritten; fresh pages come
+// zeroed from the kernel, and the rules decoded from the text point into
+// it for the rest of the run, so it is never unmapped. (Mapping the
 // file itself would save the copy but turn a file truncated meanwhile
 // into a crash.)
 func readBig(f *os.File, size int64) ([]byte, error) {
@@ -92,7 +100,9 @@ func readBig(f *os.File, size int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = unix.Madvise(b, unix.MADV_HUGEPAGE)
+	if primed {
+		_ = unix.Madvise(b, unix.MADV_HUGEPAGE)
+	}
 	got := 0
 	for {
 		k, err := f.Read(b[got:])
