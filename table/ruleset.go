@@ -35,8 +35,14 @@ type Table struct {
 	Chains []*Chain
 
 	// index speeds up Chain on tables with tens of thousands of chains
-	// (kube-proxy); it is rebuilt whenever it does not match Chains.
-	index map[string]*Chain
+	// (kube-proxy): a chain's position in Chains, by name, rebuilt
+	// whenever it does not match Chains.
+	index map[string]int32
+	// recent holds the positions of the last chains Chain found: a
+	// restore file names the same few chains line after line ("-A X ...
+	// -j Y"), and checking Chains[i].Name costs less than hashing the
+	// name into a map of tens of thousands.
+	recent [2]int32
 
 	// Slabs for building big tables with few allocations; see
 	// appendRules and newChain.
@@ -59,40 +65,60 @@ func NewTable(name string) *Table {
 	return t
 }
 
-// Chain returns the chain called name, or nil.
+// Chain returns the chain called name, or nil. Every answer is checked
+// against Chains itself, so neither the index nor recent can be stale.
 func (t *Table) Chain(name string) *Chain {
+	for k, i := range t.recent {
+		if int(i) < len(t.Chains) && t.Chains[i].Name == name {
+			t.recent[k], t.recent[0] = t.recent[0], i
+			return t.Chains[i]
+		}
+	}
+	i := t.find(name)
+	if i < 0 {
+		return nil
+	}
+	t.recent[1], t.recent[0] = t.recent[0], int32(i)
+	return t.Chains[i]
+}
+
+// find returns the position of the chain called name in Chains, or -1.
+func (t *Table) find(name string) int {
 	if len(t.Chains) < 16 {
-		for _, c := range t.Chains {
+		for i, c := range t.Chains {
 			if c.Name == name {
-				return c
+				return i
 			}
 		}
-		return nil
+		return -1
 	}
 	if len(t.index) != len(t.Chains) {
 		t.reindex()
 	}
-	c := t.index[name]
-	if c != nil && c.Name != name {
-		// Renamed behind the index's back.
+	i, ok := t.index[name]
+	if ok && (int(i) >= len(t.Chains) || t.Chains[i].Name != name) {
+		// Moved or renamed behind the index's back.
 		t.reindex()
-		c = t.index[name]
+		i, ok = t.index[name]
 	}
-	return c
+	if !ok {
+		return -1
+	}
+	return int(i)
 }
 
 // addChain appends c and keeps the index current.
 func (t *Table) addChain(c *Chain) {
 	t.Chains = append(t.Chains, c)
 	if t.index != nil && len(t.index) == len(t.Chains)-1 {
-		t.index[c.Name] = c
+		t.index[c.Name] = int32(len(t.Chains) - 1)
 	}
 }
 
 func (t *Table) reindex() {
-	t.index = make(map[string]*Chain, len(t.Chains))
-	for _, c := range t.Chains {
-		t.index[c.Name] = c
+	t.index = make(map[string]int32, len(t.Chains))
+	for i, c := range t.Chains {
+		t.index[c.Name] = int32(i)
 	}
 }
 

@@ -157,13 +157,21 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 	}
 
 	// Pass 1: where every entry goes. starts[i] is where chain i's
-	// entries begin (offset and entry index, its ERROR head included).
-	type start struct{ off, idx int }
+	// entries begin (offset and entry index, its ERROR head included;
+	// rule: how many rules come before it).
+	type start struct{ off, idx, rule int }
 	starts := make([]start, len(chains)+1)
+	// sizes[k] is the size of the k-th rule in blob order, for pass 2:
+	// working it out again would walk every rule's extensions twice.
+	nrules := 0
+	for _, c := range chains {
+		nrules += len(c.Rules)
+	}
+	sizes := make([]uint16, 0, nrules)
 	chainStart := make(map[string]uint32, len(user))
 	off, n, biggest := 0, 0, lay.size+errorTargetSize
 	for i, c := range chains {
-		starts[i] = start{off, n}
+		starts[i] = start{off, n, len(sizes)}
 		if i < nb {
 			b.HookEntry[hooks[i]] = uint32(off)
 		} else {
@@ -181,6 +189,7 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 			}
 			off += size
 			n++
+			sizes = append(sizes, uint16(size))
 			biggest = max(biggest, size)
 			for _, m := range r.Matches {
 				b.addExt(m.Info())
@@ -195,7 +204,7 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 		off += lay.size + standardTargetSize // policy, or the RETURN tail
 		n++
 	}
-	starts[len(chains)] = start{off, n}
+	starts[len(chains)] = start{off, n, len(sizes)}
 	off += lay.size + errorTargetSize
 	n++
 
@@ -210,6 +219,7 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 		b.Rules = make([]*table.Rule, n)
 	}
 	write := func(lo, hi int) error {
+		sizes := sizes[starts[lo].rule:]
 		var scratch []byte
 		if dry {
 			scratch = make([]byte, biggest)
@@ -234,7 +244,8 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 				writeMarker(lay, put(lay.size+errorTargetSize, table.Counters{}, nil), c.Name)
 			}
 			for ri, r := range c.Rules {
-				size, _ := ruleSize(lay, r)
+				size := int(sizes[0])
+				sizes = sizes[1:]
 				start := at
 				if err := writeRule(f, lay, put(size, r.Counters, r), start, r, chainStart); err != nil {
 					return ruleErr(c, ri, r, err)

@@ -92,7 +92,7 @@ func report(w io.Writer, datasets []*dataset, results []*result, total time.Dura
 
 	fmt.Fprintf(w, "\nTargets (issue 7, fw/reference): parse-only wall ≤0.1x, legacy restore and save ≤0.4x, nft restore ≤0.6x, nft save ≤0.5x, "+
 		"nft incremental at least 10x faster than the reference's full restore (≤0.1x), user CPU ≤%.1fx and peak RSS ≤%.1fx in every row. "+
-		"The kernel floor of a restore row is max(ref sys, fw sys), named in the cell: the reference's system CPU is mostly the kernel's own work, "+
+		"The kernel floor of a restore row (and of legacy save, one IPT_SO_GET_ENTRIES per table in both tools) is max(ref sys, fw sys), named in the cell: the reference's system CPU is mostly the kernel's own work, "+
 		"which fw cannot avoid either; rows where fw does less kernel work than the reference by design (incremental, re-apply) have none. "+
 		"Start states: every row starts with both interfaces empty; legacy restore empties the tables and nft restore flushes the ruleset before every run; "+
 		"the save and re-apply rows load ORIGINAL once with the reference tool; nft incremental puts ORIGINAL back with fw-restore --incremental before every run "+
