@@ -103,9 +103,10 @@ func run(c *cli.Context) error {
 	case fallback != "" && (c.Bool("test") || c.IsSet("confirm")):
 		return cliutil.Usage("--fallback cannot be given with --test or --confirm")
 	}
-	if c.Bool("test") && !c.Bool("check-kernel") {
-		// Huge pages slow down a restore that writes to the kernel
-		// (see PrimeHeap); a check alone gains from them.
+	if c.Bool("test") && !c.Bool("check-kernel") || c.Bool("incremental") {
+		// Huge pages slow down a restore that writes a whole ruleset to
+		// the kernel (see PrimeHeap); a check alone, or an incremental
+		// restore that sends only a difference, gains from them.
 		cliutil.PrimeHeap(cliutil.HeapPerInputByte * cliutil.InputSize(c.Args().First(), 0))
 	}
 	err = restore(c, fam, c.Args().First())
