@@ -128,7 +128,12 @@ func parseMask(s string, f Family) (netip.Addr, error) {
 func parseDotted(s string, isMask bool) (netip.Addr, bool) {
 	var b [4]byte
 	n := 0
-	for p := range strings.SplitSeq(s, ".") {
+	for {
+		dot := strings.IndexByte(s, '.')
+		p := s
+		if dot >= 0 {
+			p = s[:dot]
+		}
 		if n == 4 {
 			return netip.Addr{}, false
 		}
@@ -138,6 +143,10 @@ func parseDotted(s string, isMask bool) (netip.Addr, bool) {
 		}
 		b[n] = byte(v)
 		n++
+		if dot < 0 {
+			break
+		}
+		s = s[dot+1:]
 	}
 	if isMask && n != 4 {
 		return netip.Addr{}, false

@@ -15,8 +15,28 @@ import (
 // xtables_strtoui uses): decimal, 0x hex or 0-prefixed octal, and checks it
 // against [min, max].
 func ParseUint(s string, min, max uint64) (uint64, bool) {
+	// Most numbers in a rules file are plain decimals ("32", "8080"):
+	// up to 19 digits cannot overflow, so they need no range check per
+	// digit.
+	if len(s) > 0 && len(s) <= 19 && (s[0] != '0' || len(s) == 1) {
+		var v uint64
+		i := 0
+		for ; i < len(s) && s[i]-'0' <= 9; i++ {
+			v = v*10 + uint64(s[i]-'0')
+		}
+		if i == len(s) {
+			if v < min || v > max {
+				return 0, false
+			}
+			return v, true
+		}
+	}
 	// strtoul skips leading white space, then takes one optional sign.
-	t := strings.TrimPrefix(strings.TrimLeft(s, " \t\n\v\f\r"), "+")
+	t := s
+	for len(t) > 0 && (t[0] == ' ' || t[0] >= '\t' && t[0] <= '\r') {
+		t = t[1:]
+	}
+	t = strings.TrimPrefix(t, "+")
 	base := 10
 	switch {
 	case len(t) > 2 && (t[:2] == "0x" || t[:2] == "0X"):

@@ -28,6 +28,11 @@ func TestParseUint(t *testing.T) {
 		{"0xffffffffffffffff", 0, 1<<64 - 1, 1<<64 - 1, true},
 		{"0x10000000000000000", 0, 1<<64 - 1, 0, false},
 		{"5", 6, 10, 0, false},
+		{"9999999999999999999", 0, 1<<64 - 1, 9999999999999999999, true},
+		{"99999999999999999999", 0, 1<<64 - 1, 0, false},
+		{"\t\v\f\r\n 12", 0, 255, 12, true},
+		{"12 ", 0, 255, 0, false},
+		{"256", 0, 255, 0, false},
 	} {
 		got, ok := ParseUint(tc.in, tc.min, tc.max)
 		if got != tc.want || ok != tc.ok {

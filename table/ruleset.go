@@ -38,11 +38,11 @@ type Table struct {
 	// (kube-proxy): a chain's position in Chains, by name, rebuilt
 	// whenever it does not match Chains.
 	index map[string]int32
-	// recent holds the positions of the last chains Chain found: a
-	// restore file names the same few chains line after line ("-A X ...
-	// -j Y"), and checking Chains[i].Name costs less than hashing the
-	// name into a map of tens of thousands.
-	recent [2]int32
+	// recent holds the positions of the last chains Chain found, most
+	// recent first: a restore file names the same few chains line after
+	// line ("-A X ... -j KUBE-MARK-MASQ"), and checking Chains[i].Name
+	// costs less than hashing the name into a map of tens of thousands.
+	recent [4]int32
 
 	// Slabs for building big tables with few allocations; see
 	// appendRules and newChain.
@@ -70,7 +70,8 @@ func NewTable(name string) *Table {
 func (t *Table) Chain(name string) *Chain {
 	for k, i := range t.recent {
 		if int(i) < len(t.Chains) && t.Chains[i].Name == name {
-			t.recent[k], t.recent[0] = t.recent[0], i
+			copy(t.recent[1:k+1], t.recent[:k])
+			t.recent[0] = i
 			return t.Chains[i]
 		}
 	}
@@ -78,7 +79,8 @@ func (t *Table) Chain(name string) *Chain {
 	if i < 0 {
 		return nil
 	}
-	t.recent[1], t.recent[0] = t.recent[0], int32(i)
+	copy(t.recent[1:], t.recent[:])
+	t.recent[0] = int32(i)
 	return t.Chains[i]
 }
 
