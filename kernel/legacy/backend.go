@@ -213,7 +213,7 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 			break
 		}
 		j.done = true
-		if err := c.addCounters(j.t.Name, j.blob.Counters); err != nil {
+		if err := c.addCounters(j.t.Name, layouts[rs.Family], j.blob); err != nil {
 			failure = b.opErr("set counters of", j.t.Name, err)
 			break
 		}
@@ -246,14 +246,10 @@ func (b *Backend) restoreOld(c *conn, f table.Family, name string, old *Blob) er
 			old.HookEntry[h], old.Underflow[h] = 0, 0
 		}
 	}
-	counters, err := entryCounters(f, old.Entries)
-	if err != nil {
-		return err
-	}
 	if err := c.replace(name, old, cur.NumEntries); err != nil {
 		return err
 	}
-	return c.addCounters(name, counters)
+	return c.addCounters(name, layouts[f], old)
 }
 
 // unchanged reports whether old, a table as the kernel hands it out,
@@ -273,9 +269,12 @@ func unchanged(lay *entryLayout, old, b *Blob, withCounters bool) bool {
 		}
 	}
 	skipFrom, skipTo := lay.cfOff, lay.countersOff+countersSize
+	if withCounters {
+		skipTo = lay.countersOff
+	}
 	i := 0
 	for off := 0; off < len(old.Entries); i++ {
-		if off+lay.size > len(old.Entries) || i >= len(b.Counters) {
+		if off+lay.size > len(old.Entries) || i >= b.NumEntries {
 			return false
 		}
 		next := int(xtbin.Native.Uint16(old.Entries[off+lay.nextOff:]))
@@ -286,30 +285,9 @@ func unchanged(lay *entryLayout, old, b *Blob, withCounters bool) bool {
 		if !bytes.Equal(x[:skipFrom], y[:skipFrom]) || !bytes.Equal(x[skipTo:], y[skipTo:]) {
 			return false
 		}
-		if withCounters {
-			got := table.Counters{Packets: xtbin.Native.Uint64(x[lay.countersOff:]), Bytes: xtbin.Native.Uint64(x[lay.countersOff+8:])}
-			if got != b.Counters[i] {
-				return false
-			}
-		}
 		off += next
 	}
 	return i == b.NumEntries
-}
-
-// entryCounters pulls the counters out of a blob as read from the kernel.
-func entryCounters(f table.Family, blob []byte) ([]table.Counters, error) {
-	lay := layouts[f]
-	var out []table.Counters
-	for off := 0; off < len(blob); {
-		var e rawEntry
-		if err := readEntry(lay, blob, off, &e); err != nil {
-			return nil, err
-		}
-		out = append(out, e.counters)
-		off = e.next
-	}
-	return out, nil
 }
 
 // checkRevisions asks the kernel for every extension revision the

@@ -86,12 +86,6 @@ type Blob struct {
 	ValidHooks uint32
 	HookEntry  [table.NumHooks]uint32
 	Underflow  [table.NumHooks]uint32
-	// Counters has one element per entry, in entry order: what
-	// IPT_SO_SET_ADD_COUNTERS installs after the replace.
-	Counters []table.Counters
-	// Rules maps entry index to the rule it encodes (nil for heads,
-	// policies, tails), so kernel errors can name a rule.
-	Rules []*table.Rule
 	// Exts lists the extensions the table uses, each once: the
 	// revisions to ask the kernel about.
 	Exts []*table.ExtInfo
@@ -157,9 +151,9 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 	}
 
 	// Pass 1: where every entry goes. starts[i] is where chain i's
-	// entries begin (offset and entry index, its ERROR head included;
-	// rule: how many rules come before it).
-	type start struct{ off, idx, rule int }
+	// entries begin (its ERROR head included) and how many rules come
+	// before it.
+	type start struct{ off, rule int }
 	starts := make([]start, len(chains)+1)
 	// sizes[k] is the size of the k-th rule in blob order, for pass 2:
 	// working it out again would walk every rule's extensions twice.
@@ -171,7 +165,7 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 	chainStart := make(map[string]uint32, len(user))
 	off, n, biggest := 0, 0, lay.size+errorTargetSize
 	for i, c := range chains {
-		starts[i] = start{off, n, len(sizes)}
+		starts[i] = start{off, len(sizes)}
 		if i < nb {
 			b.HookEntry[hooks[i]] = uint32(off)
 		} else {
@@ -204,7 +198,7 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 		off += lay.size + standardTargetSize // policy, or the RETURN tail
 		n++
 	}
-	starts[len(chains)] = start{off, n, len(sizes)}
+	starts[len(chains)] = start{off, len(sizes)}
 	off += lay.size + errorTargetSize
 	n++
 
@@ -215,8 +209,6 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 	if !dry {
 		raw = make([]byte, replaceHeader+off)
 		buf = raw[replaceHeader:]
-		b.Counters = make([]table.Counters, n)
-		b.Rules = make([]*table.Rule, n)
 	}
 	write := func(lo, hi int) error {
 		sizes := sizes[starts[lo].rule:]
@@ -224,30 +216,32 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 		if dry {
 			scratch = make([]byte, biggest)
 		}
-		at, idx := starts[lo].off, starts[lo].idx
-		put := func(size int, cnt table.Counters, r *table.Rule) []byte {
+		at := starts[lo].off
+		// Each entry carries its counters, as libiptc's do: the kernel
+		// zeroes them on replace, and addCounters adds them back.
+		put := func(size int, cnt table.Counters) []byte {
 			var e []byte
 			if dry {
 				e = scratch[:size]
 				clear(e)
 			} else {
 				e = buf[at : at+size]
-				b.Counters[idx], b.Rules[idx] = cnt, r
+				xtbin.Native.PutUint64(e[lay.countersOff:], cnt.Packets)
+				xtbin.Native.PutUint64(e[lay.countersOff+8:], cnt.Bytes)
 			}
 			at += size
-			idx++
 			return e
 		}
 		for i := lo; i < hi; i++ {
 			c := chains[i]
 			if i >= nb {
-				writeMarker(lay, put(lay.size+errorTargetSize, table.Counters{}, nil), c.Name)
+				writeMarker(lay, put(lay.size+errorTargetSize, table.Counters{}), c.Name)
 			}
 			for ri, r := range c.Rules {
 				size := int(sizes[0])
 				sizes = sizes[1:]
 				start := at
-				if err := writeRule(f, lay, put(size, r.Counters, r), start, r, chainStart); err != nil {
+				if err := writeRule(f, lay, put(size, r.Counters), start, r, chainStart); err != nil {
 					return ruleErr(c, ri, r, err)
 				}
 			}
@@ -258,7 +252,7 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 					v = verdictDrop
 				}
 			}
-			writeStandard(lay, put(lay.size+standardTargetSize, cnt, nil), v)
+			writeStandard(lay, put(lay.size+standardTargetSize, cnt), v)
 		}
 		return nil
 	}

@@ -172,20 +172,40 @@ func (c *conn) replace(name string, b *Blob, oldCount uint32) error {
 	return err
 }
 
-// addCounters runs IPT_SO_SET_ADD_COUNTERS: the only way counters get
-// into a freshly replaced table.
-func (c *conn) addCounters(name string, cs []table.Counters) error {
-	if !slices.ContainsFunc(cs, func(x table.Counters) bool { return x != table.Counters{} }) {
+// addCounters runs IPT_SO_SET_ADD_COUNTERS with the counters b's entries
+// carry, in entry order: the only way counters get into a freshly
+// replaced table (the kernel zeroes those of the entries it is given).
+// Each entry's struct xt_counters is copied as it lies in the blob.
+func (c *conn) addCounters(name string, lay *entryLayout, b *Blob) error {
+	var buf []byte // made at the first counter that is not zero
+	i := 0
+	for off := 0; off < len(b.Entries); i++ {
+		if off+lay.size > len(b.Entries) || i >= b.NumEntries {
+			return fmt.Errorf("entry %d at offset %d: past the end of the table", i, off)
+		}
+		e := b.Entries[off:]
+		cnt := e[lay.countersOff : lay.countersOff+countersSize]
+		if buf == nil && slices.ContainsFunc(cnt, func(x byte) bool { return x != 0 }) {
+			buf = make([]byte, countersHeader+countersSize*b.NumEntries)
+		}
+		if buf != nil {
+			copy(buf[countersHeader+i*countersSize:], cnt)
+		}
+		next := int(xtbin.Native.Uint16(e[lay.nextOff:]))
+		if next < lay.size {
+			return fmt.Errorf("entry %d at offset %d: bad next_offset %d", i, off, next)
+		}
+		off += next
+	}
+	if i != b.NumEntries {
+		return fmt.Errorf("%d entries, the table header says %d", i, b.NumEntries)
+	}
+	if buf == nil {
 		return nil // adding zeros changes nothing; skip the kernel's walk
 	}
-	buf := make([]byte, countersHeader+countersSize*len(cs))
 	w := &xtbin.Writer{B: buf}
 	w.String(0, tableNameLen, name)
-	w.U32(32, uint32(len(cs)))
-	for i, x := range cs {
-		w.U64(countersHeader+i*countersSize, x.Packets)
-		w.U64(countersHeader+i*countersSize+8, x.Bytes)
-	}
+	w.U32(32, uint32(b.NumEntries))
 	return c.setsockopt(soSetAddCounters, buf)
 }
 
