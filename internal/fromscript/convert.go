@@ -575,6 +575,20 @@ func whichProgram(s string) string {
 func (cv *converter) setting(c *command, prog string, head []field, rest []word, inside bool) {
 	why := "not an iptables command"
 	var out []Setting
+	// args is the command's words expanded, or false when one cannot be
+	// (the command is then skipped and reported).
+	args := func() ([]field, bool) {
+		args := head
+		for k := range rest {
+			fs, err := cv.expand(&rest[k])
+			if err != nil {
+				cv.skip(c, "a kernel setting fw cannot evaluate: "+err.Msg)
+				return nil, false
+			}
+			args = append(args, fs...)
+		}
+		return args, true
+	}
 	if prog == "echo" {
 		for _, r := range c.redirs {
 			if r.op != ">" && r.op != ">>" && r.op != ">|" || r.fd != "" && r.fd != "1" {
@@ -584,14 +598,9 @@ func (cv *converter) setting(c *command, prog string, head []field, rest []word,
 			if err != nil || !strings.HasPrefix(path.Clean(target), "/proc/sys/") {
 				continue
 			}
-			args := head
-			for k := range rest {
-				fs, err := cv.expand(&rest[k])
-				if err != nil {
-					cv.skip(c, "a kernel setting fw cannot evaluate: "+err.Msg)
-					return
-				}
-				args = append(args, fs...)
+			args, ok := args()
+			if !ok {
+				return
 			}
 			for len(args) > 0 && (args[0].text == "-n" || args[0].text == "-e" || args[0].text == "-E") {
 				args = args[1:]
@@ -603,14 +612,9 @@ func (cv *converter) setting(c *command, prog string, head []field, rest []word,
 			out = append(out, Setting{Key: sysctlKey(strings.TrimPrefix(path.Clean(target), "/proc/sys/")), Value: strings.Join(vals, " ")})
 		}
 	} else {
-		args := head
-		for k := range rest {
-			fs, err := cv.expand(&rest[k])
-			if err != nil {
-				cv.skip(c, "a kernel setting fw cannot evaluate: "+err.Msg)
-				return
-			}
-			args = append(args, fs...)
+		args, ok := args()
+		if !ok {
+			return
 		}
 		for _, a := range args {
 			if a.text == "-p" || a.text == "--load" || a.text == "--system" {

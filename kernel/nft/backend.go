@@ -61,16 +61,26 @@ func HasTables(f table.Family) (bool, error) {
 // an iptables name that nft made is listed, and Load says what is wrong
 // with it.
 func (b *Backend) Tables(f table.Family) ([]string, error) {
+	s, err := b.snapshot(f, nil, readGate, "list tables")
+	if err != nil {
+		return nil, err
+	}
+	return s.tableNames(), nil
+}
+
+// snapshot is readSnapshot on a connection of its own, its errors named
+// by op.
+func (b *Backend) snapshot(f table.Family, rulesOf func(string) bool, mode readMode, op string) (*snapshot, error) {
 	c, err := dial()
 	if err != nil {
 		return nil, b.opErr("open", "", err)
 	}
 	defer c.close()
-	s, err := readSnapshot(c, f, nil, readGate)
+	s, err := readSnapshot(c, f, rulesOf, mode)
 	if err != nil {
-		return nil, b.opErr("list tables", "", err)
+		return nil, b.opErr(op, "", err)
 	}
-	return s.tableNames(), nil
+	return s, nil
 }
 
 // Load reads the named tables (every existing iptables table when names
@@ -79,18 +89,13 @@ func (b *Backend) Tables(f table.Family) ([]string, error) {
 // in a shape iptables does not use is an error naming the table and the
 // reason, never a partial reading.
 func (b *Backend) Load(f table.Family, names []string) (*table.Ruleset, error) {
-	c, err := dial()
-	if err != nil {
-		return nil, b.opErr("open", "", err)
-	}
-	defer c.close()
 	rulesOf := allTables
 	if names != nil {
 		rulesOf = someTables(names...)
 	}
-	s, err := readSnapshot(c, f, rulesOf, readFull)
+	s, err := b.snapshot(f, rulesOf, readFull, "read")
 	if err != nil {
-		return nil, b.opErr("read", "", err)
+		return nil, err
 	}
 	if names == nil {
 		names = s.tableNames()
@@ -348,14 +353,9 @@ var _ kernel.SkeletonLoader = (*Backend)(nil)
 // new and empty (nothing is created). A table nft made in another shape
 // is an error, as for Load; its rules are checked by the commit.
 func (b *Backend) Skeleton(f table.Family, names []string) (*table.Ruleset, error) {
-	c, err := dial()
+	s, err := b.snapshot(f, nil, readGate, "read")
 	if err != nil {
-		return nil, b.opErr("open", "", err)
-	}
-	defer c.close()
-	s, err := readSnapshot(c, f, nil, readGate)
-	if err != nil {
-		return nil, b.opErr("read", "", err)
+		return nil, err
 	}
 	rs := &table.Ruleset{Family: f}
 	for _, name := range names {

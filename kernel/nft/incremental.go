@@ -87,16 +87,10 @@ const maxEcho = 4096
 // commitIncremental is Commit with opt.Incremental.
 func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.Table, opt kernel.CommitOptions) error {
 	// The wanted rules' digests are made while the kernel is looked at.
-	digDone := make(chan wantedDigests, 1)
-	go func() { digDone <- digestTables(f, tables) }()
-	var digs *wantedDigests
+	digs := inBackground(func() wantedDigests { return digestTables(f, tables) })
 	waitDigs := func() error {
-		if digs == nil {
-			d := <-digDone
-			digs = &d
-		}
-		if digs.err != nil {
-			return b.opErr(op, digs.table, digs.err)
+		if d := digs.wait(); d.err != nil {
+			return b.opErr(op, d.table, d.err)
 		}
 		return nil
 	}
@@ -183,7 +177,7 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 			lt := live[t.Name]
 			if lt == nil {
 				// A new table is created as a full commit creates it.
-				ft, err := writeFreshTable(c, bt, f, t, nil, digs.tables[ti])
+				ft, err := writeFreshTable(c, bt, f, t, nil, digs.wait().tables[ti])
 				if err != nil {
 					return b.opErr(op, t.Name, err)
 				}
@@ -191,7 +185,7 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 				next.Tables = append(next.Tables, ft.state)
 				continue
 			}
-			d := &tableDiff{c: c, bt: bt, f: f, t: t, live: lt, digs: digs.tables[ti], counters: opt.Counters, echoes: &echoes}
+			d := &tableDiff{c: c, bt: bt, f: f, t: t, live: lt, digs: digs.wait().tables[ti], counters: opt.Counters, echoes: &echoes}
 			if !fromState {
 				d.want = bytesOf.tables[ti]
 			}

@@ -73,6 +73,28 @@ func streamRef(t *table.Table, i int) msgRef {
 }
 
 // encoded is the outcome of encoding the rules of a commit's tables.
+// background is work running on a goroutine of its own, so that user
+// time (encoding, digests) overlaps the kernel's; wait gives its result,
+// the same every time.
+type background[T any] struct {
+	ch   chan T
+	v    T
+	done bool
+}
+
+func inBackground[T any](fn func() T) *background[T] {
+	b := &background[T]{ch: make(chan T, 1)}
+	go func() { b.ch <- fn() }()
+	return b
+}
+
+func (b *background[T]) wait() T {
+	if !b.done {
+		b.v, b.done = <-b.ch, true
+	}
+	return b.v
+}
+
 type encoded struct {
 	streams []*ruleStream
 	table   string // of the error
@@ -154,20 +176,14 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 	// Lowering and encoding (user time) overlap reading the kernel
 	// (system time); the digests the state file records are made
 	// meanwhile too, and are needed only after the commit.
-	encDone := make(chan encoded, 1)
-	go func() { encDone <- encodeAll(f, tables) }()
-	digDone := make(chan wantedDigests, 1)
+	enc := inBackground(func() encoded { return encodeAll(f, tables) })
+	var digs *background[wantedDigests]
 	if !opt.Test {
-		go func() { digDone <- digestTables(f, tables) }()
+		digs = inBackground(func() wantedDigests { return digestTables(f, tables) })
 	}
-	var enc *encoded
 	waitEnc := func() error {
-		if enc == nil {
-			e := <-encDone
-			enc = &e
-		}
-		if enc.err != nil {
-			return b.opErr(op, enc.table, enc.err)
+		if e := enc.wait(); e.err != nil {
+			return b.opErr(op, e.table, e.err)
 		}
 		return nil
 	}
@@ -226,14 +242,14 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 			if made[i], err = writeTableHead(c, bt, t, snap.Tables[t.Name]); err != nil {
 				return b.opErr(op, t.Name, err)
 			}
-			bt.appendStream(c, enc.streams[i])
+			bt.appendStream(c, enc.wait().streams[i])
 		}
 		res, retry, err := b.sendBatch(c, bt, opt, path, op, attempt)
 		if retry {
 			continue
 		}
 		if err == nil && !opt.Test {
-			b.recordFull(c, path, f, snap.GenID, tables, made, <-digDone, res)
+			b.recordFull(c, path, f, snap.GenID, tables, made, digs.wait(), res)
 		}
 		return err
 	}
