@@ -122,6 +122,11 @@ func parseMask(s string, f Family) (netip.Addr, error) {
 	return a, nil
 }
 
+// ParseDotted is parseDotted for an address, not a mask. Extensions whose
+// libxtables options go through xtables_numeric_to_ipaddr, the parser
+// behind -s/-d, use it so that their syntax cannot drift from -s/-d's.
+func ParseDotted(s string) (netip.Addr, bool) { return parseDotted(s, false) }
+
 // parseDotted parses an IPv4 address as libxtables does: up to four
 // dot-separated parts, each a C number of 0..255; fewer than four parts
 // fill the rest with zeros ("10" is 10.0.0.0), except in a mask.

@@ -51,7 +51,7 @@ func ParseUint(s string, min, max uint64) (uint64, bool) {
 	// is the common case here, and strconv allocates an error for it.
 	var v uint64
 	for i := 0; i < len(t); i++ {
-		d := uint64(digitVal(t[i]))
+		d := uint64(DigitVal(t[i]))
 		if d >= uint64(base) {
 			return 0, false
 		}
@@ -66,8 +66,11 @@ func ParseUint(s string, min, max uint64) (uint64, bool) {
 	return v, true
 }
 
-// digitVal is the value of a hex digit, or 255.
-func digitVal(c byte) uint8 {
+// DigitVal is the value of a hex digit, or 255 for any other byte, so
+// that a single "d >= base" test both rejects non-digits and digits too
+// large for the base. Every C-number parser in fw and its extensions
+// shares it, so they agree on what a digit is.
+func DigitVal(c byte) uint8 {
 	switch {
 	case c >= '0' && c <= '9':
 		return c - '0'
@@ -151,6 +154,21 @@ func loadDB() {
 }
 
 func readLines(path string, fn func([]string)) {
+	ScanLines(path, func(text string) bool {
+		line, _, _ := strings.Cut(text, "#")
+		if f := strings.Fields(line); len(f) > 0 {
+			fn(f)
+		}
+		return true
+	})
+}
+
+// ScanLines calls fn with each line of the file at path until fn returns
+// false. A file that cannot be opened or read reads as empty (or as far as
+// it could be read): the name files fw consults (/etc/protocols, /etc/hosts,
+// iproute2's and passwd's) are optional on a host, and a lookup in a
+// missing one simply finds nothing, as it does for libc and libxtables.
+func ScanLines(path string, fn func(line string) bool) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return
@@ -158,9 +176,8 @@ func readLines(path string, fn func([]string)) {
 	defer fh.Close()
 	sc := bufio.NewScanner(fh)
 	for sc.Scan() {
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		if f := strings.Fields(line); len(f) > 0 {
-			fn(f)
+		if !fn(sc.Text()) {
+			return
 		}
 	}
 }

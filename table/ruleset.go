@@ -207,9 +207,16 @@ func (a Addr) IsZero() bool { return !a.IP.IsValid() }
 // not contiguous.
 func (a Addr) PrefixLen() int {
 	arr := a.Mask.As16()
-	b := arr[16-a.Mask.BitLen()/8:]
+	return MaskPrefixLen(arr[16-a.Mask.BitLen()/8:])
+}
+
+// MaskPrefixLen returns the prefix length of a mask in network byte order,
+// or -1 when it is not a run of ones followed by zeros. It works on bytes
+// so that extensions can use it on the raw mask fields of kernel structs
+// (an IPv4 mask in the first four bytes of sixteen) as well as on Addr.
+func MaskPrefixLen(m []byte) int {
 	n := 0
-	for i, x := range b {
+	for i, x := range m {
 		for bit := 7; bit >= 0; bit-- {
 			if x&(1<<bit) != 0 {
 				n++
@@ -219,7 +226,7 @@ func (a Addr) PrefixLen() int {
 			if x&(1<<(bit+1)-1) != 0 {
 				return -1
 			}
-			for _, y := range b[i+1:] {
+			for _, y := range m[i+1:] {
 				if y != 0 {
 					return -1
 				}

@@ -60,10 +60,7 @@ func RuleText(w *Writer, r *Rule, protoName func(uint8) string) {
 	writeIface(w, ip.InvIn, "-i", ip.In)
 	writeIface(w, ip.InvOut, "-o", ip.Out)
 	if ip.Proto != 0 || ip.InvProto {
-		if ip.InvProto {
-			w.Raw(" !")
-		}
-		w.Raw(" -p ")
+		writeShortFlag(w, ip.InvProto, "-p")
 		w.Raw(protoName(ip.Proto))
 	}
 	if ip.Frag {
@@ -97,13 +94,19 @@ func writeAddr(w *Writer, inv bool, flag string, a Addr) {
 	if a.IsZero() {
 		return
 	}
+	writeShortFlag(w, inv, flag)
+	w.buf = a.AppendTo(w.buf)
+}
+
+// writeShortFlag writes " [! ]flag " for the one-dash options of the IP
+// header (-s, -i, ...), which Writer.Flag, made for "--name", cannot.
+func writeShortFlag(w *Writer, inv bool, flag string) {
 	if inv {
 		w.Raw(" !")
 	}
 	w.Raw(" ")
 	w.Raw(flag)
 	w.Raw(" ")
-	w.buf = a.AppendTo(w.buf)
 }
 
 // String prints the address the way iptables-save does: the address, then
@@ -150,11 +153,6 @@ func writeIface(w *Writer, inv bool, flag, name string) {
 	if name == "" || name == "+" {
 		return
 	}
-	if inv {
-		w.Raw(" !")
-	}
-	w.Raw(" ")
-	w.Raw(flag)
-	w.Raw(" ")
+	writeShortFlag(w, inv, flag)
 	w.Raw(name)
 }

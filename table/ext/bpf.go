@@ -67,7 +67,7 @@ func (m *BPF) Parse(a *table.OptArgs) error {
 // way libxt_bpf's sscanf calls do: decimal fields cut to their C widths,
 // blanks allowed before each, text after the fourth field ignored.
 func (m *BPF) parseBytecode(s string) error {
-	n, rest, ok, _ := rtStrtoul(s, 10)
+	n, rest, ok, _ := cStrtoumax(s, 10)
 	if !ok || rest == "" || rest[0] != ',' {
 		return table.WithHint(`write the program as "N,code jt jf k,code jt jf k,..."`, "invalid --bytecode %q (no instruction count)", s)
 	}
@@ -93,7 +93,7 @@ func (m *BPF) parseBytecode(s string) error {
 		r := tok
 		for j := range f {
 			var ok bool
-			if f[j], r, ok, _ = rtStrtoul(r, 10); !ok {
+			if f[j], r, ok, _ = cStrtoumax(r, 10); !ok {
 				return fmt.Errorf("--bytecode: instruction %d is not \"code jt jf k\"", i)
 			}
 		}

@@ -3,6 +3,7 @@ package ext
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 
@@ -62,7 +63,7 @@ func (m *Connlabel) Parse(a *table.OptArgs) error {
 // 16 bits (so 4294967296 is bit 0); fw refuses any number above 127, the
 // kernel's limit.
 func connlabelParse(s string) (uint16, error) {
-	if v, rest, ok := ctStrtou(s); ok && rest == "" {
+	if v, rest, ok := xtStrtoulPrefix(s, 0, math.MaxUint64); ok && rest == "" {
 		if v > connlabelMaxBit {
 			return 0, fmt.Errorf("label bit %q is out of range (0-%d)", s, connlabelMaxBit)
 		}
@@ -101,7 +102,7 @@ func connlabelNames() (map[int]string, error) {
 		if strings.HasPrefix(line, "#") {
 			continue
 		}
-		v, rest, ok := ctStrtou(line)
+		v, rest, ok := xtStrtoulPrefix(line, 0, math.MaxUint64)
 		if !ok || v >= 1024 {
 			continue
 		}

@@ -2,6 +2,7 @@ package ext
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/fwkit/fw/internal/xtbin"
@@ -96,7 +97,7 @@ func (t *CT) Parse(a *table.OptArgs) error {
 			t.Flags |= ctZoneMark
 			return nil
 		}
-		v, rest, ok := ctStrtou(a.Arg)
+		v, rest, ok := xtStrtoulPrefix(a.Arg, 0, math.MaxUint64)
 		if !ok || rest != "" || v > 0xffff {
 			return table.WithHint("a zone is a number 0-65535 or \"mark\"", "invalid zone %q", a.Arg)
 		}

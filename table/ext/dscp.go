@@ -39,7 +39,7 @@ func (m *DSCP) Name() string         { return "dscp" }
 func (m *DSCP) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "dscp":
-		v, err := hdrUint(a.Arg, 0, dscpMax)
+		v, err := parseUint(a.Arg, 0, dscpMax)
 		if err != nil {
 			return err
 		}

@@ -40,7 +40,7 @@ func (m *ECN) Parse(a *table.OptArgs) error {
 	case "ecn-tcp-ece":
 		bit = ecnMatchECE
 	case "ecn-ip-ect":
-		v, err := hdrUint(a.Arg, 0, 3)
+		v, err := parseUint(a.Arg, 0, 3)
 		if err != nil {
 			return err
 		}

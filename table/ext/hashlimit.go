@@ -234,7 +234,7 @@ func hlCostToBytes(cost uint64) uint64 {
 // hlParseBurst reads --hashlimit-burst: a number, or in byte mode a size
 // with a k or m suffix (any other suffix is ignored, as in iptables).
 func hlParseBurst(s string) (uint64, error) {
-	v, rest, ok := rtXtStrtoulPrefix(s, 1, 0xFFFFFFFFFFFFFFFF)
+	v, rest, ok := xtStrtoulPrefix(s, 1, 0xFFFFFFFFFFFFFFFF)
 	if !ok || (rest == "" && v > hlMaxBurst) {
 		return 0, fmt.Errorf("invalid --hashlimit-burst %q (expected 1 to %d, or a byte size such as 100kb)", s, hlMaxBurst)
 	}

@@ -2,7 +2,6 @@ package ext
 
 import (
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/fwkit/fw/internal/xtbin"
@@ -198,8 +197,7 @@ func parseHMarkPrefix(s string, fam table.Family) ([16]byte, error) {
 	if !ok {
 		var mask []byte
 		if fam == table.IPv6 {
-			if a, err := netip.ParseAddr(s); err == nil && a.Is6() && a.Zone() == "" {
-				b := a.As16()
+			if b, ok := ipv6Literal(s); ok {
 				mask = b[:]
 			}
 		} else if v, ok := mgInetAton(s); ok {
@@ -208,7 +206,7 @@ func parseHMarkPrefix(s string, fam table.Family) ([16]byte, error) {
 		if mask == nil {
 			return out, fmt.Errorf("invalid prefix %q (a length from 0 to %d, or a mask)", s, width)
 		}
-		l := mgPrefixLen(mask)
+		l := table.MaskPrefixLen(mask)
 		if l < 0 {
 			return out, table.WithHint("iptables would silently hash the full address", "mask %q is not a prefix", s)
 		}
@@ -243,10 +241,10 @@ func (t *HMark6) Print(w *table.Writer) { t.print(w, 16) }
 // family uses.
 func (t *HMark) print(w *table.Writer, addrLen int) {
 	if t.Flags&hmarkSaddrMask != 0 {
-		w.Opt(false, "hmark-src-prefix", fmt.Sprint(mgPrefixLen(t.SrcMask[:addrLen])))
+		w.Opt(false, "hmark-src-prefix", fmt.Sprint(table.MaskPrefixLen(t.SrcMask[:addrLen])))
 	}
 	if t.Flags&hmarkDaddrMask != 0 {
-		w.Opt(false, "hmark-dst-prefix", fmt.Sprint(mgPrefixLen(t.DstMask[:addrLen])))
+		w.Opt(false, "hmark-dst-prefix", fmt.Sprint(table.MaskPrefixLen(t.DstMask[:addrLen])))
 	}
 	be16 := func(b []byte) uint16 { return uint16(b[0])<<8 | uint16(b[1]) }
 	be32 := func(b [4]byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }

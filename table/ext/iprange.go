@@ -70,7 +70,7 @@ func parseIPRange(s string, f table.Family) (lo, hi [16]byte, err error) {
 		var b [16]byte
 		if f == table.IPv6 {
 			var ok bool
-			if b, ok = hdrIPv6(part); !ok {
+			if b, ok = ipv6Literal(part); !ok {
 				return lo, hi, fmt.Errorf("invalid IPv6 address %q in range %q", part, s)
 			}
 		} else {

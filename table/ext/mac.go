@@ -47,7 +47,8 @@ func (m *Mac) Parse(a *table.OptArgs) error {
 func parseMAC(s string) ([6]byte, bool) {
 	var out [6]byte
 	for i := range out {
-		v, n, _ := hdrStrtoumax(s, 16)
+		v, rest, _, _ := cStrtoumax(s, 16)
+		n := len(s) - len(rest)
 		if n > 2 {
 			return out, false
 		}

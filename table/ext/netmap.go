@@ -60,7 +60,7 @@ func parseNetmapTo(a *table.OptArgs) (min, max [16]byte, err error) {
 		// "/33", read as the address 0.0.0.33) into a full mask.
 		return min, max, fmt.Errorf("mask in %q is not a prefix length or a contiguous network mask", a.Arg)
 	}
-	m := prefixMask(int(n))
+	m := prefixMask16(int(n))
 	for i := range addr {
 		min[i] = addr[i] & m[i]
 		max[i] = min[i] | ^m[i]
@@ -116,7 +116,7 @@ func printNetmap(w *table.Writer, fam table.Family, min, max [16]byte) {
 		m[i] = ^(min[i] ^ max[i])
 	}
 	s := ntop(fam, min) + "/"
-	if n := maskBits(m[:width]); n >= 0 {
+	if n := table.MaskPrefixLen(m[:width]); n >= 0 {
 		s += fmt.Sprint(n)
 	} else {
 		s += ntop(fam, m)

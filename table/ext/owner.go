@@ -74,13 +74,13 @@ func parseOwnerID(s, file, what string) (lo, hi uint32, err error) {
 	}
 	const max = math.MaxUint32 - 1
 	bad := table.WithHint(fmt.Sprintf("write a %s name from %s, an id of 0 to %d, or a range a-b", what, file, uint64(max)), "unknown %s or invalid id range %q", what, s)
-	v, rest, ok := hdrNumPrefix(s, 0, max)
+	v, rest, ok := xtStrtoulPrefix(s, 0, max)
 	if !ok {
 		return 0, 0, bad
 	}
 	lo, hi = uint32(v), uint32(v)
 	if rest != "" && (rest[0] == '-' || rest[0] == ':') {
-		if v, rest, ok = hdrNumPrefix(rest[1:], 0, max); !ok {
+		if v, rest, ok = xtStrtoulPrefix(rest[1:], 0, max); !ok {
 			return 0, 0, bad
 		}
 		hi = uint32(v)

@@ -242,7 +242,7 @@ func (m *Policy) Print(w *table.Writer) {
 
 // addrText prints a tunnel address with "/len" unless the mask is full.
 func (m *Policy) addrText(addr, mask [16]byte) string {
-	s := v6lAddrText(addr, m.fam)
+	s := addr16Text(addr, m.fam)
 	n, full := v6lPrefixLen(mask, m.fam), 32
 	if m.fam == table.IPv6 {
 		full = 128

@@ -87,7 +87,7 @@ func (m *RateEst) Parse(a *table.OptArgs) error {
 		if !a.HasArg {
 			break
 		}
-		v, ok := rtXtStrtoul(a.Arg, 0, math.MaxUint32)
+		v, ok := table.ParseUint(a.Arg, 0, math.MaxUint32)
 		if !ok {
 			return fmt.Errorf("invalid packet rate %q (expected 0 to %d)", a.Arg, uint64(math.MaxUint32))
 		}
@@ -125,16 +125,16 @@ var reUnits = []struct {
 // reParseRate reads a byte rate: a number with an optional unit; a bare
 // number is taken as bits per second and stored in bytes.
 func reParseRate(s string) (uint32, error) {
-	bps, rest, ok := rtStrtod(s)
+	bps, rest, ok := cStrtod(s)
 	if !ok {
 		return 0, table.WithHint("write a rate such as 8bit, 5kbit, 1mbit or 100KBps", "invalid rate %q", s)
 	}
 	if rest == "" {
-		return rtDoubleToU32(bps / 8), nil
+		return cDoubleToU32(bps / 8), nil
 	}
 	for _, u := range reUnits {
-		if len(rest) == len(u.name) && rtHasPrefixFold(rest, u.name) {
-			return rtDoubleToU32(bps * u.scale / 8), nil
+		if len(rest) == len(u.name) && cHasPrefixFold(rest, u.name) {
+			return cDoubleToU32(bps * u.scale / 8), nil
 		}
 	}
 	return 0, table.WithHint("units are bit, kbit, mbit, gbit, tbit, Kibit…, Bps, KBps, KiBps…", "invalid rate %q (unknown unit %q)", s, rest)

@@ -64,7 +64,7 @@ func (t *RateEstTarget) Parse(a *table.OptArgs) error {
 // then stores it in an unsigned int as C converts it, which turns negative,
 // infinite and huge times into unrelated values; fw refuses those.
 func parseRateEstTime(s string) (uint32, error) {
-	v, unit, ok := mgStrtod(s)
+	v, unit, ok := cStrtod(s)
 	if !ok {
 		return 0, fmt.Errorf("invalid time %q", s)
 	}
@@ -81,7 +81,7 @@ func parseRateEstTime(s string) (uint32, error) {
 	if math.IsNaN(v) || v < 0 || v >= 1<<32 {
 		return 0, fmt.Errorf("time %q is out of range (0 to 4294.967295 seconds)", s)
 	}
-	return mgDoubleToUint32(v), nil
+	return cDoubleToU32(v), nil
 }
 
 // Finish derives the kernel's fields as iptables does: the interval is

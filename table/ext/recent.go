@@ -166,7 +166,7 @@ func (m *Recent) Print(w *table.Writer) {
 		w.Flag(false, "rttl")
 	}
 	w.Opt(false, "name", m.TableName)
-	w.Opt(false, "mask", rtNtop(m.Mask, m.fam))
+	w.Opt(false, "mask", addr16Text(m.Mask, m.fam))
 	switch m.Side {
 	case recentSource:
 		w.Flag(false, "rsource")

@@ -143,7 +143,7 @@ func (m *RT) Print(w *table.Writer) {
 		} else {
 			w.Raw(",")
 		}
-		w.Raw(v6lAddrText(m.Addrs[i], table.IPv6))
+		w.Raw(addr16Text(m.Addrs[i], table.IPv6))
 	}
 	if m.Flags&rtFstNotStr != 0 {
 		w.Flag(false, "rt-0-not-strict")

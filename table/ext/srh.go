@@ -164,7 +164,7 @@ func (m *SRH) Print(w *table.Writer) {
 // srhSID prints a SID as iptables does: the address as given and always
 // a prefix length.
 func srhSID(addr, mask [16]byte) string {
-	return fmt.Sprintf("%s/%d", v6lAddrText(addr, table.IPv6), v6lPrefixLen(mask, table.IPv6))
+	return fmt.Sprintf("%s/%d", addr16Text(addr, table.IPv6), v6lPrefixLen(mask, table.IPv6))
 }
 
 // struct ip6t_srh1: next_hdr u8@0 hdr_len u8@1 segs_left u8@2 last_entry

@@ -50,7 +50,7 @@ func (m *Statistic) Parse(a *table.OptArgs) error {
 			return table.WithHint("modes are random and nth", "invalid --mode %q", a.Arg)
 		}
 	case "probability":
-		p, rest, ok := rtStrtod(a.Arg)
+		p, rest, ok := cStrtod(a.Arg)
 		if !ok || rest != "" || p < 0 || p > 1 {
 			return fmt.Errorf("invalid --probability %q (expected a number from 0 to 1)", a.Arg)
 		}

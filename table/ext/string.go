@@ -123,9 +123,8 @@ scan:
 			if i+2 >= n {
 				return fmt.Errorf("--hex-string: a |hex| block must end with '|'")
 			}
-			hi, ok1 := rtDigit(s[i], 16)
-			lo, ok2 := rtDigit(s[i+1], 16)
-			if !ok1 || !ok2 {
+			hi, lo := table.DigitVal(s[i]), table.DigitVal(s[i+1])
+			if hi >= 16 || lo >= 16 {
 				return fmt.Errorf("--hex-string: invalid hex digits %q", s[i:i+2])
 			}
 			m.Pattern[idx] = byte(hi<<4 | lo)

@@ -54,7 +54,7 @@ func parseTTLMode(a *table.OptArgs, prefix string) (mode, v uint8, err error) {
 	default:
 		return 0, 0, unknownOption(a)
 	}
-	n, err := hdrUint(a.Arg, 0, 255)
+	n, err := parseUint(a.Arg, 0, 255)
 	return mode, uint8(n), err
 }
 

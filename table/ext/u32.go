@@ -75,7 +75,7 @@ func (m *U32) parse(s string) error {
 		return fmt.Errorf("--u32 %q: at char %d: %s", s, pos(), fmt.Sprintf(format, args...))
 	}
 	number := func() (uint32, error) {
-		v, rest, ok := rtXtStrtoulPrefix(arg, 0, math.MaxUint32)
+		v, rest, ok := xtStrtoulPrefix(arg, 0, math.MaxUint32)
 		if !ok || rest == arg {
 			return 0, fail("not a number or out of range")
 		}

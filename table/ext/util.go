@@ -2,6 +2,7 @@ package ext
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -86,6 +87,29 @@ func parsePortRange(s, proto string) ([2]uint16, error) {
 		return r, fmt.Errorf("invalid port range %q (min > max)", s)
 	}
 	return r, nil
+}
+
+// gaiPort resolves a port as getaddrinfo(NULL, s) does for libxtables:
+// decimal digits only (after one optional '+'; so "010" is 10 and "0x10"
+// is a name), otherwise a service name known for tcp or, failing that,
+// udp. getaddrinfo silently keeps only the low 16 bits of a larger number;
+// fw refuses it. numeric tells the callers, which word their errors
+// differently, whether s was a number out of range or an unknown name.
+func gaiPort(s string) (port uint16, numeric, ok bool) {
+	t := strings.TrimPrefix(s, "+")
+	if t != "" && strings.Trim(t, "0123456789") == "" {
+		v, err := strconv.ParseUint(t, 10, 64)
+		if err != nil || v > 0xffff {
+			return 0, true, false
+		}
+		return uint16(v), true, true
+	}
+	for _, proto := range []string{"tcp", "udp"} {
+		if p, ok := table.ServicePort(s, proto); ok {
+			return p, false, true
+		}
+	}
+	return 0, false, false
 }
 
 // rangeText prints a range as iptables does: "a" when both ends are equal,
@@ -176,4 +200,29 @@ func opts(specs ...string) []table.Option {
 // not handle; it means the option table and the switch disagree.
 func unknownOption(a *table.OptArgs) error {
 	return fmt.Errorf("internal error: option --%s not handled", a.Opt.Name)
+}
+
+// addr16 reads a 16-byte kernel address field (union nf_inet_addr: an
+// IPv4 address in the first four bytes) for the family.
+func addr16(b [16]byte, fam table.Family) netip.Addr {
+	if fam == table.IPv6 {
+		return netip.AddrFrom16(b)
+	}
+	return netip.AddrFrom4([4]byte{b[0], b[1], b[2], b[3]})
+}
+
+// addr16Text prints a 16-byte address field as iptables does (glibc's
+// inet_ntop, see table.FormatIP).
+func addr16Text(b [16]byte, fam table.Family) string {
+	return table.FormatIP(addr16(b, fam))
+}
+
+// ipv6Literal parses a numeric IPv6 address as inet_pton(AF_INET6) does:
+// no zone, and no IPv4 address in IPv4 form.
+func ipv6Literal(s string) ([16]byte, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is6() || a.Zone() != "" {
+		return [16]byte{}, false
+	}
+	return a.As16(), true
 }

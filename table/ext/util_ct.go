@@ -2,6 +2,7 @@ package ext
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -16,59 +17,6 @@ import (
 // lookup (decimal only, any protocol), and ranges through the multi-int
 // parser, which accepts reversed bounds. These helpers reproduce those
 // paths so that fw stores the same bytes iptables would.
-
-// ctStrtou reads the leading number of s the way strtoumax(s, &end, 0) does
-// once xtables has refused a minus sign: optional blanks and '+', then 0x
-// hex, 0 octal or decimal. It returns the value and the unread rest; ok is
-// false when no digit was read or the value overflows.
-func ctStrtou(s string) (v uint64, rest string, ok bool) {
-	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] >= '\t' && s[i] <= '\r') {
-		i++
-	}
-	if i < len(s) && s[i] == '+' {
-		i++
-	}
-	base := uint64(10)
-	if i+2 < len(s) && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') && ctDigit(s[i+2], 16) {
-		base, i = 16, i+2
-	} else if i < len(s) && s[i] == '0' {
-		base = 8
-	}
-	start := i
-	for i < len(s) && ctDigit(s[i], base) {
-		d := ctDigitValue(s[i])
-		if v > (^uint64(0)-d)/base {
-			return 0, s, false
-		}
-		v = v*base + d
-		i++
-	}
-	if i == start {
-		return 0, s, false
-	}
-	return v, s[i:], true
-}
-
-func ctDigit(c byte, base uint64) bool {
-	switch {
-	case c >= '0' && c <= '9':
-		return uint64(c-'0') < base
-	case base == 16 && (c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'):
-		return true
-	}
-	return false
-}
-
-func ctDigitValue(c byte) uint64 {
-	switch {
-	case c >= 'a':
-		return uint64(c-'a') + 10
-	case c >= 'A':
-		return uint64(c-'A') + 10
-	}
-	return uint64(c - '0')
-}
 
 // ctParseMint parses the argument of a libxtables multi-int option ("a",
 // "a:b", ":b", "a:", ":"): an omitted first bound is 0, an omitted second
@@ -88,7 +36,7 @@ func ctParseMint(s string, max uint64) (v [2]uint64, n int, err error) {
 				v[n] = max
 			}
 		} else {
-			x, rest, ok := ctStrtou(arg)
+			x, rest, ok := xtStrtoulPrefix(arg, 0, math.MaxUint64)
 			if !ok || x > max {
 				return v, n, fmt.Errorf("invalid value %q in %q (expected a number from 0 to %d)", arg, s, max)
 			}
@@ -105,84 +53,13 @@ func ctParseMint(s string, max uint64) (v [2]uint64, n int, err error) {
 	}
 }
 
-// ctInetAton parses an IPv4 address as glibc's getaddrinfo does for a
-// numeric host (inet_aton without trailing text): one to four parts, each
-// a C number; the last part fills the remaining bytes, so "1.2" is 1.0.0.2
-// and "10" is 0.0.0.10.
-func ctInetAton(s string) ([4]byte, bool) {
-	var parts []uint64
-	rest := s
-	for {
-		if rest == "" || rest[0] < '0' || rest[0] > '9' {
-			return [4]byte{}, false
-		}
-		base := uint64(10)
-		i := 0
-		if rest[0] == '0' {
-			i = 1
-			if i < len(rest) && (rest[i] == 'x' || rest[i] == 'X') {
-				base, i = 16, 2
-			} else {
-				base = 8
-			}
-		}
-		digits := i > 0 && base == 8
-		var v uint64
-		for ; i < len(rest); i++ {
-			c := rest[i]
-			if c >= '0' && c <= '9' {
-				if base == 8 && c >= '8' {
-					return [4]byte{}, false
-				}
-			} else if !(base == 16 && ctDigit(c, 16)) {
-				break
-			}
-			v = v*base + ctDigitValue(c)
-			if v > 0xffffffff {
-				return [4]byte{}, false
-			}
-			digits = true
-		}
-		if !digits {
-			return [4]byte{}, false
-		}
-		rest = rest[i:]
-		parts = append(parts, v)
-		if rest == "" {
-			break
-		}
-		if rest[0] != '.' || len(parts) == 4 {
-			return [4]byte{}, false
-		}
-		rest = rest[1:]
-	}
-	last := parts[len(parts)-1]
-	for _, p := range parts[:len(parts)-1] {
-		if p > 0xff {
-			return [4]byte{}, false
-		}
-	}
-	if last > uint64(0xffffffff)>>(8*(len(parts)-1)) {
-		return [4]byte{}, false
-	}
-	var b [4]byte
-	for i, p := range parts[:len(parts)-1] {
-		b[i] = byte(p)
-	}
-	for i := 3; i >= len(parts)-1; i-- {
-		b[i] = byte(last)
-		last >>= 8
-	}
-	return b, true
-}
-
 // ctParseHost parses one address or host name (no mask) into the 16-byte
 // nf_inet_addr layout (IPv4 in the first four bytes). Names come from
 // /etc/hosts only, as everywhere in fw, and must name one address.
 func ctParseHost(s string, fam table.Family) ([16]byte, error) {
 	var out [16]byte
 	if fam == table.IPv4 {
-		if b, ok := ctInetAton(s); ok {
+		if b, ok := inetAton(s, false); ok {
 			copy(out[:], b[:])
 			return out, nil
 		}
@@ -208,49 +85,6 @@ func ctParseHost(s string, fam table.Family) ([16]byte, error) {
 	return out, nil
 }
 
-// ctPrefixMask returns the 16-byte mask of an n-bit prefix, as libxtables
-// builds it for both families (an IPv4 /24 leaves the last 12 bytes zero).
-func ctPrefixMask(n int) [16]byte {
-	var m [16]byte
-	for i := range m {
-		switch {
-		case n >= 8:
-			m[i] = 0xff
-			n -= 8
-		case n > 0:
-			m[i] = byte(0xff << (8 - n))
-			n = 0
-		}
-	}
-	return m
-}
-
-// ctPrefixLen returns the prefix length of a mask, or -1 when the mask is
-// not a run of ones followed by zeros.
-func ctPrefixLen(m []byte) int {
-	n := 0
-	for i, b := range m {
-		if b == 0xff {
-			n += 8
-			continue
-		}
-		ones := 0
-		for ones < 8 && b&(0x80>>ones) != 0 {
-			ones++
-		}
-		if b != byte(0xff<<(8-ones)) {
-			return -1
-		}
-		for _, r := range m[i+1:] {
-			if r != 0 {
-				return -1
-			}
-		}
-		return n + ones
-	}
-	return n
-}
-
 // ctParseMask parses the mask of an address or a --connlimit-mask: a prefix
 // length (a C number) or an address-shaped mask. iptables 1.8.9 turns a
 // mask that is not contiguous into a full mask without a word; fw refuses
@@ -260,26 +94,25 @@ func ctParseMask(s string, fam table.Family) ([16]byte, error) {
 	if fam == table.IPv6 {
 		bits = 128
 	}
-	if v, rest, ok := ctStrtou(s); ok && rest == "" && v <= bits {
-		return ctPrefixMask(int(v)), nil
+	if v, rest, ok := xtStrtoulPrefix(s, 0, math.MaxUint64); ok && rest == "" && v <= bits {
+		return prefixMask16(int(v)), nil
 	}
 	var m []byte
 	if fam == table.IPv4 {
-		if b, ok := ctInetAton(s); ok {
+		if b, ok := inetAton(s, false); ok {
 			m = b[:]
 		}
-	} else if a, err := netip.ParseAddr(s); err == nil && a.Is6() && a.Zone() == "" {
-		b := a.As16()
+	} else if b, ok := ipv6Literal(s); ok {
 		m = b[:]
 	}
 	if m == nil {
 		return [16]byte{}, fmt.Errorf("invalid mask %q (expected a prefix length from 0 to %d or a network mask)", s, bits)
 	}
-	n := ctPrefixLen(m)
+	n := table.MaskPrefixLen(m)
 	if n < 0 {
 		return [16]byte{}, table.WithHint("use a prefix length", "mask %q is not contiguous (iptables would silently match the whole address instead)", s)
 	}
-	return ctPrefixMask(n), nil
+	return prefixMask16(n), nil
 }
 
 // ctParseHostMask parses "address[/mask]" as libxtables' host-mask options
@@ -306,7 +139,7 @@ func ctParseHostMask(s string, fam table.Family) (addr, mask [16]byte, err error
 func ctAddrText(addr, mask [16]byte, fam table.Family) string {
 	if fam == table.IPv4 {
 		a := netip.AddrFrom4([4]byte(addr[:4])).String()
-		switch n := ctPrefixLen(mask[:4]); n {
+		switch n := table.MaskPrefixLen(mask[:4]); n {
 		case 32:
 			return a
 		case -1:
@@ -316,7 +149,7 @@ func ctAddrText(addr, mask [16]byte, fam table.Family) string {
 		}
 	}
 	a := table.FormatIP(netip.AddrFrom16(addr))
-	switch n := ctPrefixLen(mask[:]); n {
+	switch n := table.MaskPrefixLen(mask[:]); n {
 	case 128:
 		return a
 	case -1:
@@ -327,24 +160,17 @@ func ctAddrText(addr, mask [16]byte, fam table.Family) string {
 }
 
 // ctGetPort resolves one port as getaddrinfo(NULL, name) does for
-// libxtables: a decimal number, or a service name of any protocol (tcp
-// first, then udp). getaddrinfo keeps only the low 16 bits of a larger
-// number; fw refuses it.
+// libxtables (gaiPort), with the conntrack group's messages, which differ
+// from parseServicePort's.
 func ctGetPort(s string) (uint16, error) {
-	digits := strings.TrimPrefix(s, "+")
-	if digits != "" && strings.Trim(digits, "0123456789") == "" {
-		v, err := strconv.ParseUint(digits, 10, 64)
-		if err != nil || v > 0xffff {
-			return 0, fmt.Errorf("port %q is out of range (0-65535)", s)
-		}
-		return uint16(v), nil
+	p, numeric, ok := gaiPort(s)
+	switch {
+	case !ok && numeric:
+		return 0, fmt.Errorf("port %q is out of range (0-65535)", s)
+	case !ok:
+		return 0, fmt.Errorf("port %q does not resolve to anything", s)
 	}
-	for _, proto := range []string{"tcp", "udp"} {
-		if p, ok := table.ServicePort(s, proto); ok {
-			return p, nil
-		}
-	}
-	return 0, fmt.Errorf("port %q does not resolve to anything", s)
+	return p, nil
 }
 
 // ctParsePortRange parses "port", "a:b", "a:", ":b" or ":" with

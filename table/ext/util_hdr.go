@@ -1,11 +1,9 @@
 package ext
 
 import (
-	"bufio"
 	"fmt"
 	"math"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,130 +16,18 @@ import (
 // libxtables and libc parsing those extensions rely on, including its
 // leniencies, because iptables accepts exactly what these accept.
 
-// hdrStrtoumax is C's strtoumax(s, &end, base): leading white space, an
-// optional sign, a 0x prefix for base 16 (and base 0), a 0 prefix meaning
-// octal for base 0. It returns the value (negated modulo 2^64 after a '-',
-// as C does), how many bytes were consumed (0 when no digits were found,
-// like end == s in C) and whether the value overflowed (ERANGE).
-func hdrStrtoumax(s string, base int) (v uint64, n int, overflow bool) {
-	i := 0
-	for i < len(s) && hdrIsSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	hasHexPrefix := i+2 < len(s) && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') && hdrDigit(s[i+2]) < 16
-	switch {
-	case (base == 0 || base == 16) && hasHexPrefix:
-		base = 16
-		i += 2
-	case base == 0 && i < len(s) && s[i] == '0':
-		base = 8
-	case base == 0:
-		base = 10
-	}
-	start := i
-	for i < len(s) {
-		d := hdrDigit(s[i])
-		if d >= base {
-			break
-		}
-		if !overflow {
-			hi, lo := mulAdd(v, uint64(base), uint64(d))
-			if hi {
-				overflow = true
-			} else {
-				v = lo
-			}
-		}
-		i++
-	}
-	if i == start {
-		return 0, 0, false
-	}
-	if overflow {
-		return math.MaxUint64, i, true
-	}
-	if neg {
-		v = -v
-	}
-	return v, i, false
-}
-
-// mulAdd returns v*b+d and whether it overflowed 64 bits.
-func mulAdd(v, b, d uint64) (bool, uint64) {
-	if v > (math.MaxUint64-d)/b {
-		return true, 0
-	}
-	return false, v*b + d
-}
-
-func hdrIsSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
-
-func hdrDigit(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'z':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'Z':
-		return int(c-'A') + 10
-	}
-	return 99
-}
-
-// hdrNumPrefix is xtables_strtoul with an end pointer: a C number (base 0)
-// at the start of s, in [min,max], and the text after it. A leading '-'
-// (after white space) is refused, as libxtables does.
-func hdrNumPrefix(s string, min, max uint64) (v uint64, rest string, ok bool) {
-	t := strings.TrimLeft(s, " \t\n\v\f\r")
-	if strings.HasPrefix(t, "-") {
-		return 0, s, false
-	}
-	v, n, overflow := hdrStrtoumax(s, 0)
-	if n == 0 {
-		return 0, s, false
-	}
-	if overflow || v < min || v > max {
-		return v, s[n:], false
-	}
-	return v, s[n:], true
-}
-
-// hdrNum is xtables_strtoul without an end pointer: the whole of s must be
-// a C number in [min,max].
-func hdrNum(s string, min, max uint64) (uint64, bool) {
-	v, rest, ok := hdrNumPrefix(s, min, max)
-	return v, ok && rest == ""
-}
-
-// hdrUint parses an integer option (XTTYPE_UINT*) with iptables' range
-// message.
-func hdrUint(s string, min, max uint64) (uint64, error) {
-	v, ok := hdrNum(s, min, max)
-	if !ok {
-		return 0, fmt.Errorf("invalid value %q (expected a number from %d to %d)", s, min, max)
-	}
-	return v, nil
-}
-
 // hdrValueMask parses "value[/mask]" of 32-bit numbers the way
 // xtables_parse_val_mask does; names (realms, device groups) are looked up
 // in names when the text is not a plain number. The mask defaults to all
 // ones.
 func hdrValueMask(s string, names *hdrLmap) (v, m uint32, err error) {
 	m = math.MaxUint32
-	n, rest, ok := hdrNumPrefix(s, 0, math.MaxUint32)
+	n, rest, ok := xtStrtoulPrefix(s, 0, math.MaxUint32)
 	switch {
 	case ok && rest == "":
 		return uint32(n), m, nil
 	case ok && rest[0] == '/':
-		mk, ok := hdrNum(rest[1:], 0, math.MaxUint32)
+		mk, ok := table.ParseUint(rest[1:], 0, math.MaxUint32)
 		if !ok {
 			return 0, 0, fmt.Errorf("invalid mask in %q (expected a number from 0 to 4294967295)", s)
 		}
@@ -202,17 +88,12 @@ var (
 func (l *hdrLmap) load(path string) *hdrLmap {
 	l.once.Do(func() {
 		l.path = path
-		fh, err := os.Open(path)
-		if err != nil {
-			return
-		}
-		defer fh.Close()
-		sc := bufio.NewScanner(fh)
-		for sc.Scan() {
-			if e, ok := hdrLmapLine(sc.Text()); ok {
+		table.ScanLines(path, func(line string) bool {
+			if e, ok := hdrLmapLine(line); ok {
 				l.entries = append(l.entries, e)
 			}
-		}
+			return true
+		})
 	})
 	return l
 }
@@ -226,12 +107,12 @@ func hdrLmapLine(line string) (hdrLmapEntry, bool) {
 	if strings.HasPrefix(cur, "0x") {
 		base = 16
 	}
-	v, n, overflow := hdrStrtoumax(cur, base)
-	if n == 0 || overflow || int64(v) < 0 || int64(v) > 255 {
+	v, rest, ok, overflow := cStrtoumax(cur, base)
+	if !ok || overflow || int64(v) < 0 || int64(v) > 255 {
 		return hdrLmapEntry{}, false
 	}
-	cur = cur[n:]
-	if cur == "" || !hdrIsSpace(cur[0]) {
+	cur = rest
+	if cur == "" || !cIsSpace(cur[0]) {
 		return hdrLmapEntry{}, false
 	}
 	cur = strings.TrimLeft(cur, " \t\n\v\f\r")
@@ -267,32 +148,18 @@ func realmNames() *hdrLmap    { return hdrRealms.load(RealmsFile) }
 func devGroupNames() *hdrLmap { return hdrDevGroups.load(DevGroupsFile) }
 
 // hdrIPv4 parses a numeric IPv4 address as libxtables'
-// xtables_numeric_to_ipaddr does: up to four dot-separated C numbers of
-// 0..255, missing trailing parts zero. libxtables copies the text into a
-// 20-byte buffer first, so only the first 19 bytes count.
+// xtables_numeric_to_ipaddr does, which is the -s/-d syntax. libxtables
+// copies the text into a 20-byte buffer first, so only the first 19 bytes
+// count.
 func hdrIPv4(s string) ([4]byte, bool) {
 	if len(s) > 19 {
 		s = s[:19]
 	}
-	var a [4]byte
-	parts := strings.SplitN(s, ".", 4)
-	for i, p := range parts {
-		v, ok := hdrNum(p, 0, 255)
-		if !ok {
-			return a, false
-		}
-		a[i] = byte(v)
+	a, ok := table.ParseDotted(s)
+	if !ok {
+		return [4]byte{}, false
 	}
-	return a, true
-}
-
-// hdrIPv6 parses a numeric IPv6 address as inet_pton(AF_INET6) does.
-func hdrIPv6(s string) ([16]byte, bool) {
-	a, err := netip.ParseAddr(s)
-	if err != nil || !a.Is6() || a.Zone() != "" {
-		return [16]byte{}, false
-	}
-	return a.As16(), true
+	return a.As4(), true
 }
 
 func hdrIPv4Text(b [4]byte) string { return netip.AddrFrom4(b).String() }
@@ -307,25 +174,20 @@ var (
 
 // hdrLookupID finds name in a passwd or group file and returns its numeric
 // id (the third field).
-func hdrLookupID(path, name string) (uint32, bool) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return 0, false
-	}
-	defer fh.Close()
-	sc := bufio.NewScanner(fh)
-	for sc.Scan() {
-		f := strings.Split(sc.Text(), ":")
+func hdrLookupID(path, name string) (id uint32, found bool) {
+	table.ScanLines(path, func(line string) bool {
+		f := strings.Split(line, ":")
 		if len(f) < 3 || f[0] != name || name == "" {
-			continue
+			return true
 		}
 		v, err := strconv.ParseUint(f[2], 10, 32)
 		if err != nil {
-			continue
+			return true
 		}
-		return uint32(v), true
-	}
-	return 0, false
+		id, found = uint32(v), true
+		return false
+	})
+	return id, found
 }
 
 // hdrIface parses an interface name the way xtables_parse_interface does:

@@ -232,7 +232,7 @@ func parseNATPorts(s string, portOK bool, r *NATRange2) error {
 		return errNeedPortProto()
 	}
 	r.Flags |= natProtoSpecified
-	lo, rest, ok := cPrefixUint(s, 0, 65535)
+	lo, rest, ok := xtStrtoulPrefix(s, 0, 65535)
 	if !ok {
 		p, found := natService(s)
 		if !found {
@@ -250,7 +250,7 @@ func parseNATPorts(s string, portOK bool, r *NATRange2) error {
 	case rest[0] != '-':
 		return fmt.Errorf("garbage %q after port in %q", rest, s)
 	}
-	hi, rest, ok := cPrefixUint(rest[1:], 0, 65535)
+	hi, rest, ok := xtStrtoulPrefix(rest[1:], 0, 65535)
 	if !ok {
 		return fmt.Errorf("invalid port range %q (the ends of a range must be numbers from 0 to 65535)", s)
 	}
@@ -265,7 +265,7 @@ func parseNATPorts(s string, portOK bool, r *NATRange2) error {
 		return fmt.Errorf("garbage %q after port range in %q", rest, s)
 	}
 	b := rest[1:]
-	base, tail, ok := cPrefixUint(b, 1, 65535)
+	base, tail, ok := xtStrtoulPrefix(b, 1, 65535)
 	switch {
 	case ok && tail != "":
 		// iptables ignores text after the base port.
@@ -280,40 +280,6 @@ func parseNATPorts(s string, portOK bool, r *NATRange2) error {
 	r.Flags |= natProtoOffset
 	r.BaseProto = uint16(base)
 	return nil
-}
-
-// cPrefixUint reads a C number (strtoul with base 0) from the start of s
-// and returns the rest, as xtables_strtoui does when asked for the end: a
-// number out of [min,max], a leading '-' or no digits at all fail.
-func cPrefixUint(s string, min, max uint64) (uint64, string, bool) {
-	t := strings.TrimLeft(s, " \t\n\v\f\r")
-	if strings.HasPrefix(t, "-") {
-		return 0, s, false
-	}
-	t = strings.TrimPrefix(t, "+")
-	base, digits := 10, "0123456789"
-	switch {
-	case len(t) > 2 && (t[:2] == "0x" || t[:2] == "0X") && isHexDigit(t[2]):
-		base, digits, t = 16, "0123456789abcdefABCDEF", t[2:]
-	case len(t) > 0 && t[0] == '0':
-		base, digits = 8, "01234567"
-	}
-	n := 0
-	for n < len(t) && strings.IndexByte(digits, t[n]) >= 0 {
-		n++
-	}
-	if n == 0 {
-		return 0, s, false
-	}
-	v, err := strconv.ParseUint(t[:n], base, 64)
-	if err != nil || v < min || v > max {
-		return 0, s, false
-	}
-	return v, t[n:], true
-}
-
-func isHexDigit(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
 // natService looks a port up by service name for any protocol, as
@@ -382,8 +348,6 @@ func errNoBasePort(opt string) error {
 	return table.WithHint("only DNAT can shift a port range", "--%s cannot shift a port range (/BASE): the base port would be lost", opt)
 }
 
-// ntop prints an address of the family as inet_ntop does, which is what
-// iptables prints.
 // natAddr is the address in a NAT range's 16-byte field.
 func natAddr(fam table.Family, a [16]byte) netip.Addr {
 	if fam == table.IPv4 {
@@ -392,61 +356,9 @@ func natAddr(fam table.Family, a [16]byte) netip.Addr {
 	return netip.AddrFrom16(a)
 }
 
-func ntop(fam table.Family, a [16]byte) string {
-	if fam == table.IPv4 {
-		return netip.AddrFrom4([4]byte(a[:4])).String()
-	}
-	return table.FormatIP(netip.AddrFrom16(a))
-}
-
-// inetAton parses an IPv4 address as inet_aton does, which is what
-// getaddrinfo accepts for a numeric host: one to four parts, each a C
-// number (0x hex, 0 octal), the last filling the remaining bytes
-// ("10" is 0.0.0.10, "1.2.3" is 1.2.0.3).
-func inetAton(s string) ([4]byte, bool) {
-	var out [4]byte
-	parts := strings.Split(s, ".")
-	if len(parts) > 4 {
-		return out, false
-	}
-	var vals []uint64
-	for _, p := range parts {
-		if p == "" || p[0] < '0' || p[0] > '9' {
-			return out, false
-		}
-		base, t := 10, p
-		switch {
-		case len(p) > 1 && (p[1] == 'x' || p[1] == 'X') && p[0] == '0':
-			base, t = 16, p[2:]
-		case p[0] == '0' && len(p) > 1:
-			base, t = 8, p[1:]
-		}
-		if t == "" {
-			return out, false
-		}
-		v, err := strconv.ParseUint(t, base, 32)
-		if err != nil || strings.ContainsAny(t, "+-_") {
-			return out, false
-		}
-		vals = append(vals, v)
-	}
-	n := len(vals)
-	for _, v := range vals[:n-1] {
-		if v > 0xff {
-			return out, false
-		}
-	}
-	if last := vals[n-1]; last > 0xffffffff>>(8*(n-1)) {
-		return out, false
-	}
-	var v uint32
-	for i, x := range vals[:n-1] {
-		v |= uint32(x) << (24 - 8*i)
-	}
-	v |= uint32(vals[n-1])
-	out = [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
-	return out, true
-}
+// ntop prints an address of the family as inet_ntop does, which is what
+// iptables prints.
+func ntop(fam table.Family, a [16]byte) string { return table.FormatIP(natAddr(fam, a)) }
 
 // parseHostAddr resolves a host as iptables' XTTYPE_HOST does through
 // getaddrinfo: a numeric address of the family (inet_aton forms for
@@ -455,7 +367,7 @@ func inetAton(s string) ([4]byte, bool) {
 func parseHostAddr(s string, fam table.Family) ([16]byte, error) {
 	var out [16]byte
 	if fam == table.IPv4 {
-		if a, ok := inetAton(s); ok {
+		if a, ok := inetAton(s, false); ok {
 			copy(out[:], a[:])
 			return out, nil
 		}
@@ -516,47 +428,20 @@ func parseHostMask(s string, fam table.Family) (addr [16]byte, hlen uint8, err e
 	ok := false
 	if fam == table.IPv4 {
 		var a [4]byte
-		if a, ok = inetAton(mask); ok {
+		if a, ok = inetAton(mask, false); ok {
 			copy(m[:], a[:])
 		}
-	} else if a, perr := netip.ParseAddr(mask); perr == nil && a.Is6() && a.Zone() == "" {
-		m, ok = a.As16(), true
+	} else {
+		m, ok = ipv6Literal(mask)
 	}
 	if !ok {
 		return addr, 0, fmt.Errorf("bad mask %q in %q (neither a prefix length from 0 to %d nor a network mask)", mask, s, width)
 	}
-	n := maskBits(m[:width/8])
+	n := table.MaskPrefixLen(m[:width/8])
 	if n < 0 {
 		return addr, 255, nil
 	}
 	return addr, uint8(n), nil
-}
-
-// maskBits is the prefix length of a contiguous mask, or -1.
-func maskBits(m []byte) int {
-	n := 0
-	for n < 8*len(m) && m[n/8]&(0x80>>(n%8)) != 0 {
-		n++
-	}
-	for i := n; i < 8*len(m); i++ {
-		if m[i/8]&(0x80>>(i%8)) != 0 {
-			return -1
-		}
-	}
-	return n
-}
-
-// prefixMask returns the mask of n leading ones in 16 bytes (n above 128
-// gives all ones, as iptables' plenmask leaves it).
-func prefixMask(n int) [16]byte {
-	var m [16]byte
-	if n > 128 {
-		n = 128
-	}
-	for i := 0; i < n; i++ {
-		m[i/8] |= 0x80 >> (i % 8)
-	}
-	return m
 }
 
 // NPT mirrors struct ip6t_npt_tginfo, the payload of DNPT and SNPT. The
@@ -612,7 +497,7 @@ func (t *NPT) Finish(c *table.FinishContext) error {
 }
 
 func maskedAddr(a [16]byte, n int) [16]byte {
-	m := prefixMask(n)
+	m := prefixMask16(n)
 	for i := range a {
 		a[i] &= m[i]
 	}

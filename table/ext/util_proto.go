@@ -2,7 +2,7 @@ package ext
 
 import (
 	"fmt"
-	"strconv"
+	"math"
 	"strings"
 
 	"github.com/fwkit/fw/internal/xtbin"
@@ -16,46 +16,16 @@ import (
 // differently enough from parseUint and parsePort to need their own code.
 
 // cutCUint reads a C number (decimal, 0x hex or 0-prefixed octal, with an
-// optional '+') from the start of s, as strtoumax with base 0 does, and
-// returns it with the rest of s. ok is false when no digit was read or the
-// value overflows; a leading '-' is refused, as xtables_strtoul does.
+// optional '+') from the start of s and returns it with the rest of s. ok
+// is false when no digit was read or the value overflows; a leading '-' is
+// refused, as xtables_strtoul does. It is xtStrtoulPrefix without the
+// leading blanks strtoumax skips: the protocol matches have always refused
+// those, and keep doing so.
 func cutCUint(s string) (v uint64, rest string, ok bool) {
-	t := strings.TrimPrefix(s, "+")
-	base := uint64(10)
-	switch {
-	case len(t) > 2 && (t[:2] == "0x" || t[:2] == "0X") && cDigit(t[2]) >= 0:
-		base, t = 16, t[2:]
-	case len(t) > 0 && t[0] == '0':
-		base = 8
-	}
-	n := 0
-	for n < len(t) {
-		d := cDigit(t[n])
-		if d < 0 || uint64(d) >= base {
-			break
-		}
-		if v > (^uint64(0)-uint64(d))/base {
-			return 0, s, false
-		}
-		v = v*base + uint64(d)
-		n++
-	}
-	if n == 0 {
+	if s != "" && cIsSpace(s[0]) {
 		return 0, s, false
 	}
-	return v, t[n:], true
-}
-
-func cDigit(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
+	return xtStrtoulPrefix(s, 0, math.MaxUint64)
 }
 
 // parseUintRC parses what libxtables' XTTYPE_UINT*RC options take: one or
@@ -88,28 +58,19 @@ func parseUintRC(s string, max uint64) (lo, hi uint64, err error) {
 	return vals[0], vals[1], nil
 }
 
-// parseServicePort resolves a port the way libxtables' XTTYPE_PORT and
-// XTTYPE_PORTRC options do, through getaddrinfo without hints: decimal
-// digits only (so "010" is 10 and "0x10" is refused), otherwise a service
-// name known for tcp or, failing that, udp. getaddrinfo silently keeps only
-// the low 16 bits of larger numbers (65536 becomes port 0); fw refuses
-// them instead.
+// parseServicePort resolves a port of libxtables' XTTYPE_PORT and
+// XTTYPE_PORTRC options, which go through getaddrinfo (gaiPort). Its
+// messages are the protocol matches' own; the conntrack group's ctGetPort
+// does the same lookup with different wording.
 func parseServicePort(s string) (uint16, error) {
-	t := strings.TrimPrefix(s, "+")
-	if t != "" && strings.Trim(t, "0123456789") == "" {
-		v, err := strconv.ParseUint(t, 10, 64)
-		if err != nil || v > 0xffff {
-			return 0, table.WithHint("iptables would keep only the low 16 bits of the number", "port %q is out of range (0-65535)", s)
-		}
-		return uint16(v), nil
+	p, numeric, ok := gaiPort(s)
+	switch {
+	case !ok && numeric:
+		return 0, table.WithHint("iptables would keep only the low 16 bits of the number", "port %q is out of range (0-65535)", s)
+	case !ok:
+		return 0, fmt.Errorf("invalid port/service %q specified", s)
 	}
-	if p, ok := table.ServicePort(s, "tcp"); ok {
-		return p, nil
-	}
-	if p, ok := table.ServicePort(s, "udp"); ok {
-		return p, nil
-	}
-	return 0, fmt.Errorf("invalid port/service %q specified", s)
+	return p, nil
 }
 
 // parsePortRC parses an XTTYPE_PORTRC argument: "port", "a:b", ":b", "a:"

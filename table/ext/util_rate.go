@@ -27,107 +27,10 @@ import (
 // the kernel fw's output is loaded into. fw follows the reference.
 const kernelHZ = 250
 
-// rtIsSpace is C's isspace in the C locale.
-func rtIsSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
-
-func rtDigit(c byte, base int) (int, bool) {
-	var d int
-	switch {
-	case c >= '0' && c <= '9':
-		d = int(c - '0')
-	case c >= 'a' && c <= 'z':
-		d = int(c-'a') + 10
-	case c >= 'A' && c <= 'Z':
-		d = int(c-'A') + 10
-	default:
-		return 0, false
-	}
-	return d, d < base
-}
-
-// rtStrtoul is C's strtoumax: leading blanks, an optional sign, base 0
-// prefixes (0x, 0) when base is 0; it stops at the first byte that is not
-// a digit. ok is false when no digit was read (rest is then s). A value
-// that does not fit saturates and sets erange; a '-' negates modulo 2^64.
-func rtStrtoul(s string, base int) (v uint64, rest string, ok, erange bool) {
-	i := 0
-	for i < len(s) && rtIsSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	if (base == 0 || base == 16) && i+1 < len(s) && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') {
-		if i+2 < len(s) {
-			if _, isHex := rtDigit(s[i+2], 16); isHex {
-				i += 2
-				base = 16
-			}
-		}
-	}
-	if base == 0 {
-		base = 10
-		if i < len(s) && s[i] == '0' {
-			base = 8
-		}
-	}
-	start := i
-	for i < len(s) {
-		d, isDigit := rtDigit(s[i], base)
-		if !isDigit {
-			break
-		}
-		hi, lo := bits.Mul64(v, uint64(base))
-		lo, carry := bits.Add64(lo, uint64(d), 0)
-		if hi != 0 || carry != 0 {
-			erange = true
-		}
-		v = lo
-		i++
-	}
-	if i == start {
-		return 0, s, false, false
-	}
-	if erange {
-		v = math.MaxUint64
-	} else if neg {
-		v = -v
-	}
-	return v, s[i:], true, erange
-}
-
-// rtXtStrtoulPrefix is xtables_strtoul with an end pointer: a number in
-// [min,max] (max 0 meaning no bound) followed by anything.
-func rtXtStrtoulPrefix(s string, min, max uint64) (uint64, string, bool) {
-	i := 0
-	for i < len(s) && rtIsSpace(s[i]) {
-		i++
-	}
-	if i < len(s) && s[i] == '-' {
-		return 0, s, false
-	}
-	v, rest, ok, erange := rtStrtoul(s, 0)
-	if !ok || erange || v < min || (max != 0 && v > max) {
-		return 0, s, false
-	}
-	return v, rest, true
-}
-
-// rtXtStrtoul is xtables_strtoul without an end pointer: the whole
-// argument must be the number.
-func rtXtStrtoul(s string, min, max uint64) (uint64, bool) {
-	v, rest, ok := rtXtStrtoulPrefix(s, min, max)
-	return v, ok && rest == ""
-}
-
 // rtUint parses an integer option the way libxtables' XTTYPE_UINT* do, with
 // iptables' range in the message.
 func rtUint(opt, s string, min, max uint64) (uint64, error) {
-	v, ok := rtXtStrtoul(s, min, max)
+	v, ok := table.ParseUint(s, min, max)
 	if !ok {
 		return 0, fmt.Errorf("invalid value %q for --%s (expected a number from %d to %d)", s, opt, min, max)
 	}
@@ -136,15 +39,7 @@ func rtUint(opt, s string, min, max uint64) (uint64, error) {
 
 // rtAtoll is C's atoll (strtol base 10, saturating).
 func rtAtoll(s string) int64 {
-	i := 0
-	for i < len(s) && rtIsSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
+	i, neg := cSign(s)
 	var v uint64
 	over := false
 	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
@@ -169,209 +64,6 @@ func rtAtoll(s string) int64 {
 // saturated long cut to 32 bits.
 func rtAtoi(s string) int32 { return int32(rtAtoll(s)) }
 
-// rtStrtod is C's strtod: the longest prefix that is a decimal or
-// hexadecimal floating constant, "inf", "infinity" or "nan[(...)]", after
-// optional blanks and a sign. ok is false when nothing was read.
-func rtStrtod(s string) (v float64, rest string, ok bool) {
-	i := 0
-	for i < len(s) && rtIsSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	sign := func(x float64) float64 {
-		if neg {
-			return -x
-		}
-		return x
-	}
-	t := s[i:]
-	switch {
-	case rtHasPrefixFold(t, "infinity"):
-		return sign(math.Inf(1)), t[8:], true
-	case rtHasPrefixFold(t, "inf"):
-		return sign(math.Inf(1)), t[3:], true
-	case rtHasPrefixFold(t, "nan"):
-		r := t[3:]
-		if strings.HasPrefix(r, "(") {
-			j := 1
-			for j < len(r) && (r[j] == '_' || r[j] >= '0' && r[j] <= '9' || r[j] >= 'a' && r[j] <= 'z' || r[j] >= 'A' && r[j] <= 'Z') {
-				j++
-			}
-			if j < len(r) && r[j] == ')' {
-				r = r[j+1:]
-			}
-		}
-		return math.NaN(), r, true
-	}
-	base, expChar := 10, byte('e')
-	j := 0
-	if len(t) > 1 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') {
-		k := 2
-		if k < len(t) && t[k] == '.' {
-			k++
-		}
-		if k < len(t) {
-			if _, isHex := rtDigit(t[k], 16); isHex {
-				base, expChar, j = 16, 'p', 2
-			}
-		}
-	}
-	mant := j
-	digits := 0
-	for j < len(t) {
-		if _, isDigit := rtDigit(t[j], base); isDigit {
-			digits++
-			j++
-			continue
-		}
-		break
-	}
-	if j < len(t) && t[j] == '.' {
-		j++
-		for j < len(t) {
-			if _, isDigit := rtDigit(t[j], base); isDigit {
-				digits++
-				j++
-				continue
-			}
-			break
-		}
-	}
-	if digits == 0 {
-		return 0, s, false
-	}
-	end := j
-	exp := ""
-	if j < len(t) && (t[j]|0x20) == expChar {
-		k := j + 1
-		if k < len(t) && (t[k] == '+' || t[k] == '-') {
-			k++
-		}
-		d := k
-		for k < len(t) && t[k] >= '0' && t[k] <= '9' {
-			k++
-		}
-		if k > d {
-			exp = t[j+1 : k]
-			end = k
-		}
-	}
-	var text string
-	if base == 16 {
-		if exp == "" {
-			exp = "0"
-		}
-		text = "0x" + t[mant:j] + "p" + exp
-	} else {
-		text = t[:end]
-	}
-	f, err := strconv.ParseFloat(text, 64)
-	if err != nil && !isRangeErr(err) {
-		return 0, s, false
-	}
-	return sign(f), t[end:], true
-}
-
-func isRangeErr(err error) bool {
-	ne, ok := err.(*strconv.NumError)
-	return ok && ne.Err == strconv.ErrRange
-}
-
-// rtHasPrefixFold reports whether s starts with prefix, ignoring ASCII case
-// (strncasecmp in the C locale).
-func rtHasPrefixFold(s, prefix string) bool {
-	if len(s) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		if rtLower(s[i]) != rtLower(prefix[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func rtLower(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-// rtDoubleToU32 converts as x86-64 code compiled from C does for a
-// double → uint32_t cast: truncation through a 64-bit signed integer, the
-// "integer indefinite" value (low half 0) when that overflows or for NaN.
-func rtDoubleToU32(x float64) uint32 {
-	if x != x || x >= 9.223372036854775807e18 || x < -9.223372036854775808e18 {
-		return 0
-	}
-	return uint32(int64(x))
-}
-
-// rtInetAton parses an IPv4 address as glibc's inet_aton does (what
-// getaddrinfo uses for numeric hosts): one to four parts in decimal, octal
-// or hex, the last part filling the remaining bytes ("10" is 0.0.0.10,
-// "1.2" is 1.0.0.2).
-func rtInetAton(s string) ([4]byte, bool) {
-	var parts []uint64
-	rest := s
-	for {
-		if rest == "" || rest[0] < '0' || rest[0] > '9' {
-			return [4]byte{}, false
-		}
-		base := 10
-		i := 0
-		if rest[0] == '0' {
-			base, i = 8, 1
-			if len(rest) > 1 && (rest[1] == 'x' || rest[1] == 'X') {
-				base, i = 16, 2
-			}
-		}
-		var v uint64
-		for ; i < len(rest); i++ {
-			d, isDigit := rtDigit(rest[i], base)
-			if !isDigit {
-				if base == 8 && (rest[i] == '8' || rest[i] == '9') {
-					return [4]byte{}, false
-				}
-				break
-			}
-			v = v*uint64(base) + uint64(d)
-			if v > 0xffffffff {
-				return [4]byte{}, false
-			}
-		}
-		parts = append(parts, v)
-		rest = rest[i:]
-		if rest == "" {
-			break
-		}
-		if rest[0] != '.' || len(parts) == 4 {
-			return [4]byte{}, false
-		}
-		rest = rest[1:]
-	}
-	n := len(parts)
-	for _, p := range parts[:n-1] {
-		if p > 0xff {
-			return [4]byte{}, false
-		}
-	}
-	last := parts[n-1]
-	if last >= 1<<(8*(5-n)) {
-		return [4]byte{}, false
-	}
-	v := last
-	for i, p := range parts[:n-1] {
-		v |= p << (8 * (3 - i))
-	}
-	return [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}, true
-}
-
 // rtNumericHost parses a numeric address of the family as getaddrinfo does
 // (inet_aton forms for IPv4, an IPv6 literal for IPv6), into
 // the 16-byte nf_inet_addr layout (IPv4 in the first 4 bytes).
@@ -385,7 +77,7 @@ func rtNumericHost(s string, f table.Family) ([16]byte, bool) {
 		}
 		return a.As16(), true
 	}
-	a, ok := rtInetAton(s)
+	a, ok := inetAton(s, true)
 	copy(out[:], a[:])
 	return out, ok
 }
@@ -413,30 +105,6 @@ func rtHost(s string, f table.Family) ([16]byte, error) {
 	return out, nil
 }
 
-// rtMaskLen is xtables_ipmask_to_cidr / xtables_ip6mask_to_cidr: the prefix
-// length of a contiguous mask, -1 otherwise.
-func rtMaskLen(m []byte) int {
-	n := 0
-	for i, b := range m {
-		if b == 0xff {
-			n += 8
-			continue
-		}
-		l := bits.LeadingZeros8(^b)
-		if b<<l != 0 {
-			return -1
-		}
-		n += l
-		for _, c := range m[i+1:] {
-			if c != 0 {
-				return -1
-			}
-		}
-		return n
-	}
-	return n
-}
-
 // rtPrefixLen parses an XTTYPE_PLEN argument: a prefix length up to the
 // family's width, or a contiguous netmask in address form.
 func rtPrefixLen(opt, s string, f table.Family) (uint8, error) {
@@ -444,7 +112,7 @@ func rtPrefixLen(opt, s string, f table.Family) (uint8, error) {
 	if f == table.IPv6 {
 		width = 128
 	}
-	if v, ok := rtXtStrtoul(s, 0, width); ok {
+	if v, ok := table.ParseUint(s, 0, width); ok {
 		return uint8(v), nil
 	}
 	if a, ok := rtNumericHost(s, f); ok {
@@ -454,31 +122,12 @@ func rtPrefixLen(opt, s string, f table.Family) (uint8, error) {
 		}
 		// A non-contiguous mask becomes length 255, which the kernel
 		// refuses.
-		if n := rtMaskLen(m); n >= 0 {
+		if n := table.MaskPrefixLen(m); n >= 0 {
 			return uint8(n), nil
 		}
 		return 0, fmt.Errorf("--%s %q is not a contiguous netmask", opt, s)
 	}
 	return 0, fmt.Errorf("invalid value %q for --%s (neither a netmask nor a prefix length 0-%d)", s, opt, width)
-}
-
-// rtNtop prints a 16-byte nf_inet_addr as iptables does for the family:
-// dotted quad, or glibc's inet_ntop for IPv6 (which, unlike netip, prints
-// IPv4-compatible addresses ::a.b.c.d with a dotted tail).
-func rtNtop(a [16]byte, f table.Family) string {
-	if f != table.IPv6 {
-		return netip.AddrFrom4([4]byte{a[0], a[1], a[2], a[3]}).String()
-	}
-	zero12 := true
-	for _, b := range a[:12] {
-		if b != 0 {
-			zero12 = false
-		}
-	}
-	if zero12 && (a[12] != 0 || a[13] != 0) {
-		return "::" + netip.AddrFrom4([4]byte{a[12], a[13], a[14], a[15]}).String()
-	}
-	return netip.AddrFrom16(a).String()
 }
 
 // rtProcName is the kernel's xt_check_proc_name, which hashlimit and recent
@@ -544,7 +193,7 @@ func rtRateUnit(rate string) (uint64, bool) {
 		name string
 		mult uint64
 	}{{"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400}} {
-		if len(u) <= len(c.name) && rtHasPrefixFold(c.name, u) {
+		if len(u) <= len(c.name) && cHasPrefixFold(c.name, u) {
 			return c.mult, true
 		}
 	}
@@ -593,7 +242,7 @@ func rtRangeList(opt, s string, max uint64, n int) ([]uint64, error) {
 		end := arg
 		if arg != "" && arg[0] != ':' {
 			var ok bool
-			v, end, ok = rtXtStrtoulPrefix(arg, 0, max)
+			v, end, ok = xtStrtoulPrefix(arg, 0, max)
 			if !ok {
 				return nil, fmt.Errorf("invalid --%s %q (values are 0 to %d)", opt, s, max)
 			}

@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/fwkit/fw/table"
@@ -39,52 +38,6 @@ func v6lRange(s string, max uint64) (lo, hi uint64, n int, err error) {
 	return vals[0], vals[1], n, nil
 }
 
-// v6lAton parses an IPv4 address the way inet_aton (and so getaddrinfo)
-// does: one to four parts, each a C number (decimal, 0x hex, 0 octal),
-// the last part filling all remaining bytes ("10" is 0.0.0.10, "10.1" is
-// 10.0.0.1). libxtables' host/mask options resolve through getaddrinfo,
-// which is why this differs from the -s/-d syntax.
-func v6lAton(s string) (netip.Addr, bool) {
-	parts := strings.Split(s, ".")
-	if len(parts) > 4 {
-		return netip.Addr{}, false
-	}
-	var vals []uint64
-	for _, p := range parts {
-		if p == "" || p[0] < '0' || p[0] > '9' {
-			return netip.Addr{}, false
-		}
-		base, digits := 10, p
-		if p[0] == '0' {
-			base, digits = 8, p[1:]
-			if len(p) > 1 && (p[1] == 'x' || p[1] == 'X') {
-				base, digits = 16, p[2:]
-			}
-		}
-		v := uint64(0)
-		if digits != "" {
-			var err error
-			if v, err = strconv.ParseUint(digits, base, 32); err != nil {
-				return netip.Addr{}, false
-			}
-		}
-		vals = append(vals, v)
-	}
-	var out uint32
-	last := len(vals) - 1
-	for i, v := range vals[:last] {
-		if v > 0xff {
-			return netip.Addr{}, false
-		}
-		out |= uint32(v) << (24 - 8*i)
-	}
-	if width := 32 - 8*last; vals[last] >= 1<<width {
-		return netip.Addr{}, false
-	}
-	out |= uint32(vals[last])
-	return netip.AddrFrom4([4]byte{byte(out >> 24), byte(out >> 16), byte(out >> 8), byte(out)}), true
-}
-
 // v6lParseHost parses one address of family fam, or a host name from
 // /etc/hosts that must stand for a single address (getaddrinfo's rule in
 // libxtables: a name with several addresses is refused).
@@ -96,8 +49,8 @@ func v6lParseHost(s string, fam table.Family) (netip.Addr, error) {
 			}
 			return a, nil
 		}
-	} else if a, ok := v6lAton(s); ok {
-		return a, nil
+	} else if b, ok := inetAton(s, true); ok {
+		return netip.AddrFrom4(b), nil
 	}
 	if s == "" || strings.ContainsAny(s, "/ ") {
 		return netip.Addr{}, fmt.Errorf("invalid address %q", s)
@@ -133,10 +86,13 @@ func v6lHostMask(s string, fam table.Family) (addr, mask netip.Addr, err error) 
 		if plen, ok = table.ParseUint(m, 0, uint64(bits)); !ok {
 			var full netip.Addr
 			if fam == table.IPv6 {
-				full, err = netip.ParseAddr(m)
-				ok = err == nil && full.Is6() && full.Zone() == ""
+				var b [16]byte
+				b, ok = ipv6Literal(m)
+				full = netip.AddrFrom16(b)
 			} else {
-				full, ok = v6lAton(m)
+				var b [4]byte
+				b, ok = inetAton(m, true)
+				full = netip.AddrFrom4(b)
 			}
 			if !ok {
 				return addr, mask, fmt.Errorf("invalid mask %q (a prefix length is 0 to %d)", m, bits)
@@ -159,23 +115,10 @@ func v6lBytes16(a netip.Addr) [16]byte {
 	return b
 }
 
-// v6lAddr reads a 16-byte kernel address field for the family.
-func v6lAddr(b [16]byte, fam table.Family) netip.Addr {
-	if fam == table.IPv6 {
-		return netip.AddrFrom16(b)
-	}
-	return netip.AddrFrom4([4]byte{b[0], b[1], b[2], b[3]})
-}
-
 // v6lPrefixLen returns the prefix length of a mask field, or -1.
 func v6lPrefixLen(b [16]byte, fam table.Family) int {
-	m := v6lAddr(b, fam)
+	m := addr16(b, fam)
 	return (table.Addr{IP: m, Mask: m}).PrefixLen()
-}
-
-// v6lAddrText prints an address field as libxtables does (inet_ntop).
-func v6lAddrText(b [16]byte, fam table.Family) string {
-	return table.FormatIP(v6lAddr(b, fam))
 }
 
 // v6lHostMask16 is v6lHostMask for a pair of 16-byte kernel fields, filled
