@@ -16,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -93,11 +94,15 @@ var absBin string
 // bench holds what every command needs.
 type bench struct {
 	bin     string
+	self    string // this executable, the launcher of every command
 	env     []string
 	devnull *os.File
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == measureArg {
+		os.Exit(measureChild(os.Args[2:]))
+	}
 	flag.Parse()
 	start := time.Now()
 	if os.Geteuid() != 0 {
@@ -151,7 +156,11 @@ func main() {
 	lock := filepath.Join(tmp, "xtables.lock")
 	// fw keeps its nf_tables state file in FW_RUNDIR: the bench's own,
 	// never the host's /run/fw.
-	b := &bench{bin: bin, env: append(os.Environ(), "XTABLES_LOCKFILE="+lock, "FW_RUNDIR="+filepath.Join(tmp, "run")), devnull: devnull}
+	self, err := os.Executable()
+	if err != nil {
+		fatal(err)
+	}
+	b := &bench{bin: bin, self: self, env: append(os.Environ(), "XTABLES_LOCKFILE="+lock, "FW_RUNDIR="+filepath.Join(tmp, "run")), devnull: devnull}
 
 	ns, err := enterNetns()
 	if err != nil {
@@ -313,13 +322,54 @@ func (b *bench) state(steps []step, d *dataset) error {
 	return nil
 }
 
+// measureArg makes fwbench a launcher (measureChild) instead of the bench.
+const measureArg = "-measure-child"
+
+// measureChild runs argv with the launcher's standard files, waits for
+// it and writes its wall time and wait4 resource usage to file
+// descriptor 3; it exits with argv's status.
+//
+// Why a launcher: a child's ru_maxrss is at least the resident size of
+// the process it was forked from (exec records the old memory's high
+// water mark, and Go forks with CLONE_VM), so commands started by the
+// bench itself, which holds the generated rulesets, all reported about
+// 92 MiB whatever they used. The launcher is small, so what it forks
+// reports its own peak.
+func measureChild(argv []string) int {
+	report := os.NewFile(3, "measure-report")
+	if len(argv) == 0 || report == nil {
+		fmt.Fprintln(os.Stderr, "fwbench: "+measureArg+" needs a command and file descriptor 3")
+		return 127
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	// It dies with the launcher, which the bench kills on a timeout.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if cmd.ProcessState == nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", filepath.Base(argv[0]), err)
+		return 127
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		fmt.Fprintln(os.Stderr, "fwbench: no resource usage from wait4")
+		return 127
+	}
+	// ru_maxrss is in KiB on Linux.
+	fmt.Fprintf(report, "%d %d %d %d\n", wall, ru.Utime.Nano(), ru.Stime.Nano(), ru.Maxrss*1024)
+	report.Close()
+	return cmd.ProcessState.ExitCode()
+}
+
 // run starts one command in the namespace (see netns.go: the main thread
-// is in it) with its output discarded, and reads its resource usage from
-// wait4. exit1OK accepts exit status 1 (diff tools: "different").
+// is in it) through the launcher (measureChild) with its output
+// discarded. exit1OK accepts exit status 1 (diff tools: "different").
 func (b *bench) run(argv []string, stdin string, exit1OK bool) sample {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := exec.CommandContext(ctx, b.self, append([]string{measureArg}, argv...)...)
 	cmd.Env = b.env
 	cmd.Stdout = b.devnull
 	var errb bytes.Buffer
@@ -327,18 +377,25 @@ func (b *bench) run(argv []string, stdin string, exit1OK bool) sample {
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
-	start := time.Now()
-	err := cmd.Start()
+	rep, repw, err := os.Pipe()
+	if err != nil {
+		return sample{err: err}
+	}
+	defer rep.Close()
+	cmd.ExtraFiles = []*os.File{repw}
+	err = cmd.Start()
+	repw.Close()
+	var measured []byte
 	if err == nil {
 		running.Lock()
 		running.p = cmd.Process
 		running.Unlock()
+		measured, _ = io.ReadAll(rep)
 		err = cmd.Wait()
 		running.Lock()
 		running.p = nil
 		running.Unlock()
 	}
-	wall := time.Since(start)
 	var exit *exec.ExitError
 	if err != nil && !(exit1OK && errors.As(err, &exit) && exit.ExitCode() == 1) {
 		if ctx.Err() != nil {
@@ -353,12 +410,11 @@ func (b *bench) run(argv []string, stdin string, exit1OK bool) sample {
 		}
 		return sample{err: errors.New(msg)}
 	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return sample{err: errors.New("no resource usage from wait4")}
+	var s sample
+	if _, err := fmt.Sscan(string(measured), &s.wall, &s.user, &s.sys, &s.rss); err != nil {
+		return sample{err: fmt.Errorf("%s: no measurement from the launcher (%q)", filepath.Base(argv[0]), measured)}
 	}
-	// ru_maxrss is in KiB on Linux.
-	return sample{wall: wall, user: time.Duration(ru.Utime.Nano()), sys: time.Duration(ru.Stime.Nano()), rss: ru.Maxrss * 1024}
+	return s
 }
 
 // median takes the median of every figure on its own: the runs of one
