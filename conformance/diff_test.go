@@ -130,3 +130,69 @@ func TestDiffMutations(t *testing.T) {
 		}
 	}
 }
+
+// TestDigestsDistinct: rules that iptables-save prints differently are
+// different kernel contents, so their digests must differ; the corpus
+// gives thousands of rules that differ in a single payload byte.
+func TestDigestsDistinct(t *testing.T) {
+	corpora, err := Load(*corpusDir, *only)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := ext.Registry()
+	type key struct {
+		fam table.Family
+		d   table.Digest
+	}
+	seen := map[key]string{}
+	n := 0
+	for _, c := range corpora {
+		for _, cs := range c.Cases {
+			if cs.Expect != Accept || len(cs.Output) != 1 {
+				continue
+			}
+			out := *cs
+			out.Rule = cs.Output[0]
+			for _, fam := range cs.Families() {
+				rs, err := format.Load("x", []byte(out.Input()), format.LoadOptions{Family: fam, Registry: reg})
+				if err != nil {
+					continue // TestCorpus reports those
+				}
+				d := table.NewStableDigester(fam)
+				for _, tb := range rs.Tables {
+					for _, ch := range tb.Chains {
+						for _, r := range ch.Rules {
+							// Print-only aliases (-m state, -j NOTRACK)
+							// are the same kernel contents as what they
+							// stand for, and digest so.
+							u := *r
+							u.Matches = nil
+							for _, m := range r.Matches {
+								if a, ok := m.(table.Aliased); ok {
+									m = a.Unaliased()
+								}
+								u.Matches = append(u.Matches, m)
+							}
+							if a, ok := r.Target.(table.Aliased); ok {
+								u.Target = a.Unaliased()
+							}
+							var w table.Writer
+							table.RuleText(&w, &u, table.ProtocolName)
+							text := w.String()
+							k := key{fam, d.Digest(r)}
+							if prev, ok := seen[k]; ok && prev != text {
+								t.Errorf("%s (%s): %q and %q share a digest", cs.Pos(), fam, prev, text)
+							}
+							seen[k] = text
+							n++
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(seen) < 1000 {
+		t.Fatalf("only %d distinct rules digested", len(seen))
+	}
+	t.Logf("%d rules, %d distinct digests", n, len(seen))
+}

@@ -37,8 +37,9 @@ func NewDigester(f Family) *Digester { return &Digester{f: f} }
 func NewStableDigester(f Family) *Digester { return &Digester{f: f, stable: true} }
 
 // DigestVersion names the layout stable digests are made of: a file of
-// them from another version is not to be trusted.
-const DigestVersion = 1
+// them from another version is not to be trusted. 2: payloads lose their
+// trailing zero bytes.
+const DigestVersion = 2
 
 // Digest returns r's digest.
 func (d *Digester) Digest(r *Rule) Digest {
@@ -96,14 +97,22 @@ func (d *Digester) appendExt(b []byte, e Ext) []byte {
 	b = appendStr(b, info.KernelName())
 	b = append(b, info.Revision)
 	if p, ok := e.(Payload); ok {
+		// The payload goes in behind a length, without its trailing
+		// zero bytes: most payloads are mostly zeros (a comment is 256
+		// bytes), and hashing them was most of a digest's cost.
 		n := xtAlign(info.Size)
-		at := len(b)
-		b = slices.Grow(b, n)[:at+n]
-		clear(b[at:])
+		at := len(b) + 2
+		b = slices.Grow(b, 2+n)[:at+n]
+		clear(b[at-2:])
 		if p.PutPayload(d.f, b[at:at+n:at+n]) == nil {
-			return append(b, 1)
+			m := at + n
+			for m > at && b[m-1] == 0 {
+				m--
+			}
+			binary.LittleEndian.PutUint16(b[at-2:], uint16(m-at))
+			return append(b[:m], 1)
 		}
-		b = b[:at]
+		b = b[:at-2]
 	}
 	var w Writer
 	e.Print(&w)

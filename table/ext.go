@@ -248,16 +248,18 @@ type CheckContext struct {
 // and pick the newest revision for the family; binary lookups go by kernel
 // name and revision.
 type Registry struct {
-	byName   map[ExtKind]map[string][]*ExtInfo
-	byKernel map[ExtKind]map[string][]*ExtInfo
+	// Indexed by ExtKind: the parser looks an extension up for every -m
+	// and -j, and an array index costs nothing next to a map's hash.
+	byName   [2]map[string][]*ExtInfo
+	byKernel [2]map[string][]*ExtInfo
 	all      []*ExtInfo
 }
 
 // NewRegistry returns a registry holding infos.
 func NewRegistry(infos ...*ExtInfo) *Registry {
 	r := &Registry{
-		byName:   map[ExtKind]map[string][]*ExtInfo{MatchKind: {}, TargetKind: {}},
-		byKernel: map[ExtKind]map[string][]*ExtInfo{MatchKind: {}, TargetKind: {}},
+		byName:   [2]map[string][]*ExtInfo{MatchKind: {}, TargetKind: {}},
+		byKernel: [2]map[string][]*ExtInfo{MatchKind: {}, TargetKind: {}},
 	}
 	for _, e := range infos {
 		r.add(e)

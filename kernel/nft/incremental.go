@@ -349,13 +349,14 @@ func digestTables(f table.Family, tables []*table.Table) wantedDigests {
 		c  *table.Chain
 		ds []table.Digest
 	}
-	var jobs []job
-	n := 0
+	n, nc := 0, 0
 	for _, t := range tables {
+		nc += len(t.Chains)
 		for _, c := range t.Chains {
 			n += len(c.Rules)
 		}
 	}
+	jobs := make([]job, 0, nc)
 	all := make([]table.Digest, n)
 	for ti, t := range tables {
 		m := make(map[string][]table.Digest, len(t.Chains))

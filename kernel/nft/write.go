@@ -72,7 +72,6 @@ func streamRef(t *table.Table, i int) msgRef {
 	return msgRef{table: t.Name}
 }
 
-// encoded is the outcome of encoding the rules of a commit's tables.
 // background is work running on a goroutine of its own, so that user
 // time (encoding, digests) overlaps the kernel's; wait gives its result,
 // the same every time.
@@ -95,6 +94,7 @@ func (b *background[T]) wait() T {
 	return b.v
 }
 
+// encoded is the outcome of encoding the rules of a commit's tables.
 type encoded struct {
 	streams []*ruleStream
 	table   string // of the error
