@@ -169,9 +169,9 @@ func (r *lineReader) next(l *Line) (bool, *table.Error) {
 func parseLine(f *File, l *Line, strs *arena) *table.Error {
 	raw := l.Raw
 	body := bytes.TrimSuffix(raw, []byte("\n"))
-	pos := func(off int) table.Pos { return table.Pos{File: f.Name, Line: l.Num, Col: off + 1} }
+	at := wordPos{f.Name, l.Num}
 	if len(body) > table.MaxLineLen {
-		return table.Errorf(pos(table.MaxLineLen), "line is too long (%d bytes, at most %d)", len(body), table.MaxLineLen)
+		return table.Errorf(at.at(table.MaxLineLen), "line is too long (%d bytes, at most %d)", len(body), table.MaxLineLen)
 	}
 	if len(body) == 0 {
 		l.Kind = Blank
@@ -180,20 +180,6 @@ func parseLine(f *File, l *Line, strs *arena) *table.Error {
 	if body[0] == '#' {
 		l.Kind = Comment
 		return nil
-	}
-	for i, c := range body {
-		if c >= ' ' && c != 0x7f || c == '\t' {
-			continue
-		}
-		switch c {
-		case 0:
-			return table.Errorf(pos(i), "NUL byte in line")
-		case '\r':
-			e := table.Errorf(pos(i), "carriage return in line")
-			e.Hint = "the file has DOS line endings; convert it with dos2unix"
-			return e
-		}
-		return table.Errorf(pos(i), "control character 0x%02x in line", c)
 	}
 	start := 0
 	switch body[0] {
@@ -207,7 +193,10 @@ func parseLine(f *File, l *Line, strs *arena) *table.Error {
 		l.Kind = CommandLine
 		end := bytes.IndexByte(body, ']')
 		if end < 0 {
-			return table.Errorf(pos(0), "counters '[' without closing ']'")
+			return firstBadByte(body, at, table.Errorf(at.at(0), "counters '[' without closing ']'"))
+		}
+		if err := firstBadByte(body[:end+1], at, nil); err != nil {
+			return err
 		}
 		l.counters = Word{Text: unsafe.String(&body[0], end+1), Off: 0, End: end + 1}
 		l.Counters = &l.counters
@@ -215,31 +204,81 @@ func parseLine(f *File, l *Line, strs *arena) *table.Error {
 	default:
 		l.Kind = CommandLine
 	}
-	words, err := splitWords(l.Words, body, start, wordPos{f.Name, l.Num}, strs)
+	words, err := splitWords(l.Words, body, start, at, strs)
 	if err != nil {
 		return err
 	}
 	l.Words = words
 	if l.Kind == CommandLine && l.Counters == nil && len(words) == 1 && words[0].Text == "COMMIT" && !words[0].Quoted {
 		if words[0].Off != 0 || words[0].End != len(body) {
-			return table.Errorf(pos(0), "COMMIT must stand alone on its line")
+			return table.Errorf(at.at(0), "COMMIT must stand alone on its line")
 		}
 		l.Kind = CommitLine
 	}
 	return nil
 }
 
+// Byte classes for splitWords: every byte of a line is looked at once,
+// so the check for bytes no rules file may hold is part of cutting it
+// into words.
+const (
+	byteWord  = iota // part of a word
+	byteBlank        // space or tab: ends a word
+	byteQuote        // '"'
+	byteBad          // a control character other than tab, or DEL
+)
+
+var byteClass = func() (c [256]uint8) {
+	for i := range 0x20 {
+		c[i] = byteBad
+	}
+	c[0x7f] = byteBad
+	c[' '], c['\t'], c['"'] = byteBlank, byteBlank, byteQuote
+	return c
+}()
+
+// badByteErr is the error for a byte no line may hold, at offset i.
+func badByteErr(at wordPos, i int, c byte) *table.Error {
+	switch c {
+	case 0:
+		return table.Errorf(at.at(i), "NUL byte in line")
+	case '\r':
+		e := table.Errorf(at.at(i), "carriage return in line")
+		e.Hint = "the file has DOS line endings; convert it with dos2unix"
+		return e
+	}
+	return table.Errorf(at.at(i), "control character 0x%02x in line", c)
+}
+
+// firstBadByte returns the error for the first byte of b no line may
+// hold, or else err: such a byte is reported before any other fault of
+// the line, wherever it stands.
+func firstBadByte(b []byte, at wordPos, err *table.Error) *table.Error {
+	for i, c := range b {
+		if byteClass[c] == byteBad {
+			return badByteErr(at, i, c)
+		}
+	}
+	return err
+}
+
 // splitWords tokenizes like iptables-restore: words are separated by space,
 // tab or newline; a double quote anywhere starts a quoted part in which a
 // backslash takes the next byte literally and blanks are kept; the closing
 // quote ends the word. Outside quotes backslashes and single quotes are
-// ordinary bytes.
+// ordinary bytes. A control character anywhere in body is an error, and
+// the one reported first.
 func splitWords(words []Word, body []byte, start int, pos wordPos, strs *arena) ([]Word, *table.Error) {
 	words = words[:0]
 	i := start
 	buf := strs.scratch
+	// fail reports err unless the line holds a bad byte, which comes
+	// first whatever else is wrong.
+	fail := func(err *table.Error) ([]Word, *table.Error) {
+		return nil, firstBadByte(body, pos, err)
+	}
 	for i < len(body) {
-		for i < len(body) && (body[i] == ' ' || body[i] == '\t') {
+		for i < len(body) && byteClass[body[i]] == byteBlank {
 			i++
 		}
 		if i >= len(body) {
@@ -247,12 +286,15 @@ func splitWords(words []Word, body []byte, start int, pos wordPos, strs *arena) 
 		}
 		off := i
 		// Most words are unquoted: they are exactly their source bytes.
-		for i < len(body) && body[i] != ' ' && body[i] != '\t' && body[i] != '"' {
+		for i < len(body) && byteClass[body[i]] == byteWord {
 			i++
+		}
+		if i < len(body) && byteClass[body[i]] == byteBad {
+			return nil, badByteErr(pos, i, body[i])
 		}
 		if i == len(body) || body[i] != '"' {
 			if i-off > table.MaxWordLen {
-				return nil, table.Errorf(pos.at(off), "word is too long (%d bytes, at most %d)", i-off, table.MaxWordLen)
+				return fail(table.Errorf(pos.at(off), "word is too long (%d bytes, at most %d)", i-off, table.MaxWordLen))
 			}
 			words = append(words, Word{Text: unsafe.String(&body[off], i-off), Off: off, End: i})
 			continue
@@ -262,19 +304,27 @@ func splitWords(words []Word, body []byte, start int, pos wordPos, strs *arena) 
 	word:
 		for i < len(body) {
 			c := body[i]
-			switch {
-			case c == ' ' || c == '\t':
+			switch byteClass[c] {
+			case byteBlank:
 				break word
-			case c == '"':
+			case byteBad:
+				return nil, badByteErr(pos, i, c)
+			case byteQuote:
 				quoted = true
 				q := i
 				i++
 				for {
 					if i >= len(body) {
-						return nil, table.Errorf(pos.at(q), "unterminated quote")
+						return fail(table.Errorf(pos.at(q), "unterminated quote"))
 					}
 					c := body[i]
+					if byteClass[c] == byteBad {
+						return nil, badByteErr(pos, i, c)
+					}
 					if c == '\\' && i+1 < len(body) {
+						if byteClass[body[i+1]] == byteBad {
+							return nil, badByteErr(pos, i+1, body[i+1])
+						}
 						buf = append(buf, body[i+1])
 						i += 2
 						continue
@@ -292,12 +342,12 @@ func splitWords(words []Word, body []byte, start int, pos wordPos, strs *arena) 
 			}
 		}
 		if len(buf) > table.MaxWordLen {
-			return nil, table.Errorf(pos.at(off), "word is too long (%d bytes, at most %d)", len(buf), table.MaxWordLen)
+			return fail(table.Errorf(pos.at(off), "word is too long (%d bytes, at most %d)", len(buf), table.MaxWordLen))
 		}
 		words = append(words, Word{Text: strs.string(buf), Off: off, End: i, Quoted: quoted})
 		strs.scratch = buf
-		if quoted && i < len(body) && body[i] != ' ' && body[i] != '\t' {
-			return nil, table.Errorf(pos.at(i), "text right after a closing quote").Hinted("iptables ends a word at its closing quote; put a space after it or move the quote")
+		if quoted && i < len(body) && byteClass[body[i]] != byteBlank {
+			return fail(table.Errorf(pos.at(i), "text right after a closing quote").Hinted("iptables ends a word at its closing quote; put a space after it or move the quote"))
 		}
 	}
 	return words, nil
