@@ -157,6 +157,7 @@ func (w *worker) decode(c *chunk) {
 	}
 	items = items[:0]
 	lines := lineReader{f: w.f, src: c.src, num: c.firstLine - 1}
+	w.d.src = c.src
 	var l Line
 	for {
 		ok, perr := lines.next(&l)

@@ -2,6 +2,7 @@ package format
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/fwkit/fw/table"
 )
@@ -50,11 +51,39 @@ type decoder struct {
 	rulePtrSlab slab[*table.Rule]
 	matchSlab   slab[table.Match]
 	jumpSlab    slab[table.Jump]
+
+	// src is the input text being decoded (the chunk at hand), and kept
+	// the arena of the text the ruleset keeps from it: see own.
+	src  []byte
+	kept arena
+	// ownFn is own as a func value, made once.
+	ownFn func(string) string
+}
+
+// own returns s in memory that is not the input's: a string pointing into
+// src is copied into the decoder's arena, any other (a quoted word, which
+// is unquoted into an arena already) is returned as it is. Every piece of
+// text the ruleset keeps goes through own (extensions through
+// OptArgs.Keep), so that the input can be released once it is decoded:
+// fw-restore does, before the kernel call, which is then made with that
+// much less memory held.
+func (d *decoder) own(s string) string {
+	if len(s) == 0 || len(d.src) == 0 {
+		return s
+	}
+	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(d.src)))
+	if p < lo || p >= lo+uintptr(len(d.src)) {
+		return s
+	}
+	return d.kept.string(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 // newDecoder prepares to decode a file of about lines lines.
 func newDecoder(f *File, opt DecodeOptions, lines int) *decoder {
-	return &decoder{f: f, opt: opt, s: &table.Script{Family: opt.Family}, ops: make([]table.Op, 0, lines)}
+	d := &decoder{f: f, opt: opt, s: &table.Script{Family: opt.Family}, ops: make([]table.Op, 0, lines)}
+	d.ownFn = d.own
+	return d
 }
 
 // addOp appends op to the open block.
@@ -182,7 +211,7 @@ func (d *decoder) chainLine(l *Line) (table.Op, bool) {
 		d.errorf(pos, "missing chain name after ':'")
 		return table.Op{}, false
 	}
-	op := table.Op{Kind: table.OpDeclare, Pos: pos, Chain: l.Words[0].Text}
+	op := table.Op{Kind: table.OpDeclare, Pos: pos, Chain: d.own(l.Words[0].Text)}
 	if len(l.Words) < 2 {
 		e := d.errorf(pos, "chain line for %q has no policy", op.Chain)
 		e.Hint = "write ':CHAIN ACCEPT [0:0]' for a built-in chain or ':CHAIN - [0:0]' for a user chain"

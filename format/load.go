@@ -14,8 +14,7 @@ type LoadOptions struct {
 // Load parses, decodes and applies a rules file to an empty ruleset: the
 // ruleset iptables-legacy-save would show after iptables-legacy-restore of
 // the file into a fresh network namespace. It streams (see ApplySource).
-// src must not change while the ruleset is in use (decoded strings may
-// refer into it).
+// The ruleset owns its text: src may change or go once Load returns.
 func Load(name string, src []byte, opt LoadOptions) (*table.Ruleset, error) {
 	a := table.NewApplier(opt.Family, opt.Apply, nil)
 	if err := ApplySource(name, src, DecodeOptions{Family: opt.Family, Registry: opt.Registry}, a); err != nil {

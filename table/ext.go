@@ -172,6 +172,20 @@ type OptArgs struct {
 	HasArg bool
 	// extra serves Next: the words after the argument.
 	extra func() (string, bool)
+	// keep serves Keep.
+	keep func(string) string
+}
+
+// Keep returns s (the argument or a word from Next, or a part of one) in
+// memory of its own: an extension passes every piece of argument text it
+// stores in its value through Keep. The parser's words point into the
+// input file, which fw-restore releases once the file is decoded, before
+// the kernel call; text that is only read during Parse needs no Keep.
+func (a *OptArgs) Keep(s string) string {
+	if a.keep == nil {
+		return s
+	}
+	return a.keep(s)
 }
 
 // Key is the option's main name: its own, or the one it is an alias of.
@@ -186,15 +200,9 @@ func (o *Option) Key() string {
 func (a *OptArgs) Key() string { return a.Opt.Key() }
 
 // Set refills a for the next option; parsers reuse one OptArgs, so an
-// extension must not keep the pointer.
-func (a *OptArgs) Set(opt *Option, invert bool, fam Family, ip *IPHeader, arg string, hasArg bool, next func() (string, bool)) {
-	*a = OptArgs{Opt: opt, Invert: invert, Family: fam, IP: ip, Arg: arg, HasArg: hasArg, extra: next}
-}
-
-// NewOptArgs is for parsers: next yields the words that follow the option's
-// argument, for the few options that take more than one word.
-func NewOptArgs(opt *Option, invert bool, fam Family, ip *IPHeader, arg string, hasArg bool, next func() (string, bool)) *OptArgs {
-	return &OptArgs{Opt: opt, Invert: invert, Family: fam, IP: ip, Arg: arg, HasArg: hasArg, extra: next}
+// extension must not keep the pointer. keep (nil: none) serves Keep.
+func (a *OptArgs) Set(opt *Option, invert bool, fam Family, ip *IPHeader, arg string, hasArg bool, next func() (string, bool), keep func(string) string) {
+	*a = OptArgs{Opt: opt, Invert: invert, Family: fam, IP: ip, Arg: arg, HasArg: hasArg, extra: next, keep: keep}
 }
 
 // Next takes one more word from the rule (for options such as --tcp-flags

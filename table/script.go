@@ -570,7 +570,9 @@ func (t *Table) checkJumps(rs []*Rule, pos Pos) *Error {
 		if c.Builtin {
 			return Errorf(pos, "cannot jump to built-in chain %q", j.Chain)
 		}
-		j.to = c
+		// The chain's own copy of the name: the parser's points into
+		// the input, which fw-restore releases (see format's own).
+		j.to, j.Chain = c, c.Name
 	}
 	return nil
 }

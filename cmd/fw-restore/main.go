@@ -187,6 +187,9 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 	if err := a.Finish(cur); err != nil {
 		return err
 	}
+	// The ruleset owns its text; the file's memory can go before the
+	// kernel call, the peak of a big restore.
+	cliutil.ReleaseInput(src)
 	names := a.Tables()
 	if len(names) == 0 {
 		verbose("nothing to restore")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -91,10 +92,9 @@ const bigInput = 1 << 20
 // outside the Go heap, huge-page backed when the heap was primed. A heap
 // buffer of that size would be zeroed by the runtime first (the primed
 // heap is not known to be zero) and then overwritten; fresh pages come
-// zeroed from the kernel, and the rules decoded from the text point into
-// it for the rest of the run, so it is never unmapped. (Mapping the
-// file itself would save the copy but turn a file truncated meanwhile
-// into a crash.)
+// zeroed from the kernel, and ReleaseInput can give them back at once,
+// where the garbage collector would keep them. (Mapping the file itself
+// would save the copy but turn a file truncated meanwhile into a crash.)
 func readBig(f *os.File, size int64) ([]byte, error) {
 	const huge = 2 << 20
 	n := int((size + huge) &^ (huge - 1)) // room for one more byte: EOF is seen, not assumed
@@ -122,5 +122,34 @@ func readBig(f *os.File, size int64) ([]byte, error) {
 			return nil, errors.New("file grew")
 		}
 	}
+	inputs.Lock()
+	inputs.m[unsafe.SliceData(b)] = b
+	inputs.Unlock()
 	return b[:got:got], nil
+}
+
+// inputs are the mappings readBig made, by their first byte.
+var inputs = struct {
+	sync.Mutex
+	m map[*byte][]byte
+}{m: map[*byte][]byte{}}
+
+// ReleaseInput gives back the memory of an input ReadInput returned when
+// it is memory of its own (a big file), and does nothing otherwise. No
+// slice of the input and no string pointing into it may be used after:
+// a ruleset format decoded owns its text (conformance tests that for
+// every extension), so fw-restore releases its input as soon as the file
+// is decoded, and the kernel call that follows, with its tens of megabytes
+// of encoded table, is made without the text held too.
+func ReleaseInput(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	inputs.Lock()
+	m, ok := inputs.m[unsafe.SliceData(b)]
+	delete(inputs.m, unsafe.SliceData(b))
+	inputs.Unlock()
+	if ok {
+		_ = unix.Munmap(m)
+	}
 }

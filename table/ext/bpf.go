@@ -55,7 +55,7 @@ func (m *BPF) Parse(a *table.OptArgs) error {
 	case "object-pinned":
 		// iptables opens the pinned object here; offline fw can only keep
 		// the path, and the load fails if nothing is pinned there.
-		m.Path = rtTruncate(a.Arg, bpfPathSize-1)
+		m.Path = a.Keep(rtTruncate(a.Arg, bpfPathSize-1))
 		m.Mode = bpfModePin
 	default:
 		return unknownOption(a)

@@ -37,7 +37,7 @@ func (m *Cgroup) Name() string         { return "cgroup" }
 func (m *Cgroup) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "path":
-		m.Path, m.HasPath = rtTruncate(a.Arg, cgroupPathSize-1), 1
+		m.Path, m.HasPath = a.Keep(rtTruncate(a.Arg, cgroupPathSize-1)), 1
 		if a.Invert {
 			m.InvertPath = 1
 		}

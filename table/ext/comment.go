@@ -28,7 +28,7 @@ func (m *Comment) Parse(a *table.OptArgs) error {
 	if len(a.Arg) > commentMax {
 		return fmt.Errorf("comment is too long (%d bytes, at most %d)", len(a.Arg), commentMax)
 	}
-	m.Comment = a.Arg
+	m.Comment = a.Keep(a.Arg)
 	return nil
 }
 

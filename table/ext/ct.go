@@ -73,12 +73,12 @@ func (t *CT) Parse(a *table.OptArgs) error {
 		if len(a.Arg) > ctHelperMax {
 			return fmt.Errorf("helper name %q is too long (%d bytes, at most %d)", a.Arg, len(a.Arg), ctHelperMax)
 		}
-		t.Helper = a.Arg
+		t.Helper = a.Keep(a.Arg)
 	case "timeout":
 		if len(a.Arg) > ctTimeoutMax {
 			return fmt.Errorf("timeout policy name %q is too long (%d bytes, at most %d)", a.Arg, len(a.Arg), ctTimeoutMax)
 		}
-		t.Timeout = a.Arg
+		t.Timeout = a.Keep(a.Arg)
 	case "ctevents":
 		t.CtEvents, err = ctParseEvents(a.Arg, ctEventNames)
 	case "expevents":

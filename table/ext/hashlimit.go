@@ -156,7 +156,7 @@ func (m *Hashlimit) Parse(a *table.OptArgs) error {
 		if err := rtNameLen("hashlimit-name", a.Arg, hlNameSize-1); err != nil {
 			return err
 		}
-		m.TableName = a.Arg
+		m.TableName = a.Keep(a.Arg)
 	case "hashlimit-rate-match":
 		m.Cfg.Mode |= hlRateMatch
 	case "hashlimit-rate-interval":

@@ -34,7 +34,7 @@ func (m *Helper) Parse(a *table.OptArgs) error {
 	if len(a.Arg) > helperNameMax {
 		return fmt.Errorf("helper name %q is too long (%d bytes, at most %d)", a.Arg, len(a.Arg), helperNameMax)
 	}
-	m.HelperName = a.Arg
+	m.HelperName = a.Keep(a.Arg)
 	if a.Invert {
 		m.Invert = 1
 	}

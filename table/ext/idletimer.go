@@ -56,7 +56,7 @@ func (t *IdleTimer) Parse(a *table.OptArgs) error {
 		if err := checkIdletimerLabel(a.Arg); err != nil {
 			return err
 		}
-		t.Label = a.Arg
+		t.Label = a.Keep(a.Arg)
 	case "alarm":
 		t.TimerType = idletimerAlarm
 	default:

@@ -67,7 +67,7 @@ func (t *LOG) Parse(a *table.OptArgs) error {
 		if err != nil {
 			return err
 		}
-		t.Prefix = p
+		t.Prefix = a.Keep(p)
 	default:
 		for _, f := range logFlagOpts {
 			if f.name == a.Key() {

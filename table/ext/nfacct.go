@@ -40,7 +40,7 @@ func (m *NFAcct) Parse(a *table.OptArgs) error {
 	if err := rtNameLen("nfacct-name", a.Arg, nfacctNameSize-1); err != nil {
 		return err
 	}
-	m.AcctName = a.Arg
+	m.AcctName = a.Keep(a.Arg)
 	return nil
 }
 

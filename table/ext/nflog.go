@@ -48,7 +48,7 @@ func (t *NFLOG) Parse(a *table.OptArgs) error {
 		if err != nil {
 			return err
 		}
-		t.Prefix = p
+		t.Prefix = a.Keep(p)
 	case "nflog-range", "nflog-size":
 		// Both write the copy length; --nflog-range never worked in the
 		// kernel (only the flag --nflog-size sets makes it count).

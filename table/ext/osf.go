@@ -50,7 +50,7 @@ func (m *OSF) Parse(a *table.OptArgs) error {
 		if a.Arg == "" || strings.ContainsAny(a.Arg, " \t\"") {
 			return fmt.Errorf("invalid genre %q (empty, or with a blank or a quote)", a.Arg)
 		}
-		m.Genre = a.Arg
+		m.Genre = a.Keep(a.Arg)
 		m.Len = uint32(len(a.Arg))
 		if a.Invert {
 			m.Flags |= osfInvert

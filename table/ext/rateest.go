@@ -61,12 +61,12 @@ func (m *RateEst) Parse(a *table.OptArgs) error {
 		if err := rtNameLen(a.Opt.Name, a.Arg, reNameSize-1); err != nil {
 			return err
 		}
-		m.Name1 = a.Arg
+		m.Name1 = a.Keep(a.Arg)
 	case "rateest2":
 		if err := rtNameLen(a.Opt.Name, a.Arg, reNameSize-1); err != nil {
 			return err
 		}
-		m.Name2 = a.Arg
+		m.Name2 = a.Keep(a.Arg)
 		m.Flags |= reRel
 	case "rateest-bps1", "rateest-bps2":
 		m.Flags |= reBPS

@@ -47,7 +47,7 @@ func (t *RateEstTarget) Parse(a *table.OptArgs) error {
 		case !mgBareOK(a.Arg):
 			return fmt.Errorf("estimator name %q is empty or contains a blank or a double quote, which iptables-save cannot write back", a.Arg)
 		}
-		t.EstName = a.Arg
+		t.EstName = a.Keep(a.Arg)
 	case "rateest-interval":
 		t.interval, err = parseRateEstTime(a.Arg)
 	case "rateest-ewmalog":

@@ -86,7 +86,7 @@ func (m *Recent) Parse(a *table.OptArgs) error {
 		if err := rtNameLen("name", a.Arg, recentNameSize-1); err != nil {
 			return err
 		}
-		m.TableName = a.Arg
+		m.TableName = a.Keep(a.Arg)
 	case "rsource":
 		m.Side = recentSource
 	case "rdest":

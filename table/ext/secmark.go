@@ -38,7 +38,7 @@ func (t *Secmark) Parse(a *table.OptArgs) error {
 	if len(a.Arg) > secmarkCtxMax {
 		return fmt.Errorf("security context is too long (%d bytes, at most %d)", len(a.Arg), secmarkCtxMax)
 	}
-	t.Mode, t.SecCtx = secmarkModeSel, a.Arg
+	t.Mode, t.SecCtx = secmarkModeSel, a.Keep(a.Arg)
 	return nil
 }
 

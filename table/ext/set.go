@@ -78,7 +78,7 @@ func (m *Set) Parse(a *table.OptArgs) error {
 		if len(a.Arg) > setMaxName {
 			return fmt.Errorf("set name %q is too long (%d bytes, at most %d)", a.Arg, len(a.Arg), setMaxName)
 		}
-		m.MatchSet.Name = a.Arg
+		m.MatchSet.Name = a.Keep(a.Arg)
 		if a.Invert {
 			m.MatchSet.Flags |= setInvMatch
 		}

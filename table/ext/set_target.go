@@ -104,7 +104,7 @@ func parseSetTgRef(a *table.OptArgs, r *SetTgRef) error {
 	if len(a.Arg) > setTgNameMax {
 		return fmt.Errorf("set name %q is too long (%d bytes, at most %d)", a.Arg, len(a.Arg), setTgNameMax)
 	}
-	r.Name = a.Arg
+	r.Name = a.Keep(a.Arg)
 	return parseSetTgDirs(dirs, &r.Dim, &r.Flags)
 }
 

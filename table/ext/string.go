@@ -52,7 +52,7 @@ func (m *StringMatch) Parse(a *table.OptArgs) error {
 		if err := rtNameLen("algo", a.Arg, stringAlgoSize-1); err != nil {
 			return err
 		}
-		m.Algo = a.Arg
+		m.Algo = a.Keep(a.Arg)
 	case "string":
 		if len(a.Arg) > stringMaxPattern {
 			return fmt.Errorf("--string is too long (%d bytes, at most %d)", len(a.Arg), stringMaxPattern)

@@ -41,7 +41,7 @@ func (t *TEE) Parse(a *table.OptArgs) error {
 		case strings.ContainsAny(a.Arg, "/:\"'\\ \t\n\v\f\r"):
 			return fmt.Errorf("interface name %q contains a character the kernel or iptables-save cannot take", a.Arg)
 		}
-		t.Oif = a.Arg
+		t.Oif = a.Keep(a.Arg)
 	default:
 		return unknownOption(a)
 	}
