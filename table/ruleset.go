@@ -109,6 +109,34 @@ func (t *Table) find(name string) int {
 	return int(i)
 }
 
+// ChainIndex returns c's position in t.Chains, or -1. Once the table has
+// been validated (which numbers its chains) that is a load and a compare,
+// checked against Chains as it is now; otherwise, or when chains moved
+// since, a lookup by name. Backends that lay chains out by position use
+// it rather than a map of names.
+func (t *Table) ChainIndex(c *Chain) int {
+	if c == nil {
+		return -1
+	}
+	if i := int(c.pos); i < len(t.Chains) && t.Chains[i] == c {
+		return i
+	}
+	if i := t.find(c.Name); i >= 0 && t.Chains[i] == c {
+		return i
+	}
+	return -1
+}
+
+// JumpIndex returns the position in t.Chains of the chain j jumps to, or
+// -1. A jump knows its chain when this table resolved it (checkJumps);
+// one copied from another table's rule is looked up by name.
+func (t *Table) JumpIndex(j *Jump) int {
+	if i := t.ChainIndex(j.to); i >= 0 {
+		return i
+	}
+	return t.find(j.Chain)
+}
+
 // addChain appends c and keeps the index current.
 func (t *Table) addChain(c *Chain) {
 	t.Chains = append(t.Chains, c)

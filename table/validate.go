@@ -79,17 +79,6 @@ func (t *Table) reach() ([]HookMask, *Error) {
 	for i, c := range t.Chains {
 		c.pos = int32(i)
 	}
-	// A jump knows its target chain when the table resolved it (see
-	// checkJumps); one copied from another table's rule is looked up.
-	idx := func(j *Jump) (int32, bool) {
-		if c := j.to; c != nil && int(c.pos) < len(t.Chains) && t.Chains[c.pos] == c {
-			return c.pos, true
-		}
-		if c := t.Chain(j.Chain); c != nil {
-			return c.pos, true
-		}
-		return 0, false
-	}
 	// An edge is a jump: its target chain and the rule's index in its
 	// chain (no pointer, so that the array is no work for the collector).
 	type edge struct{ to, rule int32 }
@@ -105,8 +94,8 @@ func (t *Table) reach() ([]HookMask, *Error) {
 		first[i] = int32(len(edges))
 		for ri, r := range c.Rules {
 			if j, ok := r.Target.(*Jump); ok {
-				if k, ok := idx(j); ok {
-					edges = append(edges, edge{k, int32(ri)})
+				if k := t.JumpIndex(j); k >= 0 {
+					edges = append(edges, edge{int32(k), int32(ri)})
 				}
 			}
 		}

@@ -95,6 +95,9 @@ type Blob struct {
 	raw []byte
 	// free gives back memory that is not the Go heap's (see entries).
 	free func()
+	// zeroCounters says every entry's counters are zero: known of a blob
+	// fw encoded, and then addCounters has nothing to add.
+	zeroCounters bool
 }
 
 // release gives back the memory of a blob read from the kernel; the
@@ -155,17 +158,23 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 	// before it.
 	type start struct{ off, rule int }
 	starts := make([]start, len(chains)+1)
-	// sizes[k] is the size of the k-th rule in blob order, for pass 2:
-	// working it out again would walk every rule's extensions twice.
+	// layout[k] is what pass 2 needs of the k-th rule in blob order,
+	// worked out once, on one goroutine.
+	type ruleLayout struct {
+		size uint16
+		jump int32 // the position in t.Chains of a jump's chain
+	}
 	nrules := 0
 	for _, c := range chains {
 		nrules += len(c.Rules)
 	}
-	sizes := make([]uint16, 0, nrules)
-	chainStart := make(map[string]uint32, len(user))
+	layout := make([]ruleLayout, 0, nrules)
+	// startOf[k] is where the rules of t.Chains[k] start (0: not a user
+	// chain), for jumps.
+	startOf := make([]uint32, len(t.Chains))
 	off, n, biggest := 0, 0, lay.size+errorTargetSize
 	for i, c := range chains {
-		starts[i] = start{off, len(sizes)}
+		starts[i] = start{off, len(layout)}
 		if i < nb {
 			b.HookEntry[hooks[i]] = uint32(off)
 		} else {
@@ -174,7 +183,9 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 			}
 			off += lay.size + errorTargetSize
 			n++
-			chainStart[c.Name] = uint32(off)
+			if k := t.ChainIndex(c); k >= 0 {
+				startOf[k] = uint32(off)
+			}
 		}
 		for ri, r := range c.Rules {
 			size, err := ruleSize(lay, r)
@@ -183,7 +194,13 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 			}
 			off += size
 			n++
-			sizes = append(sizes, uint16(size))
+			rl := ruleLayout{size: uint16(size), jump: -1}
+			if j, ok := r.Target.(*table.Jump); ok {
+				if rl.jump = int32(t.JumpIndex(j)); rl.jump < 0 {
+					return nil, ruleErr(c, ri, r, fmt.Errorf("jump to missing chain %q", j.Chain))
+				}
+			}
+			layout = append(layout, rl)
 			biggest = max(biggest, size)
 			for _, m := range r.Matches {
 				b.addExt(m.Info())
@@ -198,7 +215,7 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 		off += lay.size + standardTargetSize // policy, or the RETURN tail
 		n++
 	}
-	starts[len(chains)] = start{off, len(sizes)}
+	starts[len(chains)] = start{off, len(layout)}
 	off += lay.size + errorTargetSize
 	n++
 
@@ -210,8 +227,9 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 		raw = make([]byte, replaceHeader+off)
 		buf = raw[replaceHeader:]
 	}
-	write := func(lo, hi int) error {
-		sizes := sizes[starts[lo].rule:]
+	anyCounters := make([]bool, 2) // per goroutine of pass 2
+	write := func(lo, hi int, anyCounters *bool) error {
+		layout := layout[starts[lo].rule:]
 		var scratch []byte
 		if dry {
 			scratch = make([]byte, biggest)
@@ -226,8 +244,11 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 				clear(e)
 			} else {
 				e = buf[at : at+size]
-				xtbin.Native.PutUint64(e[lay.countersOff:], cnt.Packets)
-				xtbin.Native.PutUint64(e[lay.countersOff+8:], cnt.Bytes)
+				if cnt != (table.Counters{}) {
+					xtbin.Native.PutUint64(e[lay.countersOff:], cnt.Packets)
+					xtbin.Native.PutUint64(e[lay.countersOff+8:], cnt.Bytes)
+					*anyCounters = true
+				}
 			}
 			at += size
 			return e
@@ -238,10 +259,16 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 				writeMarker(lay, put(lay.size+errorTargetSize, table.Counters{}), c.Name)
 			}
 			for ri, r := range c.Rules {
-				size := int(sizes[0])
-				sizes = sizes[1:]
+				rl := layout[0]
+				layout = layout[1:]
+				var to uint32
+				if rl.jump >= 0 {
+					if to = startOf[rl.jump]; to == 0 {
+						return ruleErr(c, ri, r, fmt.Errorf("jump to %q, which is not a user chain", r.Target.(*table.Jump).Chain))
+					}
+				}
 				start := at
-				if err := writeRule(f, lay, put(size, r.Counters), start, r, chainStart); err != nil {
+				if err := writeRule(f, lay, put(int(rl.size), r.Counters), start, r, to); err != nil {
 					return ruleErr(c, ri, r, err)
 				}
 			}
@@ -271,12 +298,12 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[1] = write(split, len(chains))
+			errs[1] = write(split, len(chains), &anyCounters[1])
 		}()
-		errs[0] = write(0, split)
+		errs[0] = write(0, split, &anyCounters[0])
 		wg.Wait()
 	} else {
-		errs[0] = write(0, len(chains))
+		errs[0] = write(0, len(chains), &anyCounters[0])
 	}
 	for _, err := range errs {
 		if err != nil {
@@ -289,6 +316,7 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 	}
 	b.Entries, b.raw = buf, raw
 	b.NumEntries = n
+	b.zeroCounters = !anyCounters[0] && !anyCounters[1]
 	return b, nil
 }
 
@@ -357,8 +385,8 @@ func putStandard(t []byte, v int32) {
 }
 
 // writeRule writes r into e, the entry's bytes at offset start of the
-// blob.
-func writeRule(f table.Family, lay *entryLayout, e []byte, start int, r *table.Rule, chainStart map[string]uint32) error {
+// blob; to is where a jump's chain starts.
+func writeRule(f table.Family, lay *entryLayout, e []byte, start int, r *table.Rule, to uint32) error {
 	w := xtbin.Writer{B: e}
 	j, isJump := r.Target.(*table.Jump)
 	if err := writeIP(lay, &w, &r.IP, isJump && j.Goto); err != nil {
@@ -393,10 +421,6 @@ func writeRule(f table.Family, lay *entryLayout, e []byte, start int, r *table.R
 		}
 		putStandard(e[off:], v)
 	case *table.Jump:
-		to, ok := chainStart[t.Chain]
-		if !ok {
-			return fmt.Errorf("jump to missing chain %q", t.Chain)
-		}
 		putStandard(e[off:], int32(to))
 	case table.Ext:
 		if _, err := writeExt(e[off:], t, f); err != nil {

@@ -177,6 +177,9 @@ func (c *conn) replace(name string, b *Blob, oldCount uint32) error {
 // replaced table (the kernel zeroes those of the entries it is given).
 // Each entry's struct xt_counters is copied as it lies in the blob.
 func (c *conn) addCounters(name string, lay *entryLayout, b *Blob) error {
+	if b.zeroCounters {
+		return nil
+	}
 	var buf []byte // made at the first counter that is not zero
 	i := 0
 	for off := 0; off < len(b.Entries); i++ {
