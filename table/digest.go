@@ -106,6 +106,9 @@ func (d *Digester) appendExt(b []byte, e Ext) []byte {
 		clear(b[at-2:])
 		if p.PutPayload(d.f, b[at:at+n:at+n]) == nil {
 			m := at + n
+			for m-at >= 8 && binary.LittleEndian.Uint64(b[m-8:m]) == 0 {
+				m -= 8
+			}
 			for m > at && b[m-1] == 0 {
 				m--
 			}
