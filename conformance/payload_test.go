@@ -143,6 +143,11 @@ func checkRoundTrip(t *testing.T, cs *Case, fam table.Family, e table.Ext) {
 		t.Errorf("%s (%s): %s: unmarshal %s: %v", cs.Pos(), fam, cs.Rule, e.Name(), err)
 		return
 	}
+	// The decoders hand over slices of a kernel reply that is reused
+	// right after: what the value prints must not change with them.
+	for i := range data {
+		data[i] ^= 0xa5
+	}
 	var a, b table.Writer
 	a.Raw(e.Name())
 	e.Print(&a)

@@ -127,6 +127,9 @@ type Payload interface {
 	PutPayload(f Family, dst []byte) error
 	// UnmarshalPayload fills the value from a payload as the kernel
 	// returns it (at least Info().Size bytes; kernel-private parts zero).
+	// It must not keep data: decoders hand over slices of the kernel's
+	// reply (a table blob, a netlink dump buffer) that are reused or
+	// unmapped next.
 	UnmarshalPayload(f Family, data []byte) error
 }
 

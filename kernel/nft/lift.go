@@ -684,8 +684,8 @@ func decodeExt(f table.Family, reg *table.Registry, kind table.ExtKind, name str
 }
 
 // decodeXT reads a compat match or target expression: name, revision
-// and the xt payload, kept as the exact bytes (a copy: extension
-// decoders may keep what they are given, and the dump buffer is reused).
+// and the xt payload, which aliases data (Payload.UnmarshalPayload keeps
+// nothing of what it is given).
 func decodeXT(kind string, data []byte) (name string, rev uint32, info []byte, err error) {
 	a := newAttrs(data)
 	// NFTA_MATCH_* and NFTA_TARGET_* share their numbers.
@@ -696,7 +696,7 @@ func decodeXT(kind string, data []byte) (name string, rev uint32, info []byte, e
 		case unix.NFTA_MATCH_REV:
 			rev = a.u32()
 		case unix.NFTA_MATCH_INFO:
-			info = bytes.Clone(a.data)
+			info = a.data
 		}
 	}
 	if a.err != nil {
