@@ -103,6 +103,10 @@ func run(c *cli.Context) error {
 	case fallback != "" && (c.Bool("test") || c.IsSet("confirm")):
 		return cliutil.Usage("--fallback cannot be given with --test or --confirm")
 	}
+	// A restore holds about 8 bytes for every byte of the file; the
+	// limit leaves room for twice that, and for a small file at least
+	// 256 MiB.
+	cliutil.CollectOnlyNear(max(256<<20, 16*int64(cliutil.InputSize(c.Args().First(), 0))))
 	if c.Bool("test") && !c.Bool("check-kernel") || c.Bool("incremental") {
 		// Huge pages slow down a restore that writes a whole ruleset to
 		// the kernel (see PrimeHeap); a check alone, or an incremental

@@ -118,6 +118,22 @@ func SetGCPercent(p int) {
 	}
 }
 
+// CollectOnlyNear turns the garbage collector off for a run that builds
+// one big live structure and exits, with a soft memory limit of limit
+// bytes that turns it back on when the heap gets near: a restore's heap
+// is almost all live data (94 of 100 MB at its second collection, for
+// 85,000 rules), so collecting it finds little and costs about 40 ms of
+// CPU, an eighth of a legacy restore's user time. A file that makes more
+// garbage than usual is still collected, near the limit. GOGC or
+// GOMEMLIMIT in the environment win.
+func CollectOnlyNear(limit int64) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(limit)
+	debug.SetGCPercent(-1)
+}
+
 // Report prints err and returns the exit status for it.
 func Report(prog string, err error, w io.Writer) int {
 	if err == nil {
