@@ -105,8 +105,10 @@ func run(c *cli.Context) error {
 	}
 	// A restore holds about 8 bytes for every byte of the file; the
 	// limit leaves room for twice that, and for a small file at least
-	// 256 MiB.
-	cliutil.CollectOnlyNear(max(256<<20, 16*int64(cliutil.InputSize(c.Args().First(), 0))))
+	// 256 MiB. A pipe's size is not known: it is collected as usual.
+	if size := cliutil.InputSize(c.Args().First(), -1); size >= 0 {
+		cliutil.CollectOnlyNear(max(256<<20, 16*int64(size)))
+	}
 	if c.Bool("test") && !c.Bool("check-kernel") || c.Bool("incremental") {
 		// Huge pages slow down a restore that writes a whole ruleset to
 		// the kernel (see PrimeHeap); a check alone, or an incremental
