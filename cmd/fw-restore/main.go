@@ -106,14 +106,15 @@ func run(c *cli.Context) error {
 	// A restore holds about 8 bytes for every byte of the file; the
 	// limit leaves room for twice that, and for a small file at least
 	// 256 MiB. A pipe's size is not known: it is collected as usual.
-	if size := cliutil.InputSize(c.Args().First(), -1); size >= 0 {
+	size := cliutil.InputSize(c.Args().First(), -1)
+	if size >= 0 {
 		cliutil.CollectOnlyNear(max(256<<20, 16*int64(size)))
 	}
 	if c.Bool("test") && !c.Bool("check-kernel") || c.Bool("incremental") {
 		// Huge pages slow down a restore that writes a whole ruleset to
 		// the kernel (see PrimeHeap); a check alone, or an incremental
 		// restore that sends only a difference, gains from them.
-		cliutil.PrimeHeap(cliutil.HeapPerInputByte * cliutil.InputSize(c.Args().First(), 0))
+		cliutil.PrimeHeap(cliutil.HeapPerInputByte * max(size, 0))
 	}
 	err = restore(c, fam, c.Args().First())
 	if err == nil || fallback == "" {
@@ -140,10 +141,11 @@ func run(c *cli.Context) error {
 // restore loads one rules file (- or "" for standard input).
 func restore(c *cli.Context, fam table.Family, file string) error {
 	reg := ext.Registry()
-	name, src, err := cliutil.ReadInput(file)
+	name, src, release, err := cliutil.ReadInputReleasable(file)
 	if err != nil {
 		return err
 	}
+	defer release()
 	applyOpt := table.ApplyOptions{Counters: c.Bool("counters"), NoFlush: c.Bool("noflush")}
 	wait := time.Duration(c.Float64("wait") * float64(time.Second))
 	if c.Float64("wait") < 0 {
@@ -195,7 +197,7 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 	}
 	// The ruleset owns its text; the file's memory can go before the
 	// kernel call, the peak of a big restore.
-	cliutil.ReleaseInput(src)
+	release()
 	names := a.Tables()
 	if len(names) == 0 {
 		verbose("nothing to restore")

@@ -12,6 +12,7 @@ import (
 	"runtime/pprof"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/fwkit/fw/kernel"
 	"github.com/fwkit/fw/table"
@@ -48,25 +49,42 @@ func Family(c *cli.Context) (table.Family, error) {
 // ReadInput reads a file argument; "-" (or "") is standard input. The name
 // returned is what error messages call it.
 func ReadInput(name string) (string, []byte, error) {
+	display, b, _, err := ReadInputReleasable(name)
+	return display, b, err
+}
+
+// ReadInputReleasable is ReadInput that also returns release, which gives
+// the memory of a big file back at once (a no-op for one read into the
+// heap; calling it again does nothing). No slice of the text and no
+// string pointing into it may be used after: a ruleset format decoded
+// owns its text (conformance tests that for every extension), so
+// fw-restore releases its input as soon as the file is decoded, and the
+// kernel call that follows, with its tens of megabytes of encoded table,
+// is made without the text held too.
+func ReadInputReleasable(name string) (display string, text []byte, release func(), err error) {
 	f, display := os.Stdin, "<stdin>"
 	if name != "" && name != "-" {
-		var err error
 		if f, err = os.Open(name); err != nil {
-			return name, nil, err
+			return name, nil, nil, err
 		}
 		defer f.Close()
 		display = name
 	}
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() >= bigInput {
-		if b, err := readBig(f, fi.Size()); err == nil {
-			return display, b, nil
+		if m, n, err := readBig(f, fi.Size()); err == nil {
+			return display, m[:n:n], func() {
+				if m != nil {
+					unix.Munmap(m)
+					m = nil
+				}
+			}, nil
 		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return display, nil, err
+			return display, nil, nil, err
 		}
 	}
 	b, err := io.ReadAll(f)
-	return display, b, err
+	return display, b, func() {}, err
 }
 
 // usageError is a command-line mistake: exit status 2.

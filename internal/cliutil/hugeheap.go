@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -89,18 +88,20 @@ const (
 const bigInput = 1 << 20
 
 // readBig reads a regular file of size bytes into fresh anonymous memory
-// outside the Go heap, huge-page backed when the heap was primed. A heap
-// buffer of that size would be zeroed by the runtime first (the primed
-// heap is not known to be zero) and then overwritten; fresh pages come
-// zeroed from the kernel, and ReleaseInput can give them back at once,
-// where the garbage collector would keep them. (Mapping the file itself
-// would save the copy but turn a file truncated meanwhile into a crash.)
-func readBig(f *os.File, size int64) ([]byte, error) {
+// outside the Go heap, huge-page backed when the heap was primed, and
+// returns the mapping and how much of it the file filled. A heap buffer
+// of that size would be zeroed by the runtime first (the primed heap is
+// not known to be zero) and then overwritten; fresh pages come zeroed
+// from the kernel, and the caller can unmap them at once, where the
+// garbage collector would keep them. (Mapping the file itself would save
+// the copy but turn a file truncated meanwhile into a crash.)
+func readBig(f *os.File, size int64) (mapping []byte, filled int, err error) {
 	const huge = 2 << 20
-	n := int((size + huge) &^ (huge - 1)) // room for one more byte: EOF is seen, not assumed
+	// Room for one more byte: EOF is seen, not assumed.
+	n := int((size + huge) &^ (huge - 1))
 	b, err := unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if primed {
 		_ = unix.Madvise(b, unix.MADV_HUGEPAGE)
@@ -114,42 +115,13 @@ func readBig(f *os.File, size int64) ([]byte, error) {
 		}
 		if err != nil {
 			unix.Munmap(b)
-			return nil, err
+			return nil, 0, err
 		}
 		if got == len(b) {
 			// The file grew while it was read: read it the usual way.
 			unix.Munmap(b)
-			return nil, errors.New("file grew")
+			return nil, 0, errors.New("file grew")
 		}
 	}
-	inputs.Lock()
-	inputs.m[unsafe.SliceData(b)] = b
-	inputs.Unlock()
-	return b[:got:got], nil
-}
-
-// inputs are the mappings readBig made, by their first byte.
-var inputs = struct {
-	sync.Mutex
-	m map[*byte][]byte
-}{m: map[*byte][]byte{}}
-
-// ReleaseInput gives back the memory of an input ReadInput returned when
-// it is memory of its own (a big file), and does nothing otherwise. No
-// slice of the input and no string pointing into it may be used after:
-// a ruleset format decoded owns its text (conformance tests that for
-// every extension), so fw-restore releases its input as soon as the file
-// is decoded, and the kernel call that follows, with its tens of megabytes
-// of encoded table, is made without the text held too.
-func ReleaseInput(b []byte) {
-	if len(b) == 0 {
-		return
-	}
-	inputs.Lock()
-	m, ok := inputs.m[unsafe.SliceData(b)]
-	delete(inputs.m, unsafe.SliceData(b))
-	inputs.Unlock()
-	if ok {
-		_ = unix.Munmap(m)
-	}
+	return b, got, nil
 }

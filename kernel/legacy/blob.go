@@ -227,7 +227,7 @@ func encode(f table.Family, t *table.Table, dry bool) (*Blob, error) {
 		raw = make([]byte, replaceHeader+off)
 		buf = raw[replaceHeader:]
 	}
-	anyCounters := make([]bool, 2) // per goroutine of pass 2
+	var anyCounters [2]bool // per goroutine of pass 2
 	write := func(lo, hi int, anyCounters *bool) error {
 		layout := layout[starts[lo].rule:]
 		var scratch []byte

@@ -183,22 +183,21 @@ func (c *conn) addCounters(name string, lay *entryLayout, b *Blob) error {
 	var buf []byte // made at the first counter that is not zero
 	i := 0
 	for off := 0; off < len(b.Entries); i++ {
-		if off+lay.size > len(b.Entries) || i >= b.NumEntries {
-			return fmt.Errorf("entry %d at offset %d: past the end of the table", i, off)
+		fr, err := scanEntry(lay, b.Entries, off)
+		if err != nil {
+			return fmt.Errorf("entry %d at offset %d: %w", i, off, err)
 		}
-		e := b.Entries[off:]
-		cnt := e[lay.countersOff : lay.countersOff+countersSize]
+		if i >= b.NumEntries {
+			return fmt.Errorf("more entries than the %d the table header says", b.NumEntries)
+		}
+		cnt := b.Entries[off+lay.countersOff : off+lay.countersOff+countersSize]
 		if buf == nil && slices.ContainsFunc(cnt, func(x byte) bool { return x != 0 }) {
 			buf = make([]byte, countersHeader+countersSize*b.NumEntries)
 		}
 		if buf != nil {
 			copy(buf[countersHeader+i*countersSize:], cnt)
 		}
-		next := int(xtbin.Native.Uint16(e[lay.nextOff:]))
-		if next < lay.size {
-			return fmt.Errorf("entry %d at offset %d: bad next_offset %d", i, off, next)
-		}
-		off += next
+		off = fr.next
 	}
 	if i != b.NumEntries {
 		return fmt.Errorf("%d entries, the table header says %d", i, b.NumEntries)
