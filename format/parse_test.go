@@ -36,6 +36,14 @@ func TestSplitWords(t *testing.T) {
 		{in: `--comment "ab"cd`, err: "1:15: text right after a closing quote"},
 		{in: "-A INPUT\x01", err: "1:9: control character 0x01"},
 		{in: "-A INPUT\r", err: "1:9: carriage return"},
+		// A control byte is reported first, wherever it stands: after
+		// another fault of the line, inside quotes, escaped, in counters.
+		{in: "--comment \"open \x02", err: "1:17: control character 0x02"},
+		{in: "--comment \"ab\"cd \x00", err: "1:18: NUL byte"},
+		{in: "--comment \"a\x03b\"", err: "1:13: control character 0x03"},
+		{in: "--comment \"a\\\x04\"", err: "1:14: control character 0x04"},
+		{in: "[1:\x052] -A INPUT", err: "1:4: control character 0x05"},
+		{in: "[1:2 -A INPUT\x7f", err: "1:14: control character 0x7f"},
 	}
 	for _, tt := range tests {
 		f, err := Parse("", []byte(tt.in+"\n"))
