@@ -798,6 +798,9 @@ func (c *cmd) finish() {
 			if c.hasCounters {
 				r.Counters = c.counters
 			}
+			if c.d.digester != nil {
+				r.Digest = c.d.digester.Digest(r)
+			}
 			c.op.Rules = append(c.op.Rules, r)
 		}
 	}

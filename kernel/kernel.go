@@ -117,3 +117,11 @@ type SkeletonLoader interface {
 type Streamer interface {
 	Stream(f table.Family, names []string, sink table.Sink) error
 }
+
+// DigestUser is implemented by backends whose Commit with opt compares
+// or records rules by their stable digests (table.Rule.Digest): a restore
+// has its decoder compute them as it goes (format.DecodeOptions.Digests)
+// rather than leave the backend a pass over the whole ruleset.
+type DigestUser interface {
+	UsesDigests(opt CommitOptions) bool
+}

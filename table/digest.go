@@ -41,7 +41,16 @@ func NewStableDigester(f Family) *Digester { return &Digester{f: f, stable: true
 // trailing zero bytes.
 const DigestVersion = 2
 
-// Digest returns r's digest.
+// Cached returns r's digest, taking a stable one from r.Digest when the
+// rule carries it.
+func (d *Digester) Cached(r *Rule) Digest {
+	if d.stable && r.Digest != (Digest{}) {
+		return r.Digest
+	}
+	return d.Digest(r)
+}
+
+// Digest returns r's digest, worked out from the rule (never r.Digest).
 func (d *Digester) Digest(r *Rule) Digest {
 	b := d.buf[:0]
 	ip := &r.IP

@@ -201,6 +201,13 @@ type Rule struct {
 	// Pos is where the rule was written, if it came from a file; the zero
 	// Pos when it came from a kernel.
 	Pos Pos
+	// Digest is the rule's stable digest (NewStableDigester) when the
+	// code that built the rule worked it out, the zero Digest when not:
+	// a decoder computes it while the rule is still in the processor's
+	// cache, where computing it later for a 100k-rule file would fetch
+	// every rule from memory again. Code that copies a rule to change
+	// what the kernel stores of it must clear it (counters do not count).
+	Digest Digest
 }
 
 // IPHeader is the part of a rule that the kernel stores in struct ipt_ip /

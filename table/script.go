@@ -479,6 +479,7 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 				if j, ok := r.Target.(*Jump); ok && j.Chain == c.Name {
 					rr := *r
 					rr.Target = &Jump{Chain: op.NewName, Goto: j.Goto}
+					rr.Digest = Digest{}
 					ch.Rules[i] = &rr
 				}
 			}

@@ -183,8 +183,14 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 			return rs.Table(t)
 		}
 	}
+	copt := kernel.CommitOptions{Test: c.Bool("test"), Scratch: c.Bool("check-kernel"),
+		Counters: c.Bool("counters"), ReplaceUnchanged: c.Bool("replace-unchanged"), Incremental: c.Bool("incremental")}
+	dopt := format.DecodeOptions{Family: fam, Registry: reg, OnlyTable: c.String("table")}
+	if du, ok := b.(kernel.DigestUser); ok {
+		dopt.Digests = du.UsesDigests(copt)
+	}
 	a := table.NewApplier(fam, applyOpt, base)
-	derr := format.ApplySource(name, src, format.DecodeOptions{Family: fam, Registry: reg, OnlyTable: c.String("table")}, a)
+	derr := format.ApplySource(name, src, dopt, a)
 	if baseErr != nil {
 		return baseErr
 	}
@@ -219,8 +225,7 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 		}
 	}
 	commit := func() error {
-		return b.Commit(&out, kernel.CommitOptions{Test: c.Bool("test"), Scratch: c.Bool("check-kernel"),
-			Counters: c.Bool("counters"), ReplaceUnchanged: c.Bool("replace-unchanged"), Incremental: c.Bool("incremental")})
+		return b.Commit(&out, copt)
 	}
 	if c.IsSet("confirm") {
 		if err := applyConfirmed(c, b, reg, fam, names, commit); err != nil {

@@ -43,38 +43,26 @@ import (
 // answers with their handles, which the new state file records.
 
 // liveTable is a table as the kernel holds it: read from the kernel
-// (rules with their expressions), or known from the state file (rules
-// with their handles only, and keys their digests per chain).
+// (rules with their expressions), or known from the state file (st, whose
+// chains are raw's, in the same order: rules with their handles and
+// digests only).
 type liveTable struct {
-	raw  *rawTable
-	keys map[string][]table.Digest
+	raw *rawTable
+	st  *stTable
 }
 
 // live turns a state table into what the diff reads.
 func (t *stTable) live() *liveTable {
-	n := 0
-	for _, c := range t.Chains {
-		n += len(c.Rules)
-	}
-	lt := &liveTable{raw: &rawTable{Name: t.Name, Chains: make([]*rawChain, len(t.Chains))}, keys: make(map[string][]table.Digest, len(t.Chains))}
+	lt := &liveTable{raw: &rawTable{Name: t.Name, Chains: make([]*rawChain, len(t.Chains))}, st: t}
 	chains := make([]rawChain, len(t.Chains))
-	rules := make([]rawRule, n)
-	keys := make([]table.Digest, n)
 	var counted table.Counters
 	for ci, c := range t.Chains {
 		rc := &chains[ci]
-		*rc = rawChain{Name: c.Name, Base: c.Base, Hook: c.Hook, Policy: c.Policy, Rules: rules[:len(c.Rules):len(c.Rules)]}
+		*rc = rawChain{Name: c.Name, Base: c.Base, Hook: c.Hook, Policy: c.Policy}
 		if c.Counters {
 			rc.Counters = &counted
 		}
-		k := keys[:len(c.Rules):len(c.Rules)]
-		for i, r := range c.Rules {
-			rc.Rules[i].Handle = r.Handle
-			k[i] = r.Key
-		}
-		rules, keys = rules[len(c.Rules):], keys[len(c.Rules):]
 		lt.raw.Chains[ci] = rc
-		lt.keys[c.Name] = k
 	}
 	return lt
 }
@@ -87,18 +75,9 @@ const maxEcho = 4096
 // commitIncremental is Commit with opt.Incremental.
 func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.Table, opt kernel.CommitOptions) error {
 	// The wanted rules' digests are made while the kernel is looked at.
-	digs := inBackground(func() wantedDigests { return digestTables(f, tables) })
-	waitDigs := func() error {
-		if d := digs.wait(); d.err != nil {
-			return b.opErr(op, d.table, d.err)
-		}
-		return nil
-	}
+	digs := inBackground(func() [][][]table.Digest { return digestTables(f, tables) })
 	c, err := dial()
 	if err != nil {
-		if derr := waitDigs(); derr != nil {
-			return derr
-		}
 		return b.opErr("open", "", err)
 	}
 	defer c.close()
@@ -135,9 +114,6 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 			}
 			snap, err := readSnapshot(c, f, someTables(names...), readFull)
 			if err != nil {
-				if derr := waitDigs(); derr != nil {
-					return derr
-				}
 				return b.opErr("read", "", err)
 			}
 			gen = snap.GenID
@@ -165,9 +141,6 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 				bytesOf = &k
 			}
 		}
-		if err := waitDigs(); err != nil {
-			return err
-		}
 		bt := c.newBatch(nfproto(f), gen)
 		next := &nftState{Family: f}
 		var fresh []*freshTable
@@ -177,7 +150,7 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 			lt := live[t.Name]
 			if lt == nil {
 				// A new table is created as a full commit creates it.
-				ft, err := writeFreshTable(c, bt, f, t, nil, digs.wait().tables[ti])
+				ft, err := writeFreshTable(c, bt, f, t, nil, digs.wait()[ti])
 				if err != nil {
 					return b.opErr(op, t.Name, err)
 				}
@@ -185,7 +158,7 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 				next.Tables = append(next.Tables, ft.state)
 				continue
 			}
-			d := &tableDiff{c: c, bt: bt, f: f, t: t, live: lt, digs: digs.wait().tables[ti], counters: opt.Counters, echoes: &echoes}
+			d := &tableDiff{c: c, bt: bt, f: f, t: t, live: lt, digs: digs.wait()[ti], counters: opt.Counters, echoes: &echoes}
 			if !fromState {
 				d.want = bytesOf.tables[ti]
 			}
@@ -299,24 +272,24 @@ func (t *rawTable) zeroRuleCounters() {
 	}
 }
 
-// wantedKeys holds, per table and chain, the expression bytes of every
-// rule to commit.
+// wantedKeys holds, per table and chain (in the table's order), the
+// expression bytes of every rule to commit.
 type wantedKeys struct {
-	tables []map[string][][]byte
+	tables [][][][]byte
 	table  string // of the error
 	err    error
 }
 
 func ruleKeys(f table.Family, tables []*table.Table, counters bool) wantedKeys {
-	out := wantedKeys{tables: make([]map[string][][]byte, len(tables))}
+	out := wantedKeys{tables: make([][][][]byte, len(tables))}
 	// The keys are written into chunks that are never grown: growing
 	// one buffer of tens of megabytes copies it again and again.
 	var w chunked
 	w.dumpForm = true
 	l := lowerer{w: &w.nlbuf, f: f, zeroCounters: !counters}
 	for ti, t := range tables {
-		m := make(map[string][][]byte, len(t.Chains))
-		for _, c := range t.Chains {
+		per := make([][][]byte, len(t.Chains))
+		for ci, c := range t.Chains {
 			keys := make([][]byte, len(c.Rules))
 			for i, r := range c.Rules {
 				w.room()
@@ -326,25 +299,21 @@ func ruleKeys(f table.Family, tables []*table.Table, counters bool) wantedKeys {
 				}
 				keys[i] = w.b[from:len(w.b):len(w.b)]
 			}
-			m[c.Name] = keys
+			per[ci] = keys
 		}
-		out.tables[ti] = m
+		out.tables[ti] = per
 	}
 	return out
 }
 
-// wantedDigests holds, per table and chain, the stable digest of every
-// rule to commit: what the state file records.
-type wantedDigests struct {
-	tables []map[string][]table.Digest
-	table  string // of the error
-	err    error
-}
-
-func digestTables(f table.Family, tables []*table.Table) wantedDigests {
-	out := wantedDigests{tables: make([]map[string][]table.Digest, len(tables))}
-	// One slice for all digests, cut per chain; the chains are shared
-	// out between as many goroutines as there are CPUs.
+// digestTables returns, per table and chain (in the table's order), the
+// stable digest of every rule to commit, which the state file records. It
+// takes the digests the decoder left on the rules
+// (format.DecodeOptions.Digests) and works out, on as many goroutines as
+// there are CPUs, those it did not.
+func digestTables(f table.Family, tables []*table.Table) [][][]table.Digest {
+	out := make([][][]table.Digest, len(tables))
+	// One slice for all digests, cut per chain.
 	type job struct {
 		c  *table.Chain
 		ds []table.Digest
@@ -359,14 +328,14 @@ func digestTables(f table.Family, tables []*table.Table) wantedDigests {
 	jobs := make([]job, 0, nc)
 	all := make([]table.Digest, n)
 	for ti, t := range tables {
-		m := make(map[string][]table.Digest, len(t.Chains))
-		for _, c := range t.Chains {
+		per := make([][]table.Digest, len(t.Chains))
+		for ci, c := range t.Chains {
 			ds := all[:len(c.Rules):len(c.Rules)]
 			all = all[len(c.Rules):]
-			m[c.Name] = ds
+			per[ci] = ds
 			jobs = append(jobs, job{c, ds})
 		}
-		out.tables[ti] = m
+		out[ti] = per
 	}
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(jobs)/64))
 	var wg sync.WaitGroup
@@ -377,7 +346,7 @@ func digestTables(f table.Family, tables []*table.Table) wantedDigests {
 			d := table.NewStableDigester(f)
 			for k := w; k < len(jobs); k += workers {
 				for i, r := range jobs[k].c.Rules {
-					jobs[k].ds[i] = d.Digest(r)
+					jobs[k].ds[i] = d.Cached(r)
 				}
 			}
 		}()
@@ -393,8 +362,8 @@ type tableDiff struct {
 	f        table.Family
 	t        *table.Table
 	live     *liveTable
-	want     map[string][][]byte       // the wanted rules' expressions (kernel read)
-	digs     map[string][]table.Digest // the wanted rules' digests
+	want     [][][]byte       // the wanted rules' expressions per chain of t (kernel read)
+	digs     [][]table.Digest // the wanted rules' digests per chain of t
 	counters bool
 	echoes   *int
 }
@@ -406,8 +375,26 @@ type tableDiff struct {
 func (d *tableDiff) write() (func(), *stTable, error) {
 	c, bt, t, old := d.c, d.bt, d.t, d.live.raw
 	st := &stTable{Name: t.Name}
-	for _, ch := range t.Chains {
-		if ch.Builtin || old.chain(ch.Name) != nil {
+	// liveOf[i] is the position in old of t's chain i, or -1. The two
+	// are mostly in the same order (fw wrote the live table from an
+	// earlier version of the file), so they are walked side by side and
+	// a name is looked up only where the orders part.
+	liveOf := make([]int, len(t.Chains))
+	kept := make([]bool, len(old.Chains))
+	oi := 0
+	for ci, ch := range t.Chains {
+		k := oi
+		if k >= len(old.Chains) || old.Chains[k].Name != ch.Name {
+			k = old.chainIndex(ch.Name)
+		}
+		if k >= 0 {
+			kept[k] = true
+			oi = k + 1
+		}
+		liveOf[ci] = k
+	}
+	for ci, ch := range t.Chains {
+		if ch.Builtin || liveOf[ci] >= 0 {
 			continue
 		}
 		if err := writeUserChain(c, bt, t.Name, ch.Name); err != nil {
@@ -451,13 +438,11 @@ func (d *tableDiff) write() (func(), *stTable, error) {
 	for _, sc := range st.Chains {
 		base[sc.Name] = sc
 	}
-	for _, ch := range t.Chains {
-		var live []rawRule
-		var liveKeys []table.Digest
-		if oc := old.chain(ch.Name); oc != nil {
-			live, liveKeys = oc.Rules, d.live.keys[oc.Name]
+	for ci, ch := range t.Chains {
+		var sc *stChain
+		if ch.Builtin {
+			sc = base[ch.Name]
 		}
-		sc := base[ch.Name]
 		if sc == nil {
 			if ch.Builtin {
 				// An empty ACCEPT built-in chain neither side has.
@@ -466,13 +451,13 @@ func (d *tableDiff) write() (func(), *stTable, error) {
 			sc = &stChain{Name: ch.Name}
 			st.Chains = append(st.Chains, sc)
 		}
-		if err := d.chain(ch, live, liveKeys, sc); err != nil {
+		if err := d.chain(ch, ci, liveOf[ci], sc); err != nil {
 			return nil, nil, err
 		}
 	}
 	var gone []string
-	for _, oc := range old.Chains {
-		if !oc.Base && t.Chain(oc.Name) == nil {
+	for k, oc := range old.Chains {
+		if !oc.Base && !kept[k] {
 			gone = append(gone, oc.Name)
 		}
 	}
@@ -493,18 +478,26 @@ func (d *tableDiff) write() (func(), *stTable, error) {
 	}, st, nil
 }
 
-// chain writes the rule edits that turn live into ch.Rules, and records
-// the chain's rules after them in sc. liveKeys, when the live rules come
-// from the state file, are their digests; otherwise the live rules'
-// expressions are compared with the wanted ones.
-func (d *tableDiff) chain(ch *table.Chain, live []rawRule, liveKeys []table.Digest, sc *stChain) error {
+// chain writes the rule edits that turn the live chain k (-1: none) into
+// ch, chain ci of the table, and records the chain's rules after them in
+// sc. Live rules from the state file are compared by digest; read from
+// the kernel, by their expressions.
+func (d *tableDiff) chain(ch *table.Chain, ci, k int, sc *stChain) error {
 	c, bt, tbl := d.c, d.bt, d.t.Name
-	digs := d.digs[ch.Name]
+	digs := d.digs[ci]
+	var nlive int
+	var handle func(i int) uint64
 	var pairs [][2]int
-	if liveKeys != nil {
-		pairs = myers.Pairs(len(live), len(digs), func(i, j int) bool { return liveKeys[i] == digs[j] }, maxEdits)
-	} else {
-		pairs = align(live, d.want[ch.Name])
+	switch {
+	case k < 0:
+	case d.live.st != nil:
+		live := d.live.st.Chains[k].Rules
+		nlive, handle = len(live), func(i int) uint64 { return live[i].Handle }
+		pairs = myers.Pairs(len(live), len(digs), func(i, j int) bool { return live[i].Key == digs[j] }, maxEdits)
+	default:
+		live := d.live.raw.Chains[k].Rules
+		nlive, handle = len(live), func(i int) uint64 { return live[i].Handle }
+		pairs = align(live, d.want[ci])
 	}
 	sc.Rules = make([]stRule, 0, len(ch.Rules))
 	add := func(wi int, handle, position uint64, flags uint16) error {
@@ -531,16 +524,16 @@ func (d *tableDiff) chain(ch *table.Chain, live []rawRule, liveKeys []table.Dige
 	// the last one).
 	li, wi := 0, 0
 	for k := 0; k <= len(pairs); k++ {
-		lEnd, wEnd := len(live), len(ch.Rules)
+		lEnd, wEnd := nlive, len(ch.Rules)
 		if k < len(pairs) {
 			lEnd, wEnd = pairs[k][0], pairs[k][1]
 		}
 		var next uint64 // handle of the kept rule after the gap
 		if k < len(pairs) {
-			next = live[lEnd].Handle
+			next = handle(lEnd)
 		}
 		for li < lEnd && wi < wEnd {
-			if err := add(wi, live[li].Handle, 0, nlmReplace); err != nil {
+			if err := add(wi, handle(li), 0, nlmReplace); err != nil {
 				return err
 			}
 			li++
@@ -550,7 +543,7 @@ func (d *tableDiff) chain(ch *table.Chain, live []rawRule, liveKeys []table.Dige
 			o := bt.msg(c, unix.NFT_MSG_DELRULE, 0, msgRef{table: tbl, chain: ch.Name, what: fmt.Sprintf("removal of rule %d of chain %s", li+1, ch.Name)})
 			bt.cur.str(unix.NFTA_RULE_TABLE, tbl)
 			bt.cur.str(unix.NFTA_RULE_CHAIN, ch.Name)
-			bt.cur.u64(unix.NFTA_RULE_HANDLE, live[li].Handle)
+			bt.cur.u64(unix.NFTA_RULE_HANDLE, handle(li))
 			bt.cur.msgEnd(o)
 		}
 		for ; wi < wEnd; wi++ {
@@ -565,7 +558,7 @@ func (d *tableDiff) chain(ch *table.Chain, live []rawRule, liveKeys []table.Dige
 			}
 		}
 		if k < len(pairs) {
-			sc.Rules = append(sc.Rules, stRule{Handle: live[lEnd].Handle, Key: digs[wEnd]})
+			sc.Rules = append(sc.Rules, stRule{Handle: handle(lEnd), Key: digs[wEnd]})
 		}
 		li, wi = lEnd+1, wEnd+1
 	}

@@ -217,8 +217,12 @@ func checkState(t *testing.T, ns *kerneltest.Netns, f table.Family) {
 				return fmt.Errorf("table %s: %d chains in the state, %d in the kernel", stt.Name, len(stt.Chains), len(raw.Chains))
 			}
 			for _, sc := range stt.Chains {
-				rc := raw.chain(sc.Name)
-				if rc == nil || rc.Base != sc.Base || rc.Hook != sc.Hook && rc.Base || rc.Policy != sc.Policy && rc.Base || (rc.Counters != nil) != sc.Counters {
+				k := raw.chainIndex(sc.Name)
+				if k < 0 {
+					return fmt.Errorf("table %s chain %s is in the state, not in the kernel", stt.Name, sc.Name)
+				}
+				rc := raw.Chains[k]
+				if rc.Base != sc.Base || rc.Hook != sc.Hook && rc.Base || rc.Policy != sc.Policy && rc.Base || (rc.Counters != nil) != sc.Counters {
 					return fmt.Errorf("table %s chain %s: state %+v, kernel %+v", stt.Name, sc.Name, sc, rc)
 				}
 				if len(rc.Rules) != len(sc.Rules) {

@@ -26,19 +26,23 @@ type rawTable struct {
 	// every rule read is).
 	RuleProblem string
 
-	byName map[string]*rawChain // built by chain on first use
+	byName map[string]int // built by chainIndex on first use
 }
 
-// chain returns the chain called name, or nil. kube-proxy tables have
-// tens of thousands of chains: the first lookup indexes them.
-func (t *rawTable) chain(name string) *rawChain {
+// chainIndex returns the position in t.Chains of the chain called name,
+// or -1. kube-proxy tables have tens of thousands of chains: the first
+// lookup indexes them.
+func (t *rawTable) chainIndex(name string) int {
 	if len(t.byName) != len(t.Chains) {
-		t.byName = make(map[string]*rawChain, len(t.Chains))
-		for _, c := range t.Chains {
-			t.byName[c.Name] = c
+		t.byName = make(map[string]int, len(t.Chains))
+		for i, c := range t.Chains {
+			t.byName[c.Name] = i
 		}
 	}
-	return t.byName[name]
+	if i, ok := t.byName[name]; ok {
+		return i
+	}
+	return -1
 }
 
 type rawChain struct {

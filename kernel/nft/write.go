@@ -132,6 +132,12 @@ func commitOrder(rs *table.Ruleset) ([]*table.Table, error) {
 	return out, nil
 }
 
+var _ kernel.DigestUser = (*Backend)(nil)
+
+// UsesDigests says which commits digest every rule: all but a full
+// commit's check, which writes no state file.
+func (b *Backend) UsesDigests(opt kernel.CommitOptions) bool { return opt.Incremental || !opt.Test }
+
 // Commit makes every table of rs what nf_tables holds, in ONE
 // transaction, so that all tables change together or none does.
 //
@@ -177,9 +183,9 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 	// (system time); the digests the state file records are made
 	// meanwhile too, and are needed only after the commit.
 	enc := inBackground(func() encoded { return encodeAll(f, tables) })
-	var digs *background[wantedDigests]
+	var digs *background[[][][]table.Digest]
 	if !opt.Test {
-		digs = inBackground(func() wantedDigests { return digestTables(f, tables) })
+		digs = inBackground(func() [][][]table.Digest { return digestTables(f, tables) })
 	}
 	waitEnc := func() error {
 		if e := enc.wait(); e.err != nil {
@@ -257,18 +263,14 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 
 // recordFull writes the state after a full commit: the tables it made,
 // and those of a state file that was right before it.
-func (b *Backend) recordFull(c *conn, path string, f table.Family, gen uint32, tables []*table.Table, made [][]*stChain, digs wantedDigests, res *batchResult) {
+func (b *Backend) recordFull(c *conn, path string, f table.Family, gen uint32, tables []*table.Table, made [][]*stChain, digs [][][]table.Digest, res *batchResult) {
 	if path == "" {
-		return
-	}
-	if digs.err != nil {
-		dropState(path)
 		return
 	}
 	next := &nftState{Family: f}
 	var fresh []*freshTable
 	for i, t := range tables {
-		ft := freshState(t, made[i], digs.tables[i])
+		ft := freshState(t, made[i], digs[i])
 		fresh = append(fresh, ft)
 		next.Tables = append(next.Tables, ft.state)
 	}
@@ -410,19 +412,19 @@ type freshTable struct {
 
 // freshState is the state of t written from scratch after the chains
 // made: rules in t's chain order, as encodeTableRules writes them.
-func freshState(t *table.Table, made []*stChain, digs map[string][]table.Digest) *freshTable {
+func freshState(t *table.Table, made []*stChain, digs [][]table.Digest) *freshTable {
 	ft := &freshTable{state: &stTable{Name: t.Name, Chains: made}}
 	byName := make(map[string]*stChain, len(made))
 	for _, x := range made {
 		byName[x.Name] = x
 	}
 	handle := uint64(len(made))
-	for _, ch := range t.Chains {
+	for ci, ch := range t.Chains {
 		if len(ch.Rules) == 0 {
 			continue
 		}
 		sc := byName[ch.Name]
-		ds := digs[ch.Name]
+		ds := digs[ci]
 		sc.Rules = make([]stRule, len(ch.Rules))
 		for i := range ch.Rules {
 			handle++
@@ -444,7 +446,7 @@ func (ft *freshTable) verify(c *conn, fam uint8) bool {
 
 // writeFreshTable writes t from scratch (see writeTableHead) with its
 // rules.
-func writeFreshTable(c *conn, bt *batch, f table.Family, t *table.Table, old *rawTable, digs map[string][]table.Digest) (*freshTable, error) {
+func writeFreshTable(c *conn, bt *batch, f table.Family, t *table.Table, old *rawTable, digs [][]table.Digest) (*freshTable, error) {
 	made, err := writeTableHead(c, bt, t, old)
 	if err != nil {
 		return nil, err
