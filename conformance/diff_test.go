@@ -16,37 +16,29 @@ import (
 // TestDiffRewritePairs: every case whose input is spelled differently
 // from iptables-save's output means the same: fw-diff sees no change.
 func TestDiffRewritePairs(t *testing.T) {
-	corpora, err := Load(*corpusDir, *only)
-	if err != nil {
-		t.Fatal(err)
-	}
 	reg := ext.Registry()
 	n, lossy := 0, 0
-	for _, c := range corpora {
-		for _, cs := range c.Cases {
-			if cs.Expect != Accept || len(cs.Output) != 1 || cs.Output[0] == cs.Rule {
-				continue
-			}
-			for _, fam := range cs.Families() {
-				a, err1 := format.Load("a", []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: reg})
-				out := *cs
-				out.Rule = cs.Output[0]
-				b, err2 := format.Load("b", []byte(out.Input()), format.LoadOptions{Family: fam, Registry: reg})
-				if err1 != nil || err2 != nil {
-					continue // TestCorpus reports those
-				}
-				// Where iptables-save's output loses information (-p all on
-				// IPv6, a rounded rate, a date that prints as the default),
-				// the two really differ in the kernel: skip those.
-				if len(diff.Compare(a, reload(t, a, fam, reg), diff.Options{})) != 0 {
-					lossy++
-					continue
-				}
-				n++
-				if ch := diff.Compare(a, b, diff.Options{}); len(ch) != 0 {
-					t.Errorf("%s (%s): %q and %q differ: %+v", cs.Pos(), fam, cs.Rule, cs.Output[0], ch)
-				}
-			}
+	for cs, fam := range acceptedCases(t) {
+		if len(cs.Output) != 1 || cs.Output[0] == cs.Rule {
+			continue
+		}
+		a, err1 := format.Load("a", []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: reg})
+		out := *cs
+		out.Rule = cs.Output[0]
+		b, err2 := format.Load("b", []byte(out.Input()), format.LoadOptions{Family: fam, Registry: reg})
+		if err1 != nil || err2 != nil {
+			continue // TestCorpus reports those
+		}
+		// Where iptables-save's output loses information (-p all on
+		// IPv6, a rounded rate, a date that prints as the default),
+		// the two really differ in the kernel: skip those.
+		if len(diff.Compare(a, reload(t, a, fam, reg), diff.Options{})) != 0 {
+			lossy++
+			continue
+		}
+		n++
+		if ch := diff.Compare(a, b, diff.Options{}); len(ch) != 0 {
+			t.Errorf("%s (%s): %q and %q differ: %+v", cs.Pos(), fam, cs.Rule, cs.Output[0], ch)
 		}
 	}
 	if n == 0 {
@@ -135,10 +127,6 @@ func TestDiffMutations(t *testing.T) {
 // different kernel contents, so their digests must differ; the corpus
 // gives thousands of rules that differ in a single payload byte.
 func TestDigestsDistinct(t *testing.T) {
-	corpora, err := Load(*corpusDir, *only)
-	if err != nil {
-		t.Fatal(err)
-	}
 	reg := ext.Registry()
 	type key struct {
 		fam table.Family
@@ -146,56 +134,52 @@ func TestDigestsDistinct(t *testing.T) {
 	}
 	seen := map[key]string{}
 	n := 0
-	for _, c := range corpora {
-		for _, cs := range c.Cases {
-			if cs.Expect != Accept || len(cs.Output) != 1 {
-				continue
-			}
-			out := *cs
-			out.Rule = cs.Output[0]
-			for _, fam := range cs.Families() {
-				// Decoded with the digests worked out as the rules are
-				// made, which must be what they are worked out to be.
-				a := table.NewApplier(fam, table.ApplyOptions{}, nil)
-				rs := &table.Ruleset{Family: fam}
-				if err := format.ApplySource("x", []byte(out.Input()), format.DecodeOptions{Family: fam, Registry: reg, Digests: true}, a); err != nil {
-					continue // TestCorpus reports those
-				}
-				if err := a.Finish(rs); err != nil {
-					continue
-				}
-				d := table.NewStableDigester(fam)
-				for _, tb := range rs.Tables {
-					for _, ch := range tb.Chains {
-						for _, r := range ch.Rules {
-							// Print-only aliases (-m state, -j NOTRACK)
-							// are the same kernel contents as what they
-							// stand for, and digest so.
-							u := *r
-							u.Matches = nil
-							for _, m := range r.Matches {
-								if a, ok := m.(table.Aliased); ok {
-									m = a.Unaliased()
-								}
-								u.Matches = append(u.Matches, m)
-							}
-							if a, ok := r.Target.(table.Aliased); ok {
-								u.Target = a.Unaliased()
-							}
-							var w table.Writer
-							table.RuleText(&w, &u, table.ProtocolName)
-							text := w.String()
-							k := key{fam, d.Digest(r)}
-							if r.Digest != k.d {
-								t.Errorf("%s (%s): the decoder's digest %x, worked out %x", cs.Pos(), fam, r.Digest, k.d)
-							}
-							if prev, ok := seen[k]; ok && prev != text {
-								t.Errorf("%s (%s): %q and %q share a digest", cs.Pos(), fam, prev, text)
-							}
-							seen[k] = text
-							n++
+	for cs, fam := range acceptedCases(t) {
+		if len(cs.Output) != 1 {
+			continue
+		}
+		out := *cs
+		out.Rule = cs.Output[0]
+		// Decoded with the digests worked out as the rules are
+		// made, which must be what they are worked out to be.
+		a := table.NewApplier(fam, table.ApplyOptions{}, nil)
+		rs := &table.Ruleset{Family: fam}
+		if err := format.ApplySource("x", []byte(out.Input()), format.DecodeOptions{Family: fam, Registry: reg, Digests: true}, a); err != nil {
+			continue // TestCorpus reports those
+		}
+		if err := a.Finish(rs); err != nil {
+			continue
+		}
+		d := table.NewStableDigester(fam)
+		for _, tb := range rs.Tables {
+			for _, ch := range tb.Chains {
+				for _, r := range ch.Rules {
+					// Print-only aliases (-m state, -j NOTRACK)
+					// are the same kernel contents as what they
+					// stand for, and digest so.
+					u := *r
+					u.Matches = nil
+					for _, m := range r.Matches {
+						if a, ok := m.(table.Aliased); ok {
+							m = a.Unaliased()
 						}
+						u.Matches = append(u.Matches, m)
 					}
+					if a, ok := r.Target.(table.Aliased); ok {
+						u.Target = a.Unaliased()
+					}
+					var w table.Writer
+					table.RuleText(&w, &u, table.ProtocolName)
+					text := w.String()
+					k := key{fam, d.Digest(r)}
+					if r.Digest != k.d {
+						t.Errorf("%s (%s): the decoder's digest %x, worked out %x", cs.Pos(), fam, r.Digest, k.d)
+					}
+					if prev, ok := seen[k]; ok && prev != text {
+						t.Errorf("%s (%s): %q and %q share a digest", cs.Pos(), fam, prev, text)
+					}
+					seen[k] = text
+					n++
 				}
 			}
 		}

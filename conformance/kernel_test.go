@@ -22,74 +22,66 @@ import (
 //     prints after iptables-legacy-restore of the same rule.
 func TestKernelCorpus(t *testing.T) {
 	kerneltest.Need(t, "iptables-legacy-restore", "iptables-legacy-save", "ip6tables-legacy-restore", "ip6tables-legacy-save")
-	corpora, err := Load(*corpusDir, *only)
-	if err != nil {
-		t.Fatal(err)
-	}
 	reg := ext.Registry()
 	refNS := kerneltest.NewNetns(t)
 	fwNS := kerneltest.NewNetns(t)
 	// The xtables lock is machine-wide; other tests' reference tools may
 	// hold it for a moment.
 	b := &legacy.Backend{Registry: reg, LockWait: 30 * time.Second}
-	for _, c := range corpora {
-		for _, cs := range c.Cases {
-			if cs.Expect != Accept || cs.Kernel {
-				continue
+	for cs, fam := range acceptedCases(t) {
+		if cs.Kernel {
+			continue
+		}
+		restore, save := refTools(fam)
+		r, err := refNS.Run([]byte(cs.Input()), restore)
+		if err != nil || r.Code != 0 {
+			t.Errorf("%s (%s): reference restore failed: %v %s", cs.Pos(), fam, err, r.Stderr)
+			continue
+		}
+		ref, _ := refNS.Run(nil, save, "-t", cs.Table)
+		want := kerneltest.DropComments(ref.Stdout)
+		// Reference wrote it; fw reads it.
+		var got string
+		err = refNS.Do(func() error {
+			rs, err := b.Load(fam, []string{cs.Table})
+			if err != nil {
+				return err
 			}
-			for _, fam := range cs.Families() {
-				restore, save := refTools(fam)
-				r, err := refNS.Run([]byte(cs.Input()), restore)
-				if err != nil || r.Code != 0 {
-					t.Errorf("%s (%s): reference restore failed: %v %s", cs.Pos(), fam, err, r.Stderr)
-					continue
-				}
-				ref, _ := refNS.Run(nil, save, "-t", cs.Table)
-				want := kerneltest.DropComments(ref.Stdout)
-				// Reference wrote it; fw reads it.
-				var got string
-				err = refNS.Do(func() error {
-					rs, err := b.Load(fam, []string{cs.Table})
-					if err != nil {
-						return err
-					}
-					var out bytes.Buffer
-					format.Encode(&out, rs, format.EncodeOptions{})
-					got = out.String()
-					return nil
-				})
-				if err != nil {
-					t.Errorf("%s (%s): %s: fw cannot read what the reference wrote: %v", cs.Pos(), fam, cs.Rule, err)
-				} else if d := cmp.Diff(want, got); d != "" {
-					t.Errorf("%s (%s): %s: fw reads it differently (-reference +fw):\n%s", cs.Pos(), fam, cs.Rule, d)
-				}
-				// fw writes it; the reference reads it.
-				rs, err := format.Load(cs.Pos(), []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: reg})
-				if err != nil {
-					t.Errorf("%s (%s): %v", cs.Pos(), fam, err)
-					continue
-				}
-				err = fwNS.Do(func() error { return b.Commit(rs, kernel.CommitOptions{}) })
-				if err != nil {
-					t.Errorf("%s (%s): %s: fw restore failed: %v", cs.Pos(), fam, cs.Rule, err)
-					continue
-				}
-				back, _ := fwNS.Run(nil, save, "-t", cs.Table)
-				if d := cmp.Diff(want, kerneltest.DropComments(back.Stdout)); d != "" {
-					t.Errorf("%s (%s): %s: the reference reads fw's rule differently (-reference restore +fw restore):\n%s", cs.Pos(), fam, cs.Rule, d)
-					continue
-				}
-				// And the kernel holds the very same bytes.
-				var refBlob, fwBlob []byte
-				err1 := refNS.Do(func() error { var err error; refBlob, _, err = b.Raw(fam, cs.Table); return err })
-				err2 := fwNS.Do(func() error { var err error; fwBlob, _, err = b.Raw(fam, cs.Table); return err })
-				if err1 != nil || err2 != nil || len(refBlob) == 0 {
-					t.Errorf("%s (%s): reading the raw tables failed: %v / %v", cs.Pos(), fam, err1, err2)
-				} else if off := firstDiff(refBlob, fwBlob); off >= 0 {
-					t.Errorf("%s (%s): %s: fw's kernel entries differ from the reference's at byte %d of %d/%d:\nreference % x\nfw        % x",
-						cs.Pos(), fam, cs.Rule, off, len(refBlob), len(fwBlob), window(refBlob, off), window(fwBlob, off))
-				}
-			}
+			var out bytes.Buffer
+			format.Encode(&out, rs, format.EncodeOptions{})
+			got = out.String()
+			return nil
+		})
+		if err != nil {
+			t.Errorf("%s (%s): %s: fw cannot read what the reference wrote: %v", cs.Pos(), fam, cs.Rule, err)
+		} else if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("%s (%s): %s: fw reads it differently (-reference +fw):\n%s", cs.Pos(), fam, cs.Rule, d)
+		}
+		// fw writes it; the reference reads it.
+		rs, err := format.Load(cs.Pos(), []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: reg})
+		if err != nil {
+			t.Errorf("%s (%s): %v", cs.Pos(), fam, err)
+			continue
+		}
+		err = fwNS.Do(func() error { return b.Commit(rs, kernel.CommitOptions{}) })
+		if err != nil {
+			t.Errorf("%s (%s): %s: fw restore failed: %v", cs.Pos(), fam, cs.Rule, err)
+			continue
+		}
+		back, _ := fwNS.Run(nil, save, "-t", cs.Table)
+		if d := cmp.Diff(want, kerneltest.DropComments(back.Stdout)); d != "" {
+			t.Errorf("%s (%s): %s: the reference reads fw's rule differently (-reference restore +fw restore):\n%s", cs.Pos(), fam, cs.Rule, d)
+			continue
+		}
+		// And the kernel holds the very same bytes.
+		var refBlob, fwBlob []byte
+		err1 := refNS.Do(func() error { var err error; refBlob, _, err = b.Raw(fam, cs.Table); return err })
+		err2 := fwNS.Do(func() error { var err error; fwBlob, _, err = b.Raw(fam, cs.Table); return err })
+		if err1 != nil || err2 != nil || len(refBlob) == 0 {
+			t.Errorf("%s (%s): reading the raw tables failed: %v / %v", cs.Pos(), fam, err1, err2)
+		} else if off := firstDiff(refBlob, fwBlob); off >= 0 {
+			t.Errorf("%s (%s): %s: fw's kernel entries differ from the reference's at byte %d of %d/%d:\nreference % x\nfw        % x",
+				cs.Pos(), fam, cs.Rule, off, len(refBlob), len(fwBlob), window(refBlob, off), window(fwBlob, off))
 		}
 	}
 }

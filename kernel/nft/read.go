@@ -516,29 +516,37 @@ func (t *rawTable) toTable(f table.Family, reg *table.Registry) (*table.Table, e
 // such a missing built-in chain).
 func (t *rawTable) skeleton() (*table.Table, []*rawChain) {
 	out := table.NewTable(t.Name)
-	raw := map[*table.Chain]*rawChain{}
+	raws := make([]*rawChain, len(out.Chains), len(out.Chains)+len(t.Chains))
+	var user []*rawChain
 	for _, c := range t.Chains {
-		var ch *table.Chain
-		if c.Base {
-			ch = out.Chain(table.Hook(c.Hook).String())
-			if c.Policy == nfDrop {
-				ch.Policy = table.Drop
-			} else {
-				ch.Policy = table.Accept
-			}
-			if c.Counters != nil {
-				ch.Counters = *c.Counters
-			}
-		} else {
-			ch = &table.Chain{Name: c.Name}
-			out.Chains = append(out.Chains, ch)
+		if !c.Base {
+			user = append(user, c)
+			continue
 		}
-		raw[ch] = c
+		// incompatible (checked before) lets a base chain be only one
+		// of the table's built-in chains, at its own hook.
+		i := slices.IndexFunc(out.Chains, func(ch *table.Chain) bool { return ch.Name == c.Name })
+		ch := out.Chains[i]
+		if c.Policy == nfDrop {
+			ch.Policy = table.Drop
+		}
+		if c.Counters != nil {
+			ch.Counters = *c.Counters
+		}
+		raws[i] = c
 	}
-	out.SortChains()
-	raws := make([]*rawChain, len(out.Chains))
-	for i, ch := range out.Chains {
-		raws[i] = raw[ch]
+	// User chains by name, as table.SortChains would order them, but
+	// sorted as the kernel's chains: a kube-proxy table has 30,000, and
+	// this spares a map from one to the other.
+	byName := func(a, b *rawChain) int { return strings.Compare(a.Name, b.Name) }
+	if !slices.IsSortedFunc(user, byName) {
+		slices.SortFunc(user, byName)
+	}
+	chains := make([]table.Chain, len(user))
+	for i, c := range user {
+		chains[i].Name = c.Name
+		out.Chains = append(out.Chains, &chains[i])
+		raws = append(raws, c)
 	}
 	return out, raws
 }
