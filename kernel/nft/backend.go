@@ -175,12 +175,14 @@ func (b *Backend) stream(c *conn, f table.Family, names []string, sink table.Sin
 	}
 	// Every table's skeleton first, so that the chains' rules can be
 	// read ahead, in parallel, while the sink takes them in order.
+	// Only names go to the readers: the snapshot is garbage once the
+	// jobs are made.
 	type tableJob struct {
 		t    *table.Table
-		raws []*rawChain
+		read []bool // per chain of t: whether the kernel has it
 	}
 	tables := make([]tableJob, len(names))
-	var jobs []*chainJob
+	var jobs []chainJob
 	for i, name := range names {
 		if err := validTableName(name); err != nil {
 			return b.opErr("read", name, err)
@@ -194,12 +196,14 @@ func (b *Backend) stream(c *conn, f table.Family, names []string, sink table.Sin
 			return b.opErr("read", name, &IncompatibleError{Table: name, Reason: why})
 		}
 		t, raws := raw.skeleton()
-		tables[i] = tableJob{t, raws}
-		for _, rc := range raws {
+		tj := tableJob{t, make([]bool, len(raws))}
+		for k, rc := range raws {
 			if rc != nil {
-				jobs = append(jobs, &chainJob{table: name, chain: rc.Name, done: make(chan struct{})})
+				tj.read[k] = true
+				jobs = append(jobs, chainJob{table: name, chain: rc.Name})
 			}
 		}
+		tables[i] = tj
 	}
 	rd, err := b.readChains(f, jobs)
 	if err != nil {
@@ -211,13 +215,13 @@ func (b *Backend) stream(c *conn, f table.Family, names []string, sink table.Sin
 		if err := sink.BeginTable(tj.t); err != nil {
 			return err
 		}
-		for i, rc := range tj.raws {
-			if rc == nil {
+		for i, read := range tj.read {
+			if !read {
 				continue
 			}
-			j := jobs[next]
+			j := &jobs[next]
 			next++
-			<-j.done
+			rd.wait(j)
 			if j.err != nil {
 				var ie *IncompatibleError
 				if errors.As(j.err, &ie) {
@@ -252,7 +256,7 @@ type chainJob struct {
 	table, chain string
 	rules        []*table.Rule
 	err          error
-	done         chan struct{}
+	done         bool // guarded by chainReaders.mu
 }
 
 // readAhead bounds how many chains the readers may be ahead of the sink.
@@ -263,6 +267,27 @@ type chainReaders struct {
 	quit   chan struct{}
 	window chan struct{} // one token per job started and not yet consumed
 	wg     sync.WaitGroup
+	// A job's end is told through one condition rather than a channel
+	// per job: a kube-proxy table has 30,000 chains.
+	mu       sync.Mutex
+	finished sync.Cond
+}
+
+// finish marks j read.
+func (r *chainReaders) finish(j *chainJob) {
+	r.mu.Lock()
+	j.done = true
+	r.mu.Unlock()
+	r.finished.Broadcast()
+}
+
+// wait waits until j is read.
+func (r *chainReaders) wait(j *chainJob) {
+	r.mu.Lock()
+	for !j.done {
+		r.finished.Wait()
+	}
+	r.mu.Unlock()
 }
 
 // consumed tells the readers that the sink has taken the oldest job.
@@ -274,12 +299,14 @@ func (r *chainReaders) stop() {
 	r.wg.Wait()
 }
 
-// readChains starts reading the rules of jobs, in order, on as many
+// readChains starts reading the rules of jobs, in order, on twice as many
 // sockets as there are CPUs to use (at most 4): the kernel's work of a
-// dump, most of a save, then runs on every core, and lifting runs beside
-// it. Each job's done is closed when it is read.
-func (b *Backend) readChains(f table.Family, jobs []*chainJob) (*chainReaders, error) {
-	n := max(1, min(runtime.GOMAXPROCS(0), len(jobs), 4))
+// dump, most of a save, then runs on every core, and while one reader
+// lifts what it got another's dump keeps the core busy (on 2 CPUs, 4
+// sockets against 2: 0.595 s against 0.625 s for 85,000 rules, median of
+// 14). Wait for a job with wait.
+func (b *Backend) readChains(f table.Family, jobs []chainJob) (*chainReaders, error) {
+	n := max(1, min(2*runtime.GOMAXPROCS(0), len(jobs), 4))
 	// The sockets are made here, on the caller's thread, which is in the
 	// network namespace to read; the readers may run on any thread.
 	conns := make([]*conn, n)
@@ -293,6 +320,7 @@ func (b *Backend) readChains(f table.Family, jobs []*chainJob) (*chainReaders, e
 		}
 	}
 	rd := &chainReaders{quit: make(chan struct{}), window: make(chan struct{}, readAhead)}
+	rd.finished.L = &rd.mu
 	var next atomic.Int64
 	for _, c := range conns {
 		rd.wg.Add(1)
@@ -316,7 +344,7 @@ func (b *Backend) readChains(f table.Family, jobs []*chainJob) (*chainReaders, e
 				if k >= len(jobs) {
 					return
 				}
-				j := jobs[k]
+				j := &jobs[k]
 				filter.b = filter.b[:0]
 				filter.str(unix.NFTA_RULE_TABLE, j.table)
 				filter.str(unix.NFTA_RULE_CHAIN, j.chain)
@@ -338,7 +366,7 @@ func (b *Backend) readChains(f table.Family, jobs []*chainJob) (*chainReaders, e
 					j.rules = append(j.rules, rule)
 					return nil
 				})
-				close(j.done)
+				rd.finish(j)
 			}
 		}()
 	}
