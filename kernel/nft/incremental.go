@@ -1,7 +1,6 @@
 package nft
 
 import (
-	"bytes"
 	"fmt"
 	"hash/maphash"
 	"runtime"
@@ -89,7 +88,7 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 	if !opt.Test {
 		path = statePath(c, f)
 	}
-	var bytesOf *wantedKeys // the wanted rules' expressions, when the kernel is read
+	var keysOf *wantedKeys // the wanted rules' expression keys, when the kernel is read
 	for attempt := 0; ; attempt++ {
 		var gen uint32
 		live := map[string]*liveTable{}
@@ -112,7 +111,11 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 			if testHookRead != nil {
 				testHookRead()
 			}
-			snap, err := readSnapshot(c, f, someTables(names...), readFull)
+			mode := readKeys
+			if opt.Counters {
+				mode = readKeysCounted
+			}
+			snap, err := readSnapshot(c, f, someTables(names...), mode)
 			if err != nil {
 				return b.opErr("read", "", err)
 			}
@@ -128,17 +131,14 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 				if why := raw.incompatible(); why != "" {
 					return b.opErr(op, t.Name, &IncompatibleError{Table: t.Name, Reason: why})
 				}
-				if !opt.Counters {
-					raw.zeroRuleCounters()
-				}
 				live[t.Name] = &liveTable{raw: raw}
 			}
-			if bytesOf == nil {
+			if keysOf == nil {
 				k := ruleKeys(f, tables, opt.Counters)
 				if k.err != nil {
 					return b.opErr(op, k.table, k.err)
 				}
-				bytesOf = &k
+				keysOf = &k
 			}
 		}
 		bt := c.newBatch(nfproto(f), gen)
@@ -160,7 +160,7 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 			}
 			d := &tableDiff{c: c, bt: bt, f: f, t: t, live: lt, digs: digs.wait()[ti], counters: opt.Counters, echoes: &echoes}
 			if !fromState {
-				d.want = bytesOf.tables[ti]
+				d.want = keysOf.tables[ti]
 			}
 			fin, st, err := d.write()
 			if err != nil {
@@ -253,51 +253,58 @@ func nextGen(gen uint32) uint32 {
 // echo. Real handles never come near this bit.
 const pendingSeq = 1 << 63
 
-// zeroRuleCounters zeroes the values of the counter expressions of the
-// rules read (in the copy fw holds), so that comparing rules ignores
-// them: without -c a rule that is kept keeps counting.
-func (t *rawTable) zeroRuleCounters() {
-	for _, ch := range t.Chains {
-		for i := range ch.Rules {
-			for _, e := range ch.Rules[i].Exprs {
-				if e.Name != exCounter {
-					continue
-				}
-				a := newAttrs(e.Data)
-				for a.next() {
-					clear(a.data)
-				}
-			}
+// zeroCounters zeroes the values of the rule's counter expressions (in
+// the bytes it was read from), so that comparing rules ignores them:
+// without -c a rule that is kept keeps counting.
+func (r *rawRule) zeroCounters() {
+	for _, e := range r.Exprs {
+		if e.Name != exCounter {
+			continue
+		}
+		a := newAttrs(e.Data)
+		for a.next() {
+			clear(a.data)
 		}
 	}
 }
 
+// keySeeds make exprKey's 128 bits; the keys live as long as the process.
+var keySeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+// exprKey is what an incremental commit that reads the kernel compares a
+// rule by: 128 bits of a hash of its expressions as the kernel lists
+// them, which fw writes byte for byte as the kernel would list them (the
+// odds that two different rules share one are about 2^-128). It is never
+// zero, the key of a rule that can match nothing.
+func exprKey(b []byte) table.Digest {
+	return table.Digest{maphash.Bytes(keySeeds[0], b) | 1, maphash.Bytes(keySeeds[1], b)}
+}
+
 // wantedKeys holds, per table and chain (in the table's order), the
-// expression bytes of every rule to commit.
+// expression key (exprKey) of every rule to commit.
 type wantedKeys struct {
-	tables [][][][]byte
+	tables [][][]table.Digest
 	table  string // of the error
 	err    error
 }
 
 func ruleKeys(f table.Family, tables []*table.Table, counters bool) wantedKeys {
-	out := wantedKeys{tables: make([][][][]byte, len(tables))}
-	// The keys are written into chunks that are never grown: growing
-	// one buffer of tens of megabytes copies it again and again.
-	var w chunked
+	out := wantedKeys{tables: make([][][]table.Digest, len(tables))}
+	// Each rule is written, in the form the kernel lists it, into one
+	// reused buffer and only its key is kept.
+	var w nlbuf
 	w.dumpForm = true
-	l := lowerer{w: &w.nlbuf, f: f, zeroCounters: !counters}
+	l := lowerer{w: &w, f: f, zeroCounters: !counters}
 	for ti, t := range tables {
-		per := make([][][]byte, len(t.Chains))
+		per := make([][]table.Digest, len(t.Chains))
 		for ci, c := range t.Chains {
-			keys := make([][]byte, len(c.Rules))
+			keys := make([]table.Digest, len(c.Rules))
 			for i, r := range c.Rules {
-				w.room()
-				from := len(w.b)
+				w.b = w.b[:0]
 				if err := l.exprs(r); err != nil {
 					return wantedKeys{table: t.Name, err: ruleErr(t.Name, c.Name, i+1, r, err)}
 				}
-				keys[i] = w.b[from:len(w.b):len(w.b)]
+				keys[i] = exprKey(w.b)
 			}
 			per[ci] = keys
 		}
@@ -362,7 +369,7 @@ type tableDiff struct {
 	f        table.Family
 	t        *table.Table
 	live     *liveTable
-	want     [][][]byte       // the wanted rules' expressions per chain of t (kernel read)
+	want     [][]table.Digest // the wanted rules' expression keys per chain of t (kernel read)
 	digs     [][]table.Digest // the wanted rules' digests per chain of t
 	counters bool
 	echoes   *int
@@ -495,9 +502,9 @@ func (d *tableDiff) chain(ch *table.Chain, ci, k int, sc *stChain) error {
 		nlive, handle = len(live), func(i int) uint64 { return live[i].Handle }
 		pairs = myers.Pairs(len(live), len(digs), func(i, j int) bool { return live[i].Key == digs[j] }, maxEdits)
 	default:
-		live := d.live.raw.Chains[k].Rules
+		live, want := d.live.raw.Chains[k].Rules, d.want[ci]
 		nlive, handle = len(live), func(i int) uint64 { return live[i].Handle }
-		pairs = align(live, d.want[ci])
+		pairs = myers.Pairs(len(live), len(want), func(i, j int) bool { return live[i].Key == want[j] }, maxEdits)
 	}
 	sc.Rules = make([]stRule, 0, len(ch.Rules))
 	add := func(wi int, handle, position uint64, flags uint16) error {
@@ -570,23 +577,3 @@ func (d *tableDiff) chain(ch *table.Chain, ci, k int, sc *stChain) error {
 // of the chain is replaced as a whole, which is still correct, only not
 // minimal.
 const maxEdits = 2000
-
-var keySeed = maphash.MakeSeed()
-
-// align returns the index pairs (live, want) of a longest common
-// subsequence of the two rule sequences, in order. A rule with userdata
-// (written by nft) is never one fw would write, so it matches nothing.
-func align(live []rawRule, want [][]byte) [][2]int {
-	ha := make([]uint64, len(live))
-	for i := range live {
-		if live[i].UserData == nil {
-			ha[i] = maphash.Bytes(keySeed, live[i].Raw) | 1
-		}
-	}
-	hb := make([]uint64, len(want))
-	for j := range want {
-		hb[j] = maphash.Bytes(keySeed, want[j]) | 1
-	}
-	eq := func(i, j int) bool { return ha[i] == hb[j] && bytes.Equal(live[i].Raw, want[j]) }
-	return myers.Pairs(len(live), len(want), eq, maxEdits)
-}

@@ -62,9 +62,11 @@ type rawRule struct {
 	Handle   uint64
 	Exprs    []rawExpr
 	UserData []byte
-	// Raw is the content of NFTA_RULE_EXPRESSIONS, which an incremental
-	// restore compares with the bytes fw would write.
+	// Raw is the content of NFTA_RULE_EXPRESSIONS.
 	Raw []byte
+	// Key is exprKey(Raw) (readKeys), zero for a rule with userdata: nft
+	// wrote it, and it is never one fw would write.
+	Key table.Digest
 }
 
 // rawExpr is one expression as the kernel lists it: its name and the
@@ -89,6 +91,11 @@ const (
 	readGate readMode = iota
 	// readFull keeps every rule (expressions and their bytes).
 	readFull
+	// readKeys keeps of every rule its handle and its Key, all an
+	// incremental commit compares, with the values of its counters
+	// zeroed first (readKeysCounted: as they are).
+	readKeys
+	readKeysCounted
 )
 
 // readSnapshot dumps the tables and chains of family f, and the rules of
@@ -210,13 +217,22 @@ func (s *snapshot) load(c *conn, fam uint8, rulesOf func(string) bool, mode read
 						t.RuleProblem = fmt.Sprintf("chain %s rule %d: %s", ch.Name, idx, why)
 					}
 				}
-				if mode == readFull {
+				switch mode {
+				case readFull:
 					// Keep one copy of the message; the parsed
 					// pieces point into it.
 					kept := ar.bytes(b)
 					r.rebase(b, kept)
 					r.Exprs = ar.exprs(r.Exprs)
 					ch.Rules = append(ch.Rules, r)
+				case readKeys, readKeysCounted:
+					if mode == readKeys {
+						r.zeroCounters()
+					}
+					if r.UserData == nil {
+						r.Key = exprKey(r.Raw)
+					}
+					ch.Rules = append(ch.Rules, rawRule{Handle: r.Handle, Key: r.Key})
 				}
 				return nil
 			})
