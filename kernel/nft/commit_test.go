@@ -2,6 +2,7 @@ package nft
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -225,5 +226,42 @@ func TestReadNftWritten(t *testing.T) {
 	want = strings.Replace(want, "-A INPUT ! -i + -j DROP", "-A INPUT -j DROP", 1)
 	if d := cmp.Diff(want, encode(t, rs, false)); d != "" {
 		t.Errorf("(-iptables-nft-save +fw)\n%s", d)
+	}
+}
+
+// TestBatchRefs: a full commit's batch records nothing per user chain or
+// rule, and still says what each of its messages is about, in order.
+func TestBatchRefs(t *testing.T) {
+	rs := parse(t, "x.rules", table.IPv4, `*filter
+:INPUT DROP [0:0]
+:b - [0:0]
+:a - [0:0]
+-A INPUT -j a
+-A a -j b
+-A b -j ACCEPT
+-A b -j DROP
+COMMIT
+`)
+	tb := rs.Tables[0]
+	s, err := encodeTableRules(table.IPv4, tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &conn{}
+	bt := c.newBatch(nfproto(table.IPv4), 1)
+	if _, err := writeTableHead(c, bt, tb, nil); err != nil {
+		t.Fatal(err)
+	}
+	bt.appendStream(c, s)
+	var got []string
+	for _, r := range bt.refs() {
+		got = append(got, fmt.Sprintf("%s/%s/%d", r.table, r.chain, r.index))
+	}
+	want := []string{"filter//0", "filter/INPUT/0", "filter/a/0", "filter/b/0", "filter/INPUT/1", "filter/a/1", "filter/b/1", "filter/b/2"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("refs (-want +got):\n%s", d)
+	}
+	if n := len(bt.segs[0].refs); n != 2 {
+		t.Errorf("%d messages recorded one by one, want the table's and the built-in chain's", n)
 	}
 }

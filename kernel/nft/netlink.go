@@ -255,15 +255,17 @@ type batch struct {
 }
 
 // refSeg says what a run of a batch's messages is about: messages
-// written one by one (refs), or the NEWRULE messages of a table's rules
-// in order (a ruleStream's), which are worked out from the table only
-// when one is refused, so that a 100k-rule batch keeps no record per
-// rule.
+// written one by one (refs), or n messages about table t that are worked
+// out from the table only when one is refused, so that a 100k-rule batch
+// keeps no record per rule or chain: the NEWRULE messages of its rules in
+// order (a ruleStream's), or with chains >= 0 the NEWCHAIN messages of
+// t.Chains[chains:].
 type refSeg struct {
-	first int // index of its first message
-	refs  []msgRef
-	t     *table.Table
-	n     int
+	first  int // index of its first message
+	refs   []msgRef
+	t      *table.Table
+	n      int
+	chains int
 }
 
 const resIDNftables = unix.NFNL_SUBSYS_NFTABLES
@@ -281,11 +283,32 @@ func (c *conn) newBatch(fam uint8, genid uint32) *batch {
 // msg starts an object message in b.cur; the caller writes its
 // attributes there and calls b.cur.msgEnd.
 func (b *batch) msg(c *conn, typ, flags uint16, ref msgRef) int {
-	if b.cur.b == nil {
-		b.cur.b = make([]byte, 0, 64<<10)
-	}
 	b.ref(c.nextSeq(), ref)
+	return b.begin(c, typ, flags)
+}
+
+// begin starts the message with the sequence number c.seq in b.cur,
+// which is a fresh chunk when the current one is nearly full: the 30,000
+// chains of a kube-proxy table are a few MiB of messages, written
+// without growing (and copying) one buffer.
+func (b *batch) begin(c *conn, typ, flags uint16) int {
+	if cap(b.cur.b)-len(b.cur.b) < 16<<10 {
+		b.flush()
+		b.cur.b = make([]byte, 0, chunkSize)
+	}
 	return b.cur.msgBegin(nftType(typ), nlmRequest|flags, c.seq, b.fam, 0)
+}
+
+// counted numbers a message whose msgRef the batch works out when needed
+// (see refSeg) and starts it in b.cur.
+func (b *batch) counted(c *conn, typ, flags uint16) int {
+	if b.count == 0 {
+		b.first = c.nextSeq()
+	} else {
+		c.nextSeq()
+	}
+	b.count++
+	return b.begin(c, typ, flags)
 }
 
 func (b *batch) ref(seq uint32, r msgRef) {
@@ -307,8 +330,11 @@ func (b *batch) refAt(i int) msgRef {
 		k--
 	}
 	s := &b.segs[k]
-	if s.t == nil {
+	switch {
+	case s.t == nil:
 		return s.refs[i-s.first]
+	case s.chains >= 0:
+		return msgRef{table: s.t.Name, chain: s.t.Chains[s.chains+i-s.first].Name}
 	}
 	return streamRef(s.t, i-s.first)
 }
@@ -338,7 +364,7 @@ func (b *batch) appendStream(c *conn, s *ruleStream) {
 		return
 	}
 	first := b.count == 0
-	b.segs = append(b.segs, refSeg{first: b.count, t: s.t, n: s.n})
+	b.segs = append(b.segs, refSeg{first: b.count, t: s.t, n: s.n, chains: -1})
 	b.count += s.n
 	for _, buf := range s.buffers() {
 		for off := 0; off+unix.NLMSG_HDRLEN <= len(buf); {

@@ -360,8 +360,15 @@ func writeTableHead(c *conn, bt *batch, t *table.Table, old *rawTable) ([]*stCha
 	o := bt.msg(c, unix.NFT_MSG_NEWTABLE, nlmCreate, msgRef{table: t.Name})
 	w.str(unix.NFTA_TABLE_NAME, t.Name)
 	w.msgEnd(o)
-	var made []*stChain
+	// The state's chains, in one allocation.
 	info := table.LookupTable(t.Name)
+	n := len(t.Chains) + len(info.Chains())
+	made := make([]*stChain, 0, n)
+	chains := make([]stChain, 0, n)
+	add := func(sc stChain) {
+		chains = append(chains, sc)
+		made = append(made, &chains[len(chains)-1])
+	}
 	for _, name := range info.Chains() {
 		h, _ := table.HookByName(name)
 		ch := t.Chain(name)
@@ -384,16 +391,15 @@ func writeTableHead(c *conn, bt *batch, t *table.Table, old *rawTable) ([]*stCha
 		if ch.Policy == table.Drop {
 			policy = nfDrop
 		}
-		made = append(made, &stChain{Name: name, Base: true, Hook: uint32(h), Policy: policy, Counters: true})
+		add(stChain{Name: name, Base: true, Hook: uint32(h), Policy: policy, Counters: true})
+	}
+	if err := writeUserChains(c, bt, t); err != nil {
+		return nil, err
 	}
 	for _, ch := range t.Chains {
-		if ch.Builtin {
-			continue
+		if !ch.Builtin {
+			add(stChain{Name: ch.Name})
 		}
-		if err := writeUserChain(c, bt, t.Name, ch.Name); err != nil {
-			return nil, err
-		}
-		made = append(made, &stChain{Name: ch.Name})
 	}
 	return made, nil
 }
@@ -492,13 +498,47 @@ func writeBaseChain(c *conn, bt *batch, tbl string, h table.Hook, ch *table.Chai
 
 // writeUserChain creates a user chain (NLM_F_EXCL, as "-N").
 func writeUserChain(c *conn, bt *batch, tbl, name string) error {
+	return newChainMsg(c, bt, tbl, name, true)
+}
+
+// writeUserChains creates t's user chains. When they follow its built-in
+// chains in t.Chains, as table.Table.SortChains puts them, what each
+// message is about is worked out from t when needed (see refSeg) rather
+// than recorded: a kube-proxy table has 30,000 chains.
+func writeUserChains(c *conn, bt *batch, t *table.Table) error {
+	from := slices.IndexFunc(t.Chains, func(ch *table.Chain) bool { return !ch.Builtin })
+	if from < 0 {
+		return nil
+	}
+	lazy := !slices.ContainsFunc(t.Chains[from:], func(ch *table.Chain) bool { return ch.Builtin })
+	if lazy {
+		bt.segs = append(bt.segs, refSeg{first: bt.count, t: t, n: len(t.Chains) - from, chains: from})
+	}
+	for _, ch := range t.Chains[from:] {
+		if ch.Builtin {
+			continue
+		}
+		if err := newChainMsg(c, bt, t.Name, ch.Name, !lazy); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newChainMsg writes a NEWCHAIN message for a user chain, recording what
+// it is about when record is set.
+func newChainMsg(c *conn, bt *batch, tbl, name string, record bool) error {
 	if len(name) > table.MaxChainName {
 		return fmt.Errorf("chain name %q is longer than %d characters", name, table.MaxChainName)
 	}
-	w := &bt.cur
-	o := bt.msg(c, unix.NFT_MSG_NEWCHAIN, nlmCreate|nlmExcl, msgRef{table: tbl, chain: name})
-	w.str(unix.NFTA_CHAIN_TABLE, tbl)
-	w.str(unix.NFTA_CHAIN_NAME, name)
-	w.msgEnd(o)
+	var o int
+	if record {
+		o = bt.msg(c, unix.NFT_MSG_NEWCHAIN, nlmCreate|nlmExcl, msgRef{table: tbl, chain: name})
+	} else {
+		o = bt.counted(c, unix.NFT_MSG_NEWCHAIN, nlmCreate|nlmExcl)
+	}
+	bt.cur.str(unix.NFTA_CHAIN_TABLE, tbl)
+	bt.cur.str(unix.NFTA_CHAIN_NAME, name)
+	bt.cur.msgEnd(o)
 	return nil
 }
