@@ -21,10 +21,11 @@ import (
 // every table to commit, it is the answer: each rule there is its handle
 // and the digest of the rule fw wrote, compared with the digests of the
 // wanted rules. Otherwise the tables are read from the kernel, and rules
-// are compared by their expressions as bytes: fw writes every expression
-// attribute for attribute as the kernel dumps it, so a rule fw would
-// write and the same rule read back are byte for byte equal (a rule with
-// userdata was written by nft and is never kept).
+// are compared by their expressions as bytes, through a 128-bit key of
+// them (exprKey; neither side's bytes are kept): fw writes every
+// expression attribute for attribute as the kernel dumps it, so a rule fw
+// would write and the same rule read back are byte for byte equal (a rule
+// with userdata was written by nft and is never kept).
 //
 // With opt.Counters (-c) counters are part of the comparison, so a rule
 // is kept only when its counters are what the file says and the end state
@@ -42,9 +43,9 @@ import (
 // answers with their handles, which the new state file records.
 
 // liveTable is a table as the kernel holds it: read from the kernel
-// (rules with their expressions), or known from the state file (st, whose
-// chains are raw's, in the same order: rules with their handles and
-// digests only).
+// (rules with their handles and expression keys), or known from the
+// state file (st, whose chains are raw's, in the same order, with their
+// rules' handles and digests).
 type liveTable struct {
 	raw *rawTable
 	st  *stTable

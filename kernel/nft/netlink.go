@@ -299,27 +299,28 @@ func (b *batch) begin(c *conn, typ, flags uint16) int {
 	return b.cur.msgBegin(nftType(typ), nlmRequest|flags, c.seq, b.fam, 0)
 }
 
-// counted numbers a message whose msgRef the batch works out when needed
-// (see refSeg) and starts it in b.cur.
+// counted starts in b.cur a message whose msgRef the batch works out
+// when needed (see refSeg).
 func (b *batch) counted(c *conn, typ, flags uint16) int {
-	if b.count == 0 {
-		b.first = c.nextSeq()
-	} else {
-		c.nextSeq()
-	}
-	b.count++
+	b.number(c.nextSeq())
 	return b.begin(c, typ, flags)
 }
 
+// ref records what the message with sequence number seq is about.
 func (b *batch) ref(seq uint32, r msgRef) {
-	if b.count == 0 {
-		b.first = seq
-	}
 	if n := len(b.segs); n == 0 || b.segs[n-1].t != nil {
 		b.segs = append(b.segs, refSeg{first: b.count})
 	}
 	s := &b.segs[len(b.segs)-1]
 	s.refs = append(s.refs, r)
+	b.number(seq)
+}
+
+// number counts an object message with sequence number seq.
+func (b *batch) number(seq uint32) {
+	if b.count == 0 {
+		b.first = seq
+	}
 	b.count++
 }
 
