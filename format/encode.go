@@ -3,6 +3,7 @@ package format
 import (
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fwkit/fw/table"
@@ -25,6 +26,14 @@ type EncodeOptions struct {
 // chains in byte order), its rules chain by chain, and COMMIT.
 func Encode(w io.Writer, rs *table.Ruleset, opt EncodeOptions) error {
 	return rs.Emit(NewEncoder(w, opt))
+}
+
+// EncodeString is Encode into a string: the text a test compares with the
+// reference's save.
+func EncodeString(rs *table.Ruleset, opt EncodeOptions) (string, error) {
+	var b strings.Builder
+	err := Encode(&b, rs, opt)
+	return b.String(), err
 }
 
 // Encoder prints tables as a table.Sink receives them, so that a backend

@@ -19,6 +19,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fwkit/fw/kernel"
+	"github.com/fwkit/fw/table"
 )
 
 // Tests must not contend over /run/xtables.lock with each other (go test
@@ -155,4 +158,15 @@ func (n *Netns) Do(fn func() error) error {
 		errc <- fn()
 	}()
 	return <-errc
+}
+
+// Load reads the named tables in n through b.
+func (n *Netns) Load(b kernel.Backend, f table.Family, tables ...string) (*table.Ruleset, error) {
+	var rs *table.Ruleset
+	err := n.Do(func() error {
+		var err error
+		rs, err = b.Load(f, tables)
+		return err
+	})
+	return rs, err
 }

@@ -121,16 +121,10 @@ func (e *setKernelEnv) bothWays(t *testing.T, name string, fam table.Family, tbl
 	want := kerneltest.DropComments(ref.Stdout)
 	// The reference wrote the index; fw reads the name.
 	var got string
-	err = e.ref.Do(func() error {
-		rs, err := e.b.Load(fam, []string{tbl})
-		if err != nil {
-			return err
-		}
-		var out bytes.Buffer
-		format.Encode(&out, rs, format.EncodeOptions{})
-		got = out.String()
-		return nil
-	})
+	rs, err := e.ref.Load(e.b, fam, tbl)
+	if err == nil {
+		got, err = format.EncodeString(rs, format.EncodeOptions{})
+	}
 	if err != nil {
 		t.Errorf("%s: fw cannot read what the reference wrote: %v", name, err)
 		return ""
@@ -140,7 +134,7 @@ func (e *setKernelEnv) bothWays(t *testing.T, name string, fam table.Family, tbl
 	}
 	// fw writes the index; the reference reads the name, and the kernel
 	// holds the same bytes.
-	rs, err := format.Load(name, []byte(input), format.LoadOptions{Family: fam, Registry: e.b.Registry})
+	rs, err = format.Load(name, []byte(input), format.LoadOptions{Family: fam, Registry: e.b.Registry})
 	if err != nil {
 		t.Errorf("%s: %v", name, err)
 		return ""

@@ -275,22 +275,16 @@ func TestSetTargetKernel(t *testing.T) {
 			t.Errorf("%s: the reference prints\n%s", c.rule, refText)
 		}
 		var got string
-		err = refNS.Do(func() error {
-			rs, err := b.Load(c.fam, []string{c.tbl})
-			if err != nil {
-				return err
-			}
-			var out bytes.Buffer
-			format.Encode(&out, rs, format.EncodeOptions{})
-			got = out.String()
-			return nil
-		})
+		rs, err := refNS.Load(b, c.fam, c.tbl)
+		if err == nil {
+			got, err = format.EncodeString(rs, format.EncodeOptions{})
+		}
 		if err != nil {
 			t.Errorf("%s: fw cannot read what the reference wrote: %v", c.rule, err)
 		} else if got != refText {
 			t.Errorf("%s: fw reads\n%s\nthe reference\n%s", c.rule, got, refText)
 		}
-		rs, err := format.Load("test", []byte(input), format.LoadOptions{Family: c.fam, Registry: b.Registry})
+		rs, err = format.Load("test", []byte(input), format.LoadOptions{Family: c.fam, Registry: b.Registry})
 		if err != nil {
 			t.Errorf("%s: %v", c.rule, err)
 			continue
