@@ -87,36 +87,14 @@ func (b *Backend) snapshot(f table.Family, rulesOf func(string) bool, mode readM
 // is nil). A named table that does not exist reads as iptables-nft-save
 // -t shows it: every built-in chain, ACCEPT, no rules. A table nft made
 // in a shape iptables does not use is an error naming the table and the
-// reason, never a partial reading.
+// reason, never a partial reading. It is Stream into a table.Collector:
+// the chains are read on several sockets at once (see readChains).
 func (b *Backend) Load(f table.Family, names []string) (*table.Ruleset, error) {
-	rulesOf := allTables
-	if names != nil {
-		rulesOf = someTables(names...)
-	}
-	s, err := b.snapshot(f, rulesOf, readFull, "read")
-	if err != nil {
+	col := table.NewCollector(f)
+	if err := b.Stream(f, names, col); err != nil {
 		return nil, err
 	}
-	if names == nil {
-		names = s.tableNames()
-	}
-	rs := &table.Ruleset{Family: f}
-	for _, name := range names {
-		if err := validTableName(name); err != nil {
-			return nil, b.opErr("read", name, err)
-		}
-		raw := s.Tables[name]
-		if raw == nil {
-			rs.Tables = append(rs.Tables, table.NewTable(name))
-			continue
-		}
-		t, err := raw.toTable(f, b.Registry)
-		if err != nil {
-			return nil, b.opErr("read", name, err)
-		}
-		rs.Tables = append(rs.Tables, t)
-	}
-	return rs, nil
+	return &col.Ruleset, nil
 }
 
 var _ kernel.Streamer = (*Backend)(nil)

@@ -73,7 +73,18 @@ func dial() (*conn, error) {
 	// receive buffer; and the kernel's reason in words when it has one.
 	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_CAP_ACK, 1)
 	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_EXT_ACK, 1)
-	return &conn{fd: fd}, nil
+	c := &conn{fd: fd}
+	// The kernel sizes a dump's reply buffers by the biggest read the
+	// socket has seen, and a fresh socket has seen none: its first dump
+	// is answered in buffers of one page, and a rule that does not fit
+	// in one (two u32 matches do not) ends that dump as if the chain had
+	// no more rules, silently. One small exchange first makes every
+	// reply buffer as big as the kernel allows (32 KiB).
+	if _, err := c.genID(); err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
 }
 
 func (c *conn) close() { unix.Close(c.fd) }

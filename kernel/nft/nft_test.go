@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -172,6 +173,36 @@ func TestStreamMany(t *testing.T) {
 	}
 	if d := cmp.Diff(refSave(t, ns, f, "-t", "nat"), stream(t, ns, f, []string{"nat"})); d != "" {
 		t.Errorf("-t nat: (-iptables-nft-save +fw)\n%s", d)
+	}
+}
+
+// TestBigRuleFirst: a rule bigger than a page that is the first one a
+// fresh socket dumps is read (the kernel ends a dump whose first reply
+// buffer it does not fit, as if the chain were empty), by Stream, whose
+// readers dial sockets of their own, and by Load.
+func TestBigRuleFirst(t *testing.T) {
+	needNft(t)
+	f := table.IPv4
+	ns := kerneltest.NewNetns(t)
+	refRestore(t, ns, f, `*filter
+-A INPUT -m u32 --u32 "0=1" -m u32 ! --u32 "4=2" -m u32 --u32 "8=3"
+-A INPUT -j ACCEPT
+-A OUTPUT -m u32 --u32 "0=1" -m u32 --u32 "4=2"
+COMMIT
+`)
+	want := refSave(t, ns, f)
+	if !strings.Contains(want, "--u32 \"0x8=0x3\"") {
+		t.Fatalf("the reference does not print the big rule:\n%s", want)
+	}
+	if d := cmp.Diff(want, stream(t, ns, f, nil)); d != "" {
+		t.Errorf("Stream (-iptables-nft-save +fw)\n%s", d)
+	}
+	rs, err := fwLoad(t, ns, f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, encode(t, rs, false)); d != "" {
+		t.Errorf("Load (-iptables-nft-save +fw)\n%s", d)
 	}
 }
 

@@ -501,31 +501,6 @@ func (s *snapshot) tableNames() []string {
 	return out
 }
 
-// toTable lifts a compatible table into the model: every built-in chain
-// of the table (those the kernel lacks as iptables-nft-save shows them,
-// ACCEPT with zero counters), user chains sorted by name, rules in
-// kernel order.
-func (t *rawTable) toTable(f table.Family, reg *table.Registry) (*table.Table, error) {
-	if why := t.incompatible(); why != "" {
-		return nil, &IncompatibleError{Table: t.Name, Reason: why}
-	}
-	out, raws := t.skeleton()
-	for i, c := range raws {
-		if c == nil {
-			continue
-		}
-		ch := out.Chains[i]
-		for j := range c.Rules {
-			rule, err := lift(f, reg, &c.Rules[j])
-			if err != nil {
-				return nil, fmt.Errorf("chain %s rule %d: %w", c.Name, j+1, err)
-			}
-			ch.Rules = append(ch.Rules, rule)
-		}
-	}
-	return out, nil
-}
-
 // skeleton is the table's chains in print order, without rules, as
 // iptables-nft-save shows them (a built-in chain the kernel lacks is
 // ACCEPT with zero counters), and the kernel chain behind each (nil for
