@@ -52,6 +52,12 @@ type CommitOptions struct {
 	// supports it; a table whose live content is not in iptables' shape
 	// is an error.
 	Incremental bool
+	// NoFlush says rs is the kernel's tables with a restore --noflush
+	// file applied: the file meant to change only what it names. A
+	// backend that can send just the difference does (nft, as with
+	// Incremental), so that the rules the file leaves alone keep their
+	// handles and counters, as the reference tool leaves them.
+	NoFlush bool
 }
 
 // OpError is a kernel failure: which backend, which operation, which

@@ -183,8 +183,8 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 			return rs.Table(t)
 		}
 	}
-	copt := kernel.CommitOptions{Test: c.Bool("test"), Scratch: c.Bool("check-kernel"),
-		Counters: c.Bool("counters"), ReplaceUnchanged: c.Bool("replace-unchanged"), Incremental: c.Bool("incremental")}
+	copt := kernel.CommitOptions{Test: c.Bool("test"), Scratch: c.Bool("check-kernel"), Counters: c.Bool("counters"),
+		ReplaceUnchanged: c.Bool("replace-unchanged"), Incremental: c.Bool("incremental"), NoFlush: applyOpt.NoFlush}
 	dopt := format.DecodeOptions{Family: fam, Registry: reg, OnlyTable: c.String("table")}
 	if du, ok := b.(kernel.DigestUser); ok {
 		dopt.Digests = du.UsesDigests(copt)

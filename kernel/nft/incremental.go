@@ -72,7 +72,7 @@ func (t *stTable) live() *liveTable {
 // writes no state file (the next incremental restore reads the kernel).
 const maxEcho = 4096
 
-// commitIncremental is Commit with opt.Incremental.
+// commitIncremental is Commit with opt.Incremental or opt.NoFlush.
 func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.Table, opt kernel.CommitOptions) error {
 	// The wanted rules' digests are made while the kernel is looked at.
 	digs := inBackground(func() [][][]table.Digest { return digestTables(f, tables) })

@@ -136,16 +136,21 @@ var _ kernel.DigestUser = (*Backend)(nil)
 
 // UsesDigests says which commits digest every rule: all but a full
 // commit's check, which writes no state file.
-func (b *Backend) UsesDigests(opt kernel.CommitOptions) bool { return opt.Incremental || !opt.Test }
+func (b *Backend) UsesDigests(opt kernel.CommitOptions) bool { return incremental(opt) || !opt.Test }
+
+// incremental says whether a commit sends only the difference: when asked
+// to, and for a restore --noflush, which iptables-nft-restore applies
+// command by command, leaving every other rule (and its counters) alone.
+func incremental(opt kernel.CommitOptions) bool { return opt.Incremental || opt.NoFlush }
 
 // Commit makes every table of rs what nf_tables holds, in ONE
 // transaction, so that all tables change together or none does.
 //
 // A full commit (what iptables-nft-restore does without --noflush) sends,
 // for each table, DELTABLE (when it exists) and the table recreated with
-// its chains and rules. With opt.Incremental only the difference between
-// what the kernel holds and rs is sent (see commitIncremental); the
-// result is the same.
+// its chains and rules. With opt.Incremental (or opt.NoFlush) only the
+// difference between what the kernel holds and rs is sent (see
+// commitIncremental); the result is the same.
 //
 // Which built-in chains are created: iptables-nft-restore creates those
 // named in a ":CHAIN" line or used by a rule, and the model does not keep
@@ -176,7 +181,7 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 	if len(tables) == 0 {
 		return nil
 	}
-	if opt.Incremental {
+	if incremental(opt) {
 		return b.commitIncremental(op, f, tables, opt)
 	}
 	// Lowering and encoding (user time) overlap reading the kernel
