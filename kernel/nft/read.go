@@ -2,8 +2,11 @@ package nft
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -189,15 +192,50 @@ func (s *snapshot) load(c *conn, fam uint8, rulesOf func(string) bool, mode read
 	// by hash, while a dump of a whole family walks again over every
 	// rule already sent for each reply buffer, which is quadratic
 	// (tens of seconds for 100000 rules, iptables-nft-save included).
-	var ar arena
-	var scratch []rawExpr
-	var filter nlbuf
+	// The chains are shared out between sockets, as for a save (see
+	// readChains); each chain is read by one of them.
+	type job struct {
+		t       *rawTable
+		ch      *rawChain
+		problem string // the first rule iptables-nft-save could not print
+		err     error
+	}
+	var jobs []job
 	for _, name := range s.names() {
 		t := s.Tables[name]
 		if rulesOf == nil || !rulesOf(t.Name) {
 			continue
 		}
 		for _, ch := range t.Chains {
+			jobs = append(jobs, job{t: t, ch: ch})
+		}
+	}
+	conns := []*conn{c}
+	if len(jobs) >= 64 {
+		// Made here, on the caller's thread, which is in the network
+		// namespace to read.
+		for range min(2*runtime.GOMAXPROCS(0), 4) - 1 {
+			more, err := dial()
+			if err != nil {
+				break
+			}
+			defer more.close()
+			conns = append(conns, more)
+		}
+	}
+	var next atomic.Int64
+	var failed atomic.Bool
+	read := func(c *conn) {
+		var ar arena
+		var scratch []rawExpr
+		var filter nlbuf
+		for !failed.Load() {
+			k := int(next.Add(1)) - 1
+			if k >= len(jobs) {
+				return
+			}
+			j := &jobs[k]
+			t, ch := j.t, j.ch
 			filter.b = filter.b[:0]
 			filter.str(unix.NFTA_RULE_TABLE, t.Name)
 			filter.str(unix.NFTA_RULE_CHAIN, ch.Name)
@@ -212,9 +250,9 @@ func (s *snapshot) load(c *conn, fam uint8, rulesOf func(string) bool, mode read
 				if string(tname) != t.Name || string(cname) != ch.Name {
 					return fmt.Errorf("the kernel sent a rule of table %s chain %s", tname, cname)
 				}
-				if t.RuleProblem == "" {
+				if j.problem == "" {
 					if why := r.incompatible(); why != "" {
-						t.RuleProblem = fmt.Sprintf("chain %s rule %d: %s", ch.Name, idx, why)
+						j.problem = fmt.Sprintf("chain %s rule %d: %s", ch.Name, idx, why)
 					}
 				}
 				switch mode {
@@ -237,8 +275,29 @@ func (s *snapshot) load(c *conn, fam uint8, rulesOf func(string) bool, mode read
 				return nil
 			})
 			if err != nil {
-				return fmt.Errorf("list rules of table %s chain %s: %w", t.Name, ch.Name, err)
+				j.err = fmt.Errorf("list rules of table %s chain %s: %w", t.Name, ch.Name, err)
+				failed.Store(true)
+				return
 			}
+		}
+	}
+	var wg sync.WaitGroup
+	for _, rc := range conns[1:] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			read(rc)
+		}()
+	}
+	read(c)
+	wg.Wait()
+	for i := range jobs {
+		j := &jobs[i]
+		if j.err != nil {
+			return j.err
+		}
+		if j.t.RuleProblem == "" {
+			j.t.RuleProblem = j.problem
 		}
 	}
 	return nil
