@@ -62,6 +62,7 @@ type dataset struct {
 	services     int
 	file         string // ORIGINAL
 	changed      string // CHANGED: 1% of the services get new endpoints
+	partial      string // PARTIAL: kube-proxy's --noflush file from ORIGINAL to CHANGED
 	lines, rules int    // of ORIGINAL; rules are its -A command lines
 	changedLines int    // lines of CHANGED that ORIGINAL does not have
 	change       float64
@@ -223,6 +224,7 @@ func generate(dir string, n int, seed uint64) (*dataset, error) {
 		services: n,
 		file:     filepath.Join(dir, fmt.Sprintf("original-%d.rules", n)),
 		changed:  filepath.Join(dir, fmt.Sprintf("changed-%d.rules", n)),
+		partial:  filepath.Join(dir, fmt.Sprintf("partial-%d.rules", n)),
 	}
 	var orig, chg bytes.Buffer
 	if err := genrules.Write(&orig, genrules.Options{Services: n, Seed: seed}); err != nil {
@@ -257,10 +259,16 @@ func generate(dir string, n int, seed uint64) (*dataset, error) {
 		}
 	}
 	d.change--
-	if err := os.WriteFile(d.file, orig.Bytes(), 0o644); err != nil {
+	var part bytes.Buffer
+	if err := genrules.Write(&part, genrules.Options{Services: n, Seed: seed, Change: d.change, Partial: true}); err != nil {
 		return nil, err
 	}
-	return d, os.WriteFile(d.changed, chg.Bytes(), 0o644)
+	for name, b := range map[string][]byte{d.file: orig.Bytes(), d.changed: chg.Bytes(), d.partial: part.Bytes()} {
+		if err := os.WriteFile(name, b, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 // measureRow runs the row's commands -runs times each, interleaved (fw,

@@ -175,6 +175,22 @@ var rowDefs = []rowDef{
 		},
 	},
 	{
+		// kube-proxy's partial sync: ORIGINAL put back with fw before
+		// every run (fw finds its state file), then the --noflush file
+		// that declares and refills the top-level KUBE-SERVICES chain
+		// and the chains of the changed services. The issue sets no
+		// target of its own for this row.
+		id: "nft-noflush", title: "nft kube-proxy partial sync: restore --noflush of PARTIAL over ORIGINAL",
+		prepare: []step{resetLegacy, resetNft},
+		setup:   []step{fwLoadNft},
+		cmds: func(b *bench, d *dataset) commands {
+			return commands{
+				fw:  b.fw("fw-restore", "--backend", "nft", "--noflush", d.partial),
+				ref: []string{"iptables-nft-restore", "--noflush", d.partial},
+			}
+		},
+	},
+	{
 		// Every run leaves the file loaded, so one load serves all.
 		// The issue sets no target of its own for this row; it is a
 		// legacy restore, so that target applies.
