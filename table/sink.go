@@ -27,6 +27,10 @@ type Restarter interface {
 // Collector is the Sink that builds the Ruleset.
 type Collector struct {
 	Ruleset Ruleset
+	// Owned says the backend hands over every rule for good (a fresh
+	// value it never touches again, as nf_tables' reader lifts them):
+	// the collector keeps it as it is instead of copying it.
+	Owned bool
 
 	cur   *Table
 	byPtr map[*Chain]*Chain // the backend's chain -> ours
@@ -53,6 +57,10 @@ func (c *Collector) BeginTable(t *Table) error {
 
 func (c *Collector) Rule(ch *Chain, r *Rule) error {
 	own := c.byPtr[ch]
+	if c.Owned {
+		own.Rules = append(own.Rules, r)
+		return nil
+	}
 	if len(c.rules) == 0 {
 		c.rules = make([]Rule, 1024)
 	}
@@ -88,7 +96,7 @@ func (c *Collector) EndTable() error {
 
 // Restart drops what was collected.
 func (c *Collector) Restart() bool {
-	*c = Collector{Ruleset: Ruleset{Family: c.Ruleset.Family}}
+	*c = Collector{Ruleset: Ruleset{Family: c.Ruleset.Family}, Owned: c.Owned}
 	return true
 }
 

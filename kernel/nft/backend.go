@@ -91,6 +91,7 @@ func (b *Backend) snapshot(f table.Family, rulesOf func(string) bool, mode readM
 // the chains are read on several sockets at once (see readChains).
 func (b *Backend) Load(f table.Family, names []string) (*table.Ruleset, error) {
 	col := table.NewCollector(f)
+	col.Owned = true // every rule is lifted into values of its own
 	if err := b.Stream(f, names, col); err != nil {
 		return nil, err
 	}
