@@ -77,10 +77,11 @@ COMMIT
 COMMIT
 `
 
-// restoreSemantics runs the same sequence of restores through the
-// reference and through fw and compares the end states.
+// TestRestoreSemantics runs the same sequence of restores through the
+// reference and through fw, on both backends, and compares the end
+// states.
 func TestRestoreSemantics(t *testing.T) {
-	kerneltest.Need(t, refTools...)
+	kerneltest.Need(t, append(refTools, "iptables-nft-restore", "iptables-nft-save")...)
 	cases := []struct {
 		name  string
 		input string
