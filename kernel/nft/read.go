@@ -2,7 +2,6 @@ package nft
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -212,16 +211,11 @@ func (s *snapshot) load(c *conn, fam uint8, rulesOf func(string) bool, mode read
 	}
 	conns := []*conn{c}
 	if len(jobs) >= 64 {
-		// Made here, on the caller's thread, which is in the network
-		// namespace to read.
-		for range min(2*runtime.GOMAXPROCS(0), 4) - 1 {
-			more, err := dial()
-			if err != nil {
-				break
-			}
-			defer more.close()
-			conns = append(conns, more)
+		more, _ := dialSome(dumpSockets() - 1)
+		for _, m := range more {
+			defer m.close()
 		}
+		conns = append(conns, more...)
 	}
 	var next atomic.Int64
 	var failed atomic.Bool
