@@ -105,9 +105,11 @@ type Applier struct {
 	// policySet holds, per table, the built-in chains whose policy the
 	// script sets (a declaration with a policy, or -P).
 	policySet map[string]HookMask
-	cur       *Table
-	curErrs   int
-	errs      ErrorList
+	// zeroed says the script zeroes counters (-Z).
+	zeroed  bool
+	cur     *Table
+	curErrs int
+	errs    ErrorList
 }
 
 // NewApplier returns an Applier for family f. base gives the table a
@@ -164,6 +166,9 @@ func (a *Applier) Op(op *Op) {
 		a.errs.Add(err)
 		return
 	}
+	if op.Kind == OpZero {
+		a.zeroed = true
+	}
 	if op.Kind == OpDeclare && op.Policy != 0 || op.Kind == OpPolicy {
 		if h, ok := HookByName(op.Chain); ok {
 			a.policySet[a.cur.Name] |= h.Mask()
@@ -183,6 +188,11 @@ func (a *Applier) Commit() {
 	}
 	a.cur = nil
 }
+
+// Zeroed reports whether the script zeroes counters (-Z): the tables it
+// touched are then to be written with their counters, even where their
+// rules are what the kernel has.
+func (a *Applier) Zeroed() bool { return a.zeroed }
 
 // Tables lists the tables the script touched, in the order it first
 // names them.

@@ -103,6 +103,8 @@ func TestRestoreSemantics(t *testing.T) {
 		{"counters", "*filter\n:INPUT ACCEPT [10:20]\n[3:4] -A INPUT -j ACCEPT\n-A OUTPUT -c 5 6 -j ACCEPT\nCOMMIT\n", []string{"-c"}, ""},
 		{"counters ignored without -c", "*filter\n:INPUT ACCEPT [10:20]\n[3:4] -A INPUT -j ACCEPT\n-A OUTPUT -c 5 6 -j ACCEPT\nCOMMIT\n", nil, ""},
 		{"noflush keeps counters", "*filter\n-A OUTPUT -j DROP\nCOMMIT\n", []string{"--noflush"}, ""},
+		{"noflush zeroes counters", "*filter\n-Z OUTPUT\nCOMMIT\n", []string{"--noflush"}, ""},
+		{"noflush zeroes one rule", "*filter\n-A OUTPUT -j DROP\n-Z OUTPUT 1\nCOMMIT\n", []string{"--noflush"}, ""},
 	}
 	for _, backend := range []string{"legacy", "nft"} {
 		restore, save := "iptables-"+backend+"-restore", "iptables-"+backend+"-save"

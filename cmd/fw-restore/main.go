@@ -201,6 +201,12 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 	if err := a.Finish(cur); err != nil {
 		return err
 	}
+	if a.Zeroed() {
+		// -Z changes only counters, which a commit that leaves alone
+		// what the kernel already has would not write: replace the
+		// tables, with the counters the file leaves them.
+		copt.NoFlush, copt.ReplaceUnchanged = false, true
+	}
 	// The ruleset owns its text; the file's memory can go before the
 	// kernel call, the peak of a big restore.
 	release()
