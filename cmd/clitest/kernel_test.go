@@ -104,6 +104,8 @@ func TestRestoreSemantics(t *testing.T) {
 		{"counters ignored without -c", "*filter\n:INPUT ACCEPT [10:20]\n[3:4] -A INPUT -j ACCEPT\n-A OUTPUT -c 5 6 -j ACCEPT\nCOMMIT\n", nil, ""},
 		{"noflush keeps counters", "*filter\n-A OUTPUT -j DROP\nCOMMIT\n", []string{"--noflush"}, ""},
 		{"noflush zeroes counters", "*filter\n-Z OUTPUT\nCOMMIT\n", []string{"--noflush"}, ""},
+		{"noflush with counters", "*filter\n:OUTPUT DROP [1:2]\n[5:6] -A OUTPUT -j DROP\nCOMMIT\n", []string{"--noflush", "-c"}, ""},
+		{"noflush redeclares a chain with the same rules", "*filter\n:keep - [0:0]\n-A keep -s 10.0.0.0/8 -j ACCEPT\nCOMMIT\n", []string{"--noflush"}, ""},
 		{"noflush zeroes one rule", "*filter\n-A OUTPUT -j DROP\n-Z OUTPUT 1\nCOMMIT\n", []string{"--noflush"}, ""},
 	}
 	for _, backend := range []string{"legacy", "nft"} {
