@@ -105,6 +105,10 @@ func TestRestoreSemantics(t *testing.T) {
 		{"noflush keeps counters", "*filter\n-A OUTPUT -j DROP\nCOMMIT\n", []string{"--noflush"}, ""},
 		{"noflush zeroes counters", "*filter\n-Z OUTPUT\nCOMMIT\n", []string{"--noflush"}, ""},
 		{"noflush with counters", "*filter\n:OUTPUT DROP [1:2]\n[5:6] -A OUTPUT -j DROP\nCOMMIT\n", []string{"--noflush", "-c"}, ""},
+		{"noflush flushes a built-in chain and jumps to a kept chain", "*filter\n-F INPUT\n-A FORWARD -j keep\nCOMMIT\n", []string{"--noflush"}, ""},
+		{"noflush declares and deletes a chain", "*filter\n:gone - [0:0]\n-A gone -j RETURN\n-F gone\n-X gone\nCOMMIT\n", []string{"--noflush"}, ""},
+		{"noflush creates a table", "*mangle\n-A PREROUTING -j ACCEPT\nCOMMIT\n", []string{"--noflush"}, ""},
+		{"noflush touches two tables", "*nat\n-A POSTROUTING -o eth1 -j ACCEPT\nCOMMIT\n*filter\n-D INPUT 1\nCOMMIT\n", []string{"--noflush"}, ""},
 		{"noflush redeclares a chain with the same rules", "*filter\n:keep - [0:0]\n-A keep -s 10.0.0.0/8 -j ACCEPT\nCOMMIT\n", []string{"--noflush"}, ""},
 		{"noflush zeroes one rule", "*filter\n-A OUTPUT -j DROP\n-Z OUTPUT 1\nCOMMIT\n", []string{"--noflush"}, ""},
 	}
