@@ -290,16 +290,15 @@ type wantedKeys struct {
 }
 
 func ruleKeys(f table.Family, tables []*table.Table, counters bool) wantedKeys {
-	out := wantedKeys{tables: make([][][]table.Digest, len(tables))}
+	out := wantedKeys{tables: ruleSlots(tables)}
 	// Each rule is written, in the form the kernel lists it, into one
 	// reused buffer and only its key is kept.
 	var w nlbuf
 	w.dumpForm = true
 	l := lowerer{w: &w, f: f, zeroCounters: !counters}
 	for ti, t := range tables {
-		per := make([][]table.Digest, len(t.Chains))
 		for ci, c := range t.Chains {
-			keys := make([]table.Digest, len(c.Rules))
+			keys := out.tables[ti][ci]
 			for i, r := range c.Rules {
 				w.b = w.b[:0]
 				if err := l.exprs(r); err != nil {
@@ -307,9 +306,27 @@ func ruleKeys(f table.Family, tables []*table.Table, counters bool) wantedKeys {
 				}
 				keys[i] = exprKey(w.b)
 			}
-			per[ci] = keys
 		}
-		out.tables[ti] = per
+	}
+	return out
+}
+
+// ruleSlots returns a slot for every rule of tables, per table and chain
+// in the tables' order, all cut from one slice.
+func ruleSlots(tables []*table.Table) [][][]table.Digest {
+	n := 0
+	for _, t := range tables {
+		for _, c := range t.Chains {
+			n += len(c.Rules)
+		}
+	}
+	all := make([]table.Digest, n)
+	out := make([][][]table.Digest, len(tables))
+	for ti, t := range tables {
+		out[ti] = make([][]table.Digest, len(t.Chains))
+		for ci, c := range t.Chains {
+			out[ti][ci], all = all[:len(c.Rules):len(c.Rules)], all[len(c.Rules):]
+		}
 	}
 	return out
 }
@@ -320,30 +337,16 @@ func ruleKeys(f table.Family, tables []*table.Table, counters bool) wantedKeys {
 // (format.DecodeOptions.Digests) and works out, on as many goroutines as
 // there are CPUs, those it did not.
 func digestTables(f table.Family, tables []*table.Table) [][][]table.Digest {
-	out := make([][][]table.Digest, len(tables))
-	// One slice for all digests, cut per chain.
+	out := ruleSlots(tables)
 	type job struct {
 		c  *table.Chain
 		ds []table.Digest
 	}
-	n, nc := 0, 0
-	for _, t := range tables {
-		nc += len(t.Chains)
-		for _, c := range t.Chains {
-			n += len(c.Rules)
-		}
-	}
-	jobs := make([]job, 0, nc)
-	all := make([]table.Digest, n)
+	var jobs []job
 	for ti, t := range tables {
-		per := make([][]table.Digest, len(t.Chains))
 		for ci, c := range t.Chains {
-			ds := all[:len(c.Rules):len(c.Rules)]
-			all = all[len(c.Rules):]
-			per[ci] = ds
-			jobs = append(jobs, job{c, ds})
+			jobs = append(jobs, job{c, out[ti][ci]})
 		}
-		out[ti] = per
 	}
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(jobs)/64))
 	var wg sync.WaitGroup

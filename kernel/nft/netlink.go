@@ -375,16 +375,12 @@ func (b *batch) appendStream(c *conn, s *ruleStream) {
 	if s.n == 0 {
 		return
 	}
-	first := b.count == 0
 	b.segs = append(b.segs, refSeg{first: b.count, t: s.t, n: s.n, chains: -1})
-	b.count += s.n
 	for _, buf := range s.buffers() {
 		for off := 0; off+unix.NLMSG_HDRLEN <= len(buf); {
 			l := int(ne.Uint32(buf[off:]))
 			seq := c.nextSeq()
-			if first {
-				b.first, first = seq, false
-			}
+			b.number(seq)
 			ne.PutUint32(buf[off+8:], seq)
 			off += (l + 3) &^ 3
 		}
