@@ -143,22 +143,30 @@ func TestRestoreSemantics(t *testing.T) {
 // TestFailedRestoreChangesNothing: a file that fails anywhere leaves the
 // kernel exactly as it was.
 func TestFailedRestoreChangesNothing(t *testing.T) {
-	kerneltest.Need(t, refTools...)
-	ns := kerneltest.NewNetns(t)
-	mustRun(t, ns, base, "iptables-legacy-restore")
-	before := kerneltest.DropComments(mustRun(t, ns, "", "iptables-legacy-save", "-c"))
-	for _, bad := range []string{
-		"*filter\n-F\n-A INPUT -j ACCEPT\nCOMMIT\n*nat\n-A POSTROUTING -j NOSUCHTARGET\nCOMMIT\n",
-		"*nat\n-F\nCOMMIT\n*filter\n-A INPUT -m comment --comment \"unterminated\nCOMMIT\n",
-		"*filter\n-F\nCOMMIT\n*nat\n-A PREROUTING -j MASQUERADE\nCOMMIT\n",
-	} {
-		r := fwIn(t, ns, bad, "fw-restore", "--backend", "legacy")
-		if r.Code == 0 {
-			t.Errorf("accepted:\n%s", bad)
-		}
-		after := kerneltest.DropComments(mustRun(t, ns, "", "iptables-legacy-save", "-c"))
-		if d := cmp.Diff(before, after); d != "" {
-			t.Errorf("kernel changed after a failed restore (%s):\n%s", strings.TrimSpace(r.Stderr), d)
+	kerneltest.Need(t, append(refTools, "iptables-nft-restore", "iptables-nft-save")...)
+	for _, backend := range []string{"legacy", "nft"} {
+		restore, save := "iptables-"+backend+"-restore", "iptables-"+backend+"-save"
+		ns := kerneltest.NewNetns(t)
+		mustRun(t, ns, base, restore)
+		before := kerneltest.DropComments(mustRun(t, ns, "", save, "-c"))
+		for _, bad := range []string{
+			"*filter\n-F\n-A INPUT -j ACCEPT\nCOMMIT\n*nat\n-A POSTROUTING -j NOSUCHTARGET\nCOMMIT\n",
+			"*nat\n-F\nCOMMIT\n*filter\n-A INPUT -m comment --comment \"unterminated\nCOMMIT\n",
+			"*filter\n-F\nCOMMIT\n*nat\n-A PREROUTING -j MASQUERADE\nCOMMIT\n",
+		} {
+			for _, args := range [][]string{nil, {"--noflush"}} {
+				r := fwIn(t, ns, bad, "fw-restore", append([]string{"--backend", backend}, args...)...)
+				if r.Code == 0 {
+					t.Errorf("%s %v: accepted:\n%s", backend, args, bad)
+				}
+				if !strings.Contains(r.Stderr, "<stdin>:") {
+					t.Errorf("%s %v: the error names no line: %s", backend, args, r.Stderr)
+				}
+				after := kerneltest.DropComments(mustRun(t, ns, "", save, "-c"))
+				if d := cmp.Diff(before, after); d != "" {
+					t.Errorf("%s %v: kernel changed after a failed restore (%s):\n%s", backend, args, strings.TrimSpace(r.Stderr), d)
+				}
+			}
 		}
 	}
 }
