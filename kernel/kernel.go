@@ -5,6 +5,7 @@
 package kernel
 
 import (
+	"errors"
 	"fmt"
 	"syscall"
 
@@ -131,3 +132,23 @@ type Streamer interface {
 type DigestUser interface {
 	UsesDigests(opt CommitOptions) bool
 }
+
+// ChainLoader is implemented by backends that can read a table's chains
+// without their rules, and then the rules of one chain at a time: a
+// restore --noflush of a file that names 300 of a kube-proxy table's
+// 35,000 chains reads those 300 (table.Chain.Unread). Everything read
+// is of one version of the ruleset, and a Commit with NoFlush of tables
+// read this way fails, changing nothing, when the ruleset changed since
+// (someone else wrote it): the file was applied to what was read.
+type ChainLoader interface {
+	// LoadChains reads table name with every chain Unread. A table that
+	// does not exist comes back new and empty, as from Load.
+	LoadChains(f table.Family, name string) (*table.Table, error)
+	// ReadChain reads the rules of chain of table tbl, as Load would.
+	ReadChain(f table.Family, tbl, chain string) ([]*table.Rule, error)
+}
+
+// ErrUnread is a commit that would replace a table whole when some of its
+// chains were not read (table.Chain.Unread): their rules would be lost.
+// Only a commit that sends the difference (nft, NoFlush) takes them.
+var ErrUnread = errors.New("the table was read in part (some chains' rules were not read), and replacing it whole would lose them")

@@ -48,6 +48,8 @@ type Table struct {
 	// appendRules and newChain.
 	ruleSlab  []*Rule
 	chainSlab []Chain
+
+	deletedAt map[string]Pos // see DeletedAt
 }
 
 // NewTable returns the table name as the kernel creates it: every built-in
@@ -186,8 +188,21 @@ type Chain struct {
 	Policy   Verdict // Accept or Drop for built-in chains; unused otherwise
 	Counters Counters
 	Rules    []*Rule
+	// Unread says the chain's rules were not read from the kernel: Rules
+	// is empty and means nothing, and a commit of the table leaves the
+	// chain's rules as the kernel has them. A restore --noflush reads a
+	// table this way (kernel.ChainLoader), so that a file naming 300 of
+	// a kube-proxy table's 35,000 chains reads those 300; the Applier
+	// reads a chain when a command needs its rules (ApplyOptions.ReadChain).
+	Unread bool
 
 	pos int32 // its index in its table's Chains, set by reach
+}
+
+// Partial reports whether some chain of the table is Unread: only a
+// commit that sends the difference may take it.
+func (t *Table) Partial() bool {
+	return slices.ContainsFunc(t.Chains, func(c *Chain) bool { return c.Unread })
 }
 
 // Rule is one kernel rule: the IP header part, the matches in kernel order,

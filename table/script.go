@@ -66,6 +66,12 @@ type ApplyOptions struct {
 	// Counters makes the [p:b] of declarations and rule lines count
 	// (iptables-restore -c).
 	Counters bool
+	// ReadChain reads the rules of an Unread chain of a table a block
+	// starts from, when a command needs them (append, insert, replace,
+	// delete, zero, rename, delete chain). Commands that set a chain's
+	// rules without looking at them (a declaration with NoFlush, -F)
+	// make it read without asking.
+	ReadChain func(table, chain string) ([]*Rule, error)
 	// NewTable is called for a table the ruleset does not have yet; nil
 	// means NewTable. The legacy kernel puts new tables first in its list,
 	// which is the order iptables-legacy-save prints; Apply does the same.
@@ -224,6 +230,16 @@ func (a *Applier) PolicySet(name, chain string) bool {
 // in front (the legacy kernel puts new tables first in its list, which is
 // the order iptables-legacy-save prints).
 func (a *Applier) Finish(rs *Ruleset) error {
+	if a.zeroed && len(a.errs) == 0 {
+		// Tables whose counters are zeroed are written whole, with
+		// every rule: the chains not read yet are read now.
+		for _, name := range a.order {
+			if err := a.work[name].readAll(a.opt, Pos{}); err != nil {
+				a.errs.Add(err)
+				break
+			}
+		}
+	}
 	if len(a.errs) > 0 {
 		a.errs.Sort()
 		return a.errs
@@ -293,6 +309,16 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 		}
 		return c, nil
 	}
+	// readChain is chain with its rules read (see Chain.Unread).
+	readChain := func() (*Chain, *Error) {
+		c, err := chain()
+		if err == nil {
+			err = t.read(c, opt, op.Pos)
+		}
+		return c, err
+	}
+	// readAll reads every chain, for commands that look at them all.
+	readAll := func() *Error { return t.readAll(opt, op.Pos) }
 	rules := func() []*Rule {
 		// Rules are values nothing changes in place (zeroing and
 		// renaming replace them), so the table can share the script's.
@@ -332,7 +358,7 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 			if !opt.NoFlush {
 				return Errorf(op.Pos, "chain %q is declared twice", op.Chain)
 			}
-			c.Rules = nil
+			c.Rules, c.Unread = nil, false
 			return nil
 		}
 		return t.newChain(op)
@@ -342,7 +368,7 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 		}
 		return t.newChain(op)
 	case OpAppend:
-		c, err := chain()
+		c, err := readChain()
 		if err != nil {
 			return err
 		}
@@ -352,7 +378,7 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 		}
 		t.appendRules(c, rs)
 	case OpInsert:
-		c, err := chain()
+		c, err := readChain()
 		if err != nil {
 			return err
 		}
@@ -373,7 +399,7 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 			c.Rules = slices.Insert(c.Rules, n-1, r)
 		}
 	case OpReplace:
-		c, err := chain()
+		c, err := readChain()
 		if err != nil {
 			return err
 		}
@@ -389,7 +415,7 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 		}
 		c.Rules[op.Num-1] = rs[0]
 	case OpDeleteNum:
-		c, err := chain()
+		c, err := readChain()
 		if err != nil {
 			return err
 		}
@@ -398,7 +424,7 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 		}
 		c.Rules = slices.Delete(c.Rules, op.Num-1, op.Num)
 	case OpDelete:
-		c, err := chain()
+		c, err := readChain()
 		if err != nil {
 			return err
 		}
@@ -412,7 +438,7 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 	case OpFlush:
 		if op.Chain == "" {
 			for _, c := range t.Chains {
-				c.Rules = nil
+				c.Rules, c.Unread = nil, false
 			}
 			return nil
 		}
@@ -420,15 +446,18 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 		if err != nil {
 			return err
 		}
-		c.Rules = nil
+		c.Rules, c.Unread = nil, false
 	case OpZero:
 		if op.Chain == "" {
+			if err := readAll(); err != nil {
+				return err
+			}
 			for _, c := range t.Chains {
 				c.zero()
 			}
 			return nil
 		}
-		c, err := chain()
+		c, err := readChain()
 		if err != nil {
 			return err
 		}
@@ -453,6 +482,9 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 		c.Policy = op.Policy
 	case OpDeleteChain:
 		if op.Chain == "" {
+			if err := readAll(); err != nil {
+				return err
+			}
 			for _, c := range slices.Clone(t.Chains) {
 				if !c.Builtin {
 					if err := t.deleteChain(c, op.Pos); err != nil {
@@ -462,7 +494,7 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 			}
 			return nil
 		}
-		c, err := chain()
+		c, err := readChain()
 		if err != nil {
 			return err
 		}
@@ -471,6 +503,10 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 		}
 		return t.deleteChain(c, op.Pos)
 	case OpRename:
+		// Every jump to the chain is renamed with it.
+		if err := readAll(); err != nil {
+			return err
+		}
 		c, err := chain()
 		if err != nil {
 			return err
@@ -496,6 +532,34 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 		}
 		c.Name = op.NewName
 		t.reindex()
+	}
+	return nil
+}
+
+// read gets the rules of an Unread chain for the command at pos.
+func (t *Table) read(c *Chain, opt ApplyOptions, pos Pos) *Error {
+	if !c.Unread {
+		return nil
+	}
+	if opt.ReadChain == nil {
+		return Errorf(pos, "the rules of chain %q of table %q were not read", c.Name, t.Name)
+	}
+	rs, err := opt.ReadChain(t.Name, c.Name)
+	if err != nil {
+		e := Errorf(pos, "cannot read chain %q of table %q: %v", c.Name, t.Name, err)
+		e.Err = err
+		return e
+	}
+	c.Rules, c.Unread = rs, false
+	return nil
+}
+
+// readAll reads every Unread chain of the table.
+func (t *Table) readAll(opt ApplyOptions, pos Pos) *Error {
+	for _, c := range t.Chains {
+		if err := t.read(c, opt, pos); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -588,6 +652,8 @@ func (t *Table) checkJumps(rs []*Rule, pos Pos) *Error {
 	return nil
 }
 
+// deleteChain deletes c when it is empty and no rule the table knows of
+// jumps to it (rules of Unread chains are the kernel's to check).
 func (t *Table) deleteChain(c *Chain, pos Pos) *Error {
 	if len(c.Rules) > 0 {
 		return Errorf(pos, "cannot delete chain %q: it still has %d rules", c.Name, len(c.Rules)).Hinted("flush it first with -F")
@@ -600,7 +666,19 @@ func (t *Table) deleteChain(c *Chain, pos Pos) *Error {
 		}
 	}
 	t.Chains = slices.DeleteFunc(t.Chains, func(x *Chain) bool { return x == c })
+	if t.deletedAt == nil {
+		t.deletedAt = map[string]Pos{}
+	}
+	t.deletedAt[c.Name] = pos
 	return nil
+}
+
+// DeletedAt tells where the script deleted chain name (-X), if it did.
+// Jumps from Unread chains are not seen by the script's own check, so
+// the kernel may still refuse the deletion; its refusal names this line.
+func (t *Table) DeletedAt(name string) (Pos, bool) {
+	p, ok := t.deletedAt[name]
+	return p, ok
 }
 
 // SameRule reports whether two rules mean the same to the kernel (what -D

@@ -165,22 +165,39 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 	}
 	// The file is decoded and applied in one pass, straight onto the
 	// tables it names. With --noflush those start from what the kernel
-	// has, read when the file first names them. Without it a restore
+	// has, read when the file first names them (a backend that can
+	// read a table's chains without their rules does, and the rules of
+	// a chain are read when a command needs them). Without it a restore
 	// keeps nothing of a table but the policies of built-in chains the
 	// file does not set, which are read afterwards, and only where the
 	// file leaves one unset (it seldom does).
 	var base func(string) *table.Table
 	var baseErr error
 	if applyOpt.NoFlush {
-		base = func(t string) *table.Table {
+		load := func(t string) (*table.Table, error) {
 			rs, err := b.Load(fam, []string{t})
+			if err != nil {
+				return nil, err
+			}
+			return rs.Table(t), nil
+		}
+		if cl, ok := b.(kernel.ChainLoader); ok {
+			// Little of what such a restore allocates stays live (the
+			// chain lists it reads, the state): the collector that
+			// CollectOnlyNear put off for a ruleset built whole runs.
+			cliutil.SetGCPercent(100)
+			load = func(t string) (*table.Table, error) { return cl.LoadChains(fam, t) }
+			applyOpt.ReadChain = func(t, chain string) ([]*table.Rule, error) { return cl.ReadChain(fam, t, chain) }
+		}
+		base = func(name string) *table.Table {
+			t, err := load(name)
 			if err != nil {
 				if baseErr == nil {
 					baseErr = err
 				}
 				return nil
 			}
-			return rs.Table(t)
+			return t
 		}
 	}
 	copt := kernel.CommitOptions{Test: c.Bool("test"), Scratch: c.Bool("check-kernel"), Counters: c.Bool("counters"),

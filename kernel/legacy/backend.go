@@ -125,6 +125,11 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		done    bool
 	}
 	var jobs []*job
+	for _, t := range rs.Tables {
+		if t.Partial() {
+			return b.opErr("commit", t.Name, kernel.ErrUnread)
+		}
+	}
 	// rs.Tables is in print order, which for legacy is newest first; the
 	// kernel instantiates tables in the order fw first asks for them, so
 	// walking backwards reproduces the order iptables-restore would give.

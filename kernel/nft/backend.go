@@ -26,6 +26,8 @@ import (
 // Backend is the nf_tables backend.
 type Backend struct {
 	Registry *table.Registry
+
+	partial *partialRead // what LoadChains and ReadChain read with
 }
 
 var _ kernel.Backend = (*Backend)(nil)
@@ -70,7 +72,7 @@ func (b *Backend) Tables(f table.Family) ([]string, error) {
 
 // snapshot is readSnapshot on a connection of its own, its errors named
 // by op.
-func (b *Backend) snapshot(f table.Family, rulesOf func(string) bool, mode readMode, op string) (*snapshot, error) {
+func (b *Backend) snapshot(f table.Family, rulesOf func(tbl, chain string) bool, mode readMode, op string) (*snapshot, error) {
 	c, err := dial()
 	if err != nil {
 		return nil, b.opErr("open", "", err)
@@ -337,32 +339,38 @@ func (b *Backend) readChains(f table.Family, jobs []chainJob) (*chainReaders, er
 					return
 				}
 				j := &jobs[k]
-				filter.b = filter.b[:0]
-				filter.str(unix.NFTA_RULE_TABLE, j.table)
-				filter.str(unix.NFTA_RULE_CHAIN, j.chain)
-				idx := 0
-				j.err = c.dump(unix.NFT_MSG_GETRULE, nfproto(f), filter.b, func(m []byte) error {
-					idx++
-					_, _, r, err := parseRule(m, scratch[:0])
-					if err != nil {
-						return err
-					}
-					scratch = r.Exprs
-					if why := r.incompatible(); why != "" {
-						return &IncompatibleError{Table: j.table, Reason: fmt.Sprintf("chain %s rule %d: %s", j.chain, idx, why)}
-					}
-					rule, err := lift(f, b.Registry, &r)
-					if err != nil {
-						return fmt.Errorf("chain %s rule %d: %w", j.chain, idx, err)
-					}
-					j.rules = append(j.rules, rule)
-					return nil
-				})
+				j.rules, j.err = b.chainRules(c, f, j.table, j.chain, &filter, &scratch)
 				rd.finish(j)
 			}
 		}()
 	}
 	return rd, nil
+}
+
+// chainRules reads the rules of one chain on c, lifted. filter and
+// scratch are buffers its caller reuses from chain to chain.
+func (b *Backend) chainRules(c *conn, f table.Family, tbl, chain string, filter *nlbuf, scratch *[]rawExpr) ([]*table.Rule, error) {
+	filter.b = filter.b[:0]
+	filter.str(unix.NFTA_RULE_TABLE, tbl)
+	filter.str(unix.NFTA_RULE_CHAIN, chain)
+	var rules []*table.Rule
+	err := c.dump(unix.NFT_MSG_GETRULE, nfproto(f), filter.b, func(m []byte) error {
+		_, _, r, err := parseRule(m, (*scratch)[:0])
+		if err != nil {
+			return err
+		}
+		*scratch = r.Exprs
+		if why := r.incompatible(); why != "" {
+			return &IncompatibleError{Table: tbl, Reason: fmt.Sprintf("chain %s rule %d: %s", chain, len(rules)+1, why)}
+		}
+		rule, err := lift(f, b.Registry, &r)
+		if err != nil {
+			return fmt.Errorf("chain %s rule %d: %w", chain, len(rules)+1, err)
+		}
+		rules = append(rules, rule)
+		return nil
+	})
+	return rules, err
 }
 
 var _ kernel.SkeletonLoader = (*Backend)(nil)

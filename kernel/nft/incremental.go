@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"runtime"
+	"slices"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -74,6 +75,15 @@ const maxEcho = 4096
 
 // commitIncremental is Commit with opt.Incremental or opt.NoFlush.
 func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.Table, opt kernel.CommitOptions) error {
+	// Tables read in part (LoadChains) were read at one generation, and
+	// the file was applied to them as they were then.
+	readGen, partial, err := b.partialGen(f, tables)
+	if err != nil {
+		return b.opErr(op, "", err)
+	}
+	if partial {
+		defer b.closePartial()
+	}
 	// The wanted rules' digests are made while the kernel is looked at.
 	digs := inBackground(func() [][][]table.Digest { return digestTables(f, tables) })
 	c, err := dial()
@@ -116,7 +126,11 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 			if opt.Counters {
 				mode = readKeysCounted
 			}
-			snap, err := readSnapshot(c, f, someTables(names...), mode)
+			rulesOf := someTables(names...)
+			if partial {
+				rulesOf = unreadOK(tables)
+			}
+			snap, err := readSnapshot(c, f, rulesOf, mode)
 			if err != nil {
 				return b.opErr("read", "", err)
 			}
@@ -142,6 +156,12 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 				keysOf = &k
 			}
 		}
+		if partial && gen != readGen {
+			return b.opErr(op, "", ErrRulesetChanged)
+		}
+		// Read in part from the kernel, the tables' rules are not all
+		// known: no state file can describe them.
+		stateKnown := fromState || !partial
 		bt := c.newBatch(nfproto(f), gen)
 		next := &nftState{Family: f}
 		var fresh []*freshTable
@@ -184,7 +204,7 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 		if bt.count == 0 {
 			// Nothing differs: nothing to send (an empty batch would
 			// still bump the generation). What was read is the state.
-			if !fromState && path != "" {
+			if !fromState && stateKnown && path != "" {
 				next.Gen = gen
 				saveState(path, next)
 			}
@@ -195,10 +215,18 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 		}
 		res, retry, err := b.sendBatch(c, bt, opt, path, op, attempt)
 		if retry {
+			if partial {
+				// The file was applied to a ruleset that is gone.
+				return b.opErr(op, "", ErrRulesetChanged)
+			}
 			continue
 		}
 		if err == nil && !opt.Test {
-			b.recordState(c, path, next, gen, res, fresh, echoes <= maxEcho)
+			if stateKnown {
+				b.recordState(c, path, next, gen, res, fresh, echoes <= maxEcho)
+			} else {
+				dropState(path)
+			}
 		}
 		return err
 	}
@@ -462,6 +490,14 @@ func (d *tableDiff) write() (func(), *stTable, error) {
 			sc = &stChain{Name: ch.Name}
 			st.Chains = append(st.Chains, sc)
 		}
+		if ch.Unread {
+			// Left as the kernel has it (the state, if it says, keeps
+			// saying it).
+			if k := liveOf[ci]; k >= 0 && d.live.st != nil {
+				sc.Rules = slices.Clone(d.live.st.Chains[k].Rules)
+			}
+			continue
+		}
 		if err := d.chain(ch, ci, liveOf[ci], sc); err != nil {
 			return nil, nil, err
 		}
@@ -481,7 +517,13 @@ func (d *tableDiff) write() (func(), *stTable, error) {
 			bt.cur.msgEnd(o)
 		}
 		for _, name := range gone {
-			o := bt.msg(c, unix.NFT_MSG_DELCHAIN, nlmNonRec, msgRef{table: t.Name, chain: name})
+			ref := msgRef{table: t.Name, chain: name}
+			if p, ok := t.DeletedAt(name); ok && p.IsValid() {
+				// Jumps from chains the file did not read are the
+				// kernel's to find: its refusal names the -X line.
+				ref.what = fmt.Sprintf("%s:%d: deletion of chain %s", p.File, p.Line, name)
+			}
+			o := bt.msg(c, unix.NFT_MSG_DELCHAIN, nlmNonRec, ref)
 			bt.cur.str(unix.NFTA_CHAIN_TABLE, t.Name)
 			bt.cur.str(unix.NFTA_CHAIN_NAME, name)
 			bt.cur.msgEnd(o)

@@ -101,8 +101,8 @@ const (
 )
 
 // readSnapshot dumps the tables and chains of family f, and the rules of
-// the tables rulesOf accepts (nil: none) as mode says.
-func readSnapshot(c *conn, f table.Family, rulesOf func(table string) bool, mode readMode) (*snapshot, error) {
+// the chains rulesOf accepts (nil: none) as mode says.
+func readSnapshot(c *conn, f table.Family, rulesOf func(tbl, chain string) bool, mode readMode) (*snapshot, error) {
 	fam := nfproto(f)
 	for attempt := 0; ; attempt++ {
 		gen, err := c.genID()
@@ -127,11 +127,11 @@ func readSnapshot(c *conn, f table.Family, rulesOf func(table string) bool, mode
 }
 
 // allTables asks readSnapshot for the rules of every table.
-func allTables(string) bool { return true }
+func allTables(string, string) bool { return true }
 
 // someTables asks readSnapshot for the rules of the named tables.
-func someTables(names ...string) func(string) bool {
-	return func(t string) bool { return slices.Contains(names, t) }
+func someTables(names ...string) func(string, string) bool {
+	return func(t, _ string) bool { return slices.Contains(names, t) }
 }
 
 // arena hands out copies of dumped bytes from big blocks, so that a
@@ -159,7 +159,7 @@ func (a *arena) exprs(e []rawExpr) []rawExpr {
 	return a.ex[n:len(a.ex):len(a.ex)]
 }
 
-func (s *snapshot) load(c *conn, fam uint8, rulesOf func(string) bool, mode readMode) error {
+func (s *snapshot) load(c *conn, fam uint8, rulesOf func(tbl, chain string) bool, mode readMode) error {
 	err := c.dump(unix.NFT_MSG_GETTABLE, fam, nil, func(b []byte) error {
 		t, err := parseTable(b)
 		if err != nil {
@@ -202,11 +202,13 @@ func (s *snapshot) load(c *conn, fam uint8, rulesOf func(string) bool, mode read
 	var jobs []job
 	for _, name := range s.names() {
 		t := s.Tables[name]
-		if rulesOf == nil || !rulesOf(t.Name) {
-			continue
+		if rulesOf == nil {
+			break
 		}
 		for _, ch := range t.Chains {
-			jobs = append(jobs, job{t: t, ch: ch})
+			if rulesOf(t.Name, ch.Name) {
+				jobs = append(jobs, job{t: t, ch: ch})
+			}
 		}
 	}
 	conns := []*conn{c}

@@ -184,6 +184,11 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 	if incremental(opt) {
 		return b.commitIncremental(op, f, tables, opt)
 	}
+	for _, t := range tables {
+		if t.Partial() {
+			return b.opErr(op, t.Name, kernel.ErrUnread)
+		}
+	}
 	// Lowering and encoding (user time) overlap reading the kernel
 	// (system time); the digests the state file records are made
 	// meanwhile too, and are needed only after the commit.
@@ -228,7 +233,7 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 			}
 		}
 		if st != nil {
-			gate = func(t string) bool { return slices.Contains(names, t) && st.table(t) == nil }
+			gate = func(t, _ string) bool { return slices.Contains(names, t) && st.table(t) == nil }
 		}
 		snap, err := readSnapshot(c, f, gate, readGate)
 		if err == nil && st != nil && snap.GenID != st.Gen {
