@@ -128,7 +128,7 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 			}
 			rulesOf := someTables(names...)
 			if partial {
-				rulesOf = unreadOK(tables)
+				rulesOf = readChainsOf(tables)
 			}
 			snap, err := readSnapshot(c, f, rulesOf, mode)
 			if err != nil {

@@ -2,7 +2,6 @@ package nft
 
 import (
 	"errors"
-	"sync"
 
 	"github.com/fwkit/fw/kernel"
 	"github.com/fwkit/fw/table"
@@ -23,8 +22,9 @@ import (
 var _ kernel.ChainLoader = (*Backend)(nil)
 
 // partialRead is the socket and the generation of a partial reading.
+// LoadChains and ReadChain are not safe for concurrent use: a restore
+// calls them from the one goroutine that applies the file.
 type partialRead struct {
-	mu      sync.Mutex
 	c       *conn
 	f       table.Family
 	gen     uint32
@@ -76,8 +76,6 @@ func (b *Backend) LoadChains(f table.Family, name string) (*table.Table, error) 
 	if err != nil {
 		return nil, err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	s := &snapshot{GenID: p.gen, Tables: map[string]*rawTable{}}
 	if err := s.load(p.c, nfproto(f), nil, readGate); err != nil {
 		return nil, b.opErr("read", name, err)
@@ -107,8 +105,6 @@ func (b *Backend) ReadChain(f table.Family, tbl, chain string) ([]*table.Rule, e
 	if err != nil {
 		return nil, err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	rules, err := b.chainRules(p.c, f, tbl, chain, &p.filter, &p.scratch)
 	if err == nil {
 		err = p.same()
@@ -148,10 +144,11 @@ func (b *Backend) closePartial() {
 	}
 }
 
-// unreadOK says which chains' rules a commit of tables reads from the
-// kernel: those of the named tables, except the Unread chains and the
-// chains the tables no longer have (whose rules are flushed unseen).
-func unreadOK(tables []*table.Table) func(tbl, chain string) bool {
+// readChainsOf says which chains' rules a commit of tables read in part
+// reads from the kernel to compare with: those of the tables, except the
+// Unread chains and the chains the tables no longer have (whose rules
+// are flushed unseen).
+func readChainsOf(tables []*table.Table) func(tbl, chain string) bool {
 	return func(tbl, chain string) bool {
 		for _, t := range tables {
 			if t.Name == tbl {
