@@ -68,9 +68,9 @@ type ApplyOptions struct {
 	Counters bool
 	// ReadChain reads the rules of an Unread chain of a table a block
 	// starts from, when a command needs them (append, insert, replace,
-	// delete, zero, rename, delete chain). Commands that set a chain's
-	// rules without looking at them (a declaration with NoFlush, -F)
-	// make it read without asking.
+	// delete, zero, rename, delete chain). Commands that empty a chain
+	// without looking at it (a declaration with NoFlush, -F) just mark
+	// it read. Without ReadChain such a command is an error.
 	ReadChain func(table, chain string) ([]*Rule, error)
 	// NewTable is called for a table the ruleset does not have yet; nil
 	// means NewTable. The legacy kernel puts new tables first in its list,
