@@ -72,6 +72,10 @@ type ApplyOptions struct {
 	// without looking at it (a declaration with NoFlush, -F) just mark
 	// it read. Without ReadChain such a command is an error.
 	ReadChain func(table, chain string) ([]*Rule, error)
+	// OwnBase says the tables the Applier's base gives are its own to
+	// change (nothing else holds them), so it need not copy them: a
+	// kube-proxy table has 35,000 chains.
+	OwnBase bool
 	// NewTable is called for a table the ruleset does not have yet; nil
 	// means NewTable. The legacy kernel puts new tables first in its list,
 	// which is the order iptables-legacy-save prints; Apply does the same.
@@ -120,7 +124,8 @@ type Applier struct {
 
 // NewApplier returns an Applier for family f. base gives the table a
 // block of a table not touched yet starts from (it is cloned, never
-// changed); nil or a nil result means a new, empty table.
+// changed, unless opt.OwnBase); nil or a nil result means a new, empty
+// table.
 func NewApplier(f Family, opt ApplyOptions, base func(name string) *Table) *Applier {
 	return &Applier{fam: f, opt: opt, base: base, work: map[string]*Table{}, policySet: map[string]HookMask{}}
 }
@@ -141,7 +146,9 @@ func (a *Applier) Begin(name string, pos Pos) {
 		if a.base != nil {
 			old = a.base(name)
 		}
-		if old != nil {
+		if old != nil && a.opt.OwnBase {
+			t = old
+		} else if old != nil {
 			t = old.Clone()
 		} else {
 			if a.opt.NewTable != nil {

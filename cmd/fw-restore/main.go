@@ -146,7 +146,9 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 		return err
 	}
 	defer release()
-	applyOpt := table.ApplyOptions{Counters: c.Bool("counters"), NoFlush: c.Bool("noflush")}
+	// The tables the Applier starts from (--noflush) are read for it
+	// alone.
+	applyOpt := table.ApplyOptions{Counters: c.Bool("counters"), NoFlush: c.Bool("noflush"), OwnBase: true}
 	wait := time.Duration(c.Float64("wait") * float64(time.Second))
 	if c.Float64("wait") < 0 {
 		wait = -1
