@@ -321,8 +321,7 @@ func (b *Backend) readChains(f table.Family, jobs []chainJob) (*chainReaders, er
 		go func() {
 			defer rd.wg.Done()
 			defer c.close()
-			var scratch []rawExpr
-			var filter nlbuf
+			rr := newRuleReader(f, b.Registry)
 			for {
 				select {
 				case <-rd.quit:
@@ -339,7 +338,7 @@ func (b *Backend) readChains(f table.Family, jobs []chainJob) (*chainReaders, er
 					return
 				}
 				j := &jobs[k]
-				j.rules, j.err = b.chainRules(c, f, j.table, j.chain, &filter, &scratch)
+				j.rules, j.err = rr.chain(c, j.table, j.chain)
 				rd.finish(j)
 			}
 		}()
@@ -347,23 +346,36 @@ func (b *Backend) readChains(f table.Family, jobs []chainJob) (*chainReaders, er
 	return rd, nil
 }
 
-// chainRules reads the rules of one chain on c, lifted. filter and
-// scratch are buffers its caller reuses from chain to chain.
-func (b *Backend) chainRules(c *conn, f table.Family, tbl, chain string, filter *nlbuf, scratch *[]rawExpr) ([]*table.Rule, error) {
+// ruleReader reads chains' rules, lifted, one chain after another; what
+// it needs from chain to chain is kept (see lifter).
+type ruleReader struct {
+	f       table.Family
+	filter  nlbuf
+	scratch []rawExpr
+	l       *lifter
+}
+
+func newRuleReader(f table.Family, reg *table.Registry) *ruleReader {
+	return &ruleReader{f: f, l: newLifter(f, reg)}
+}
+
+// chain reads the rules of one chain on c.
+func (rr *ruleReader) chain(c *conn, tbl, chain string) ([]*table.Rule, error) {
+	filter := &rr.filter
 	filter.b = filter.b[:0]
 	filter.str(unix.NFTA_RULE_TABLE, tbl)
 	filter.str(unix.NFTA_RULE_CHAIN, chain)
 	var rules []*table.Rule
-	err := c.dump(unix.NFT_MSG_GETRULE, nfproto(f), filter.b, func(m []byte) error {
-		_, _, r, err := parseRule(m, (*scratch)[:0])
+	err := c.dump(unix.NFT_MSG_GETRULE, nfproto(rr.f), filter.b, func(m []byte) error {
+		_, _, r, err := parseRule(m, rr.scratch[:0])
 		if err != nil {
 			return err
 		}
-		*scratch = r.Exprs
+		rr.scratch = r.Exprs
 		if why := r.incompatible(); why != "" {
 			return &IncompatibleError{Table: tbl, Reason: fmt.Sprintf("chain %s rule %d: %s", chain, len(rules)+1, why)}
 		}
-		rule, err := lift(f, b.Registry, &r)
+		rule, err := rr.l.lift(&r)
 		if err != nil {
 			return fmt.Errorf("chain %s rule %d: %w", chain, len(rules)+1, err)
 		}

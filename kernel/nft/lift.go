@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/netip"
+	"slices"
 
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
@@ -59,37 +61,62 @@ const (
 	invOpt   = 0x08
 )
 
+// lifter lifts rules one after another; a reader keeps one, so that
+// what it needs from rule to rule (its registers, the match list it
+// builds, the tcp and udp structs it merges) is allocated once, not once
+// per rule of a 100k-rule save.
 type lifter struct {
 	fam  table.Family
 	reg  *table.Registry
 	rule *table.Rule
 	regs [numRegs]regState
+	used uint32 // registers regAt handed out since the last rule
 	// matches in order; a nil entry is the merged tcp or udp match,
-	// filled in at the end.
+	// filled in at the end. The rule gets a copy of its own size.
 	matches []table.Match
-	tcp     *xtTCP
+	tcp     *xtTCP // nil, or &tcpBuf
 	tcpAt   int
-	udp     *xtTCP
+	udp     *xtTCP // nil, or &udpBuf
 	udpAt   int
+	// what tcp and udp point at, and the bytes of the xt structs made
+	// of them (which UnmarshalPayload does not keep)
+	tcpBuf, udpBuf xtTCP
+	xt             [16]byte
+}
+
+func newLifter(f table.Family, reg *table.Registry) *lifter {
+	return &lifter{fam: f, reg: reg}
+}
+
+// lift lifts one rule with a lifter of its own (a one-off read; the
+// readers keep theirs).
+func lift(f table.Family, reg *table.Registry, r *rawRule) (*table.Rule, error) {
+	return newLifter(f, reg).lift(r)
 }
 
 // lift turns one kernel rule into a model rule.
-func lift(f table.Family, reg *table.Registry, r *rawRule) (*table.Rule, error) {
-	l := &lifter{fam: f, reg: reg, rule: &table.Rule{}}
+func (l *lifter) lift(r *rawRule) (*table.Rule, error) {
+	l.rule = &table.Rule{}
+	for u := l.used; u != 0; u &= u - 1 {
+		l.regs[bits.TrailingZeros32(u)] = regState{}
+	}
+	l.used = 0
+	l.matches = l.matches[:0]
+	l.tcp, l.udp = nil, nil
 	for _, e := range r.Exprs {
 		if err := l.expr(e); err != nil {
 			return nil, fmt.Errorf("%s expression: %w", e.Name, err)
 		}
 	}
 	if l.tcp != nil {
-		m, err := l.payloadExt(table.MatchKind, "tcp", 0, l.tcp.marshalTCP())
+		m, err := l.payloadExt(table.MatchKind, "tcp", 0, l.tcp.marshalTCP(&l.xt))
 		if err != nil {
 			return nil, err
 		}
 		l.matches[l.tcpAt] = m
 	}
 	if l.udp != nil {
-		m, err := l.payloadExt(table.MatchKind, "udp", 0, l.udp.marshalUDP())
+		m, err := l.payloadExt(table.MatchKind, "udp", 0, l.udp.marshalUDP(&l.xt))
 		if err != nil {
 			return nil, err
 		}
@@ -102,7 +129,9 @@ func lift(f table.Family, reg *table.Registry, r *rawRule) (*table.Rule, error) 
 		}
 		l.matches = append(l.matches, m)
 	}
-	l.rule.Matches = l.matches
+	if len(l.matches) > 0 {
+		l.rule.Matches = slices.Clone(l.matches)
+	}
 	return l.rule, nil
 }
 
@@ -115,6 +144,7 @@ func (l *lifter) regAt(n uint32) *regState {
 	if n >= numRegs {
 		return nil
 	}
+	l.used |= 1 << n
 	return &l.regs[n]
 }
 
@@ -184,7 +214,7 @@ func (l *lifter) expr(e rawExpr) error {
 		}
 		return l.rangeExpr(rg)
 	case exImmediate:
-		im, v, isVerdict, err := decImmediate(e.Data)
+		im, v, chain, isVerdict, err := decImmediate(e.Data)
 		if err != nil {
 			return err
 		}
@@ -192,14 +222,15 @@ func (l *lifter) expr(e rawExpr) error {
 			if im.Register != unix.NFT_REG_VERDICT {
 				return errors.New("a verdict in a data register")
 			}
-			return l.verdict(v)
+			return l.verdict(v, chain)
 		}
 		return l.setReg(im.Register, regState{kind: regImmediate, imm: im.Data})
 	case exMatch, exTarget:
-		name, rev, info, err := decodeXT(e.Name, e.Data)
+		nameBytes, rev, info, err := decodeXT(e.Name, e.Data)
 		if err != nil {
 			return err
 		}
+		name := string(nameBytes)
 		kind := table.MatchKind
 		if e.Name == "target" {
 			kind = table.TargetKind
@@ -242,20 +273,21 @@ func (l *lifter) setTarget(t table.Target) error {
 	return nil
 }
 
-func (l *lifter) verdict(v expr.Verdict) error {
+// verdict lifts a verdict; chain is the chain of a jump or goto.
+func (l *lifter) verdict(v expr.Verdict, chain []byte) error {
 	var t table.Target
 	switch v.Kind {
 	case expr.VerdictAccept:
-		t = &table.Standard{Verdict: table.Accept}
+		t = table.StandardTarget(table.Accept)
 	case expr.VerdictDrop:
-		t = &table.Standard{Verdict: table.Drop}
+		t = table.StandardTarget(table.Drop)
 	case expr.VerdictReturn:
-		t = &table.Standard{Verdict: table.Return}
+		t = table.StandardTarget(table.Return)
 	case expr.VerdictJump, expr.VerdictGoto:
-		if v.Chain == "" {
+		if len(chain) == 0 {
 			return errors.New("a jump without a chain")
 		}
-		t = &table.Jump{Chain: v.Chain, Goto: v.Kind == expr.VerdictGoto}
+		t = &table.Jump{Chain: string(chain), Goto: v.Kind == expr.VerdictGoto}
 	default:
 		return fmt.Errorf("verdict %d, which iptables cannot express", v.Kind)
 	}
@@ -561,14 +593,16 @@ func (l *lifter) transportMatch() (*xtTCP, error) {
 	switch l.rule.IP.Proto {
 	case unix.IPPROTO_TCP:
 		if l.tcp == nil {
-			l.tcp = &xtTCP{spts: [2]uint16{0, 0xffff}, dpts: [2]uint16{0, 0xffff}}
+			l.tcpBuf = xtTCP{spts: [2]uint16{0, 0xffff}, dpts: [2]uint16{0, 0xffff}}
+			l.tcp = &l.tcpBuf
 			l.tcpAt = len(l.matches)
 			l.matches = append(l.matches, nil)
 		}
 		return l.tcp, nil
 	case unix.IPPROTO_UDP:
 		if l.udp == nil {
-			l.udp = &xtTCP{spts: [2]uint16{0, 0xffff}, dpts: [2]uint16{0, 0xffff}}
+			l.udpBuf = xtTCP{spts: [2]uint16{0, 0xffff}, dpts: [2]uint16{0, 0xffff}}
+			l.udp = &l.udpBuf
 			l.udpAt = len(l.matches)
 			l.matches = append(l.matches, nil)
 		}
@@ -577,19 +611,21 @@ func (l *lifter) transportMatch() (*xtTCP, error) {
 	return nil, fmt.Errorf("a transport header compare for protocol %d, which iptables-nft 1.8.9 does not write", l.rule.IP.Proto)
 }
 
-// marshalTCP builds struct xt_tcp: spts[2]@0 dpts[2]@4 (host order)
-// option@8 flg_mask@9 flg_cmp@10 invflags@11, padded to 16.
-func (x *xtTCP) marshalTCP() []byte {
-	b := make([]byte, 16)
+// marshalTCP builds struct xt_tcp in buf: spts[2]@0 dpts[2]@4 (host
+// order) option@8 flg_mask@9 flg_cmp@10 invflags@11, padded to 16.
+func (x *xtTCP) marshalTCP(buf *[16]byte) []byte {
+	b := buf[:]
+	clear(b)
 	x.putPorts(b)
 	b[8], b[9], b[10], b[11] = x.option, x.flgMask, x.flgCmp, x.invflags
 	return b
 }
 
-// marshalUDP builds struct xt_udp: spts[2]@0 dpts[2]@4 invflags@8,
-// padded to 16.
-func (x *xtTCP) marshalUDP() []byte {
-	b := make([]byte, 16)
+// marshalUDP builds struct xt_udp in buf: spts[2]@0 dpts[2]@4
+// invflags@8, padded to 16.
+func (x *xtTCP) marshalUDP(buf *[16]byte) []byte {
+	b := buf[:]
+	clear(b)
 	x.putPorts(b)
 	b[8] = x.invflags
 	return b
@@ -686,13 +722,13 @@ func decodeExt(f table.Family, reg *table.Registry, kind table.ExtKind, name str
 // decodeXT reads a compat match or target expression: name, revision
 // and the xt payload, which aliases data (Payload.UnmarshalPayload keeps
 // nothing of what it is given).
-func decodeXT(kind string, data []byte) (name string, rev uint32, info []byte, err error) {
+func decodeXT(kind string, data []byte) (name []byte, rev uint32, info []byte, err error) {
 	a := newAttrs(data)
 	// NFTA_MATCH_* and NFTA_TARGET_* share their numbers.
 	for a.next() {
 		switch a.typ {
 		case unix.NFTA_MATCH_NAME:
-			name = a.str()
+			name = cstr(a.data)
 		case unix.NFTA_MATCH_REV:
 			rev = a.u32()
 		case unix.NFTA_MATCH_INFO:
@@ -700,10 +736,10 @@ func decodeXT(kind string, data []byte) (name string, rev uint32, info []byte, e
 		}
 	}
 	if a.err != nil {
-		return "", 0, nil, a.err
+		return nil, 0, nil, a.err
 	}
-	if name == "" {
-		return "", 0, nil, fmt.Errorf("compat %s without a name", kind)
+	if len(name) == 0 {
+		return nil, 0, nil, fmt.Errorf("compat %s without a name", kind)
 	}
 	return name, rev, info, nil
 }
@@ -817,8 +853,9 @@ func decRange(b []byte) (r expr.Range, err error) {
 	return r, a.err
 }
 
-// decImmediate reads an immediate: a verdict (code and chain) or data.
-func decImmediate(b []byte) (im expr.Immediate, v expr.Verdict, isVerdict bool, err error) {
+// decImmediate reads an immediate: a verdict (its code, and the chain of
+// a jump, which aliases b) or data.
+func decImmediate(b []byte) (im expr.Immediate, v expr.Verdict, chain []byte, isVerdict bool, err error) {
 	a := newAttrs(b)
 	for a.next() {
 		switch a.typ {
@@ -838,20 +875,20 @@ func decImmediate(b []byte) (im expr.Immediate, v expr.Verdict, isVerdict bool, 
 						case unix.NFTA_VERDICT_CODE:
 							v.Kind = expr.VerdictKind(int32(vv.u32()))
 						case unix.NFTA_VERDICT_CHAIN:
-							v.Chain = vv.str()
+							chain = cstr(vv.data)
 						}
 					}
 					if vv.err != nil {
-						return im, v, false, vv.err
+						return im, v, nil, false, vv.err
 					}
 				}
 			}
 			if d.err != nil {
-				return im, v, false, d.err
+				return im, v, nil, false, d.err
 			}
 		}
 	}
-	return im, v, isVerdict, a.err
+	return im, v, chain, isVerdict, a.err
 }
 
 func decodeLimit(b []byte) (*expr.Limit, error) {

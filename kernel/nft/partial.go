@@ -25,11 +25,10 @@ var _ kernel.ChainLoader = (*Backend)(nil)
 // LoadChains and ReadChain are not safe for concurrent use: a restore
 // calls them from the one goroutine that applies the file.
 type partialRead struct {
-	c       *conn
-	f       table.Family
-	gen     uint32
-	filter  nlbuf
-	scratch []rawExpr
+	c   *conn
+	f   table.Family
+	gen uint32
+	rr  *ruleReader
 }
 
 // partialConn returns the partial reading's socket, opening it (and
@@ -50,7 +49,7 @@ func (b *Backend) partialConn(f table.Family) (*partialRead, error) {
 		c.close()
 		return nil, b.opErr("read", "", err)
 	}
-	b.partial = &partialRead{c: c, f: f, gen: gen}
+	b.partial = &partialRead{c: c, f: f, gen: gen, rr: newRuleReader(f, b.Registry)}
 	return b.partial, nil
 }
 
@@ -105,7 +104,7 @@ func (b *Backend) ReadChain(f table.Family, tbl, chain string) ([]*table.Rule, e
 	if err != nil {
 		return nil, err
 	}
-	rules, err := b.chainRules(p.c, f, tbl, chain, &p.filter, &p.scratch)
+	rules, err := p.rr.chain(p.c, tbl, chain)
 	if err == nil {
 		err = p.same()
 	}
