@@ -199,18 +199,17 @@ func decodeState(b []byte) (*nftState, error) {
 	return s, r.err
 }
 
-func (s *nftState) encode() []byte {
-	size := len(stateMagic) + 16
-	for _, t := range s.Tables {
-		size += 8 + len(t.Name)
-		for _, c := range t.Chains {
-			size += 20 + len(c.Name) + 24*len(c.Rules)
-		}
-	}
-	b := make([]byte, 0, size)
+// encode writes s to w, chain by chain through a small buffer: the
+// state of a kube-proxy table is megabytes, not worth holding whole.
+func (s *nftState) encode(w *bufio.Writer) error {
+	var b []byte
 	u32 := func(v uint32) { b = binary.LittleEndian.AppendUint32(b, v) }
 	u64 := func(v uint64) { b = binary.LittleEndian.AppendUint64(b, v) }
 	str := func(v string) { u32(uint32(len(v))); b = append(b, v...) }
+	flush := func() {
+		w.Write(b) // a bufio.Writer keeps its first error for Flush
+		b = b[:0]
+	}
 	b = append(b, stateMagic...)
 	u32(table.DigestVersion)
 	u32(uint32(s.Family))
@@ -236,10 +235,15 @@ func (s *nftState) encode() []byte {
 				u64(r.Handle)
 				u64(r.Key[0])
 				u64(r.Key[1])
+				if len(b) >= 4096 {
+					flush()
+				}
 			}
+			flush()
 		}
 	}
-	return b
+	flush()
+	return w.Flush()
 }
 
 // maxStateFiles bounds the state files kept: one per network namespace
@@ -263,11 +267,7 @@ func saveState(path string, s *nftState) {
 		os.Remove(path)
 		return
 	}
-	w := bufio.NewWriterSize(tmp, 1<<16)
-	_, werr := w.Write(s.encode())
-	if werr == nil {
-		werr = w.Flush()
-	}
+	werr := s.encode(bufio.NewWriterSize(tmp, 1<<16))
 	if cerr := tmp.Close(); werr == nil {
 		werr = cerr
 	}
