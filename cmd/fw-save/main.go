@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -136,7 +137,7 @@ func output(c *cli.Context, hold bool, write func(io.Writer) error) error {
 		return err
 	}
 	if f != "" {
-		return cliutil.WriteFileAtomic(f, out.Bytes(), 0o600)
+		return cliutil.WriteFileAtomic(f, &out, 0o600)
 	}
 	_, err := out.WriteTo(os.Stdout)
 	return err
@@ -174,7 +175,7 @@ func fromScript(c *cli.Context, fam table.Family, reg *table.Registry) (*table.R
 	fmt.Fprintf(w, "fw-save: %s: converted %d commands; skipped %d other commands and %d comment lines\n",
 		name, res.Commands, len(res.Skipped), res.Comments)
 	if f := c.String("sysctl"); f != "" {
-		if err := cliutil.WriteFileAtomic(f, res.SysctlConf(name), 0o644); err != nil {
+		if err := cliutil.WriteFileAtomic(f, bytes.NewReader(res.SysctlConf(name)), 0o644); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(w, "fw-save: wrote %d kernel settings to %s\n", len(res.Settings), f)

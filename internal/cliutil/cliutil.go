@@ -189,11 +189,13 @@ func Report(prog string, err error, w io.Writer) int {
 // BackendFlag is --backend.
 var BackendFlag = &cli.StringFlag{Name: "backend", Value: "auto", Usage: "kernel interface: legacy, nft or auto (env FW_BACKEND)"}
 
-// WriteFileAtomic replaces path with data so that readers see the old file
-// or the new one, never a part: a temporary file in the same directory,
-// fsync, rename, then fsync of the directory. On any error the old file
-// is left as it was.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+// WriteFileAtomic replaces path with what data writes, so that readers
+// see the old file or the new one, never a part: a temporary file in the
+// same directory, fsync, rename, then fsync of the directory. On any
+// error the old file is left as it was. data is a WriterTo so that a
+// save held in Chunks goes to the file without being copied into one
+// slice first (12 MB for 85,000 rules).
+func WriteFileAtomic(path string, data io.WriterTo, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -210,7 +212,7 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if fi, err := os.Stat(path); err == nil {
 		perm = fi.Mode().Perm()
 	}
-	if _, err := tmp.Write(data); err != nil {
+	if _, err := data.WriteTo(tmp); err != nil {
 		return err
 	}
 	if err := tmp.Chmod(perm); err != nil {
@@ -265,7 +267,6 @@ func startProfile() (stop func()) {
 type Chunks struct {
 	full [][]byte
 	cur  []byte
-	n    int
 }
 
 const chunkLen = 1 << 20
@@ -283,15 +284,11 @@ func (c *Chunks) Write(p []byte) (int, error) {
 		c.cur = c.cur[:len(c.cur)+k]
 		p = p[k:]
 	}
-	c.n += n
 	return n, nil
 }
 
 // Reset forgets everything written.
 func (c *Chunks) Reset() { *c = Chunks{} }
-
-// Len is the number of bytes written.
-func (c *Chunks) Len() int { return c.n }
 
 // WriteTo writes everything to w.
 func (c *Chunks) WriteTo(w io.Writer) (int64, error) {
@@ -304,13 +301,4 @@ func (c *Chunks) WriteTo(w io.Writer) (int64, error) {
 		}
 	}
 	return total, nil
-}
-
-// Bytes returns everything written as one slice (a copy).
-func (c *Chunks) Bytes() []byte {
-	out := make([]byte, 0, c.n)
-	for _, b := range append(c.full, c.cur) {
-		out = append(out, b...)
-	}
-	return out
 }
