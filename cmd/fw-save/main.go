@@ -126,18 +126,27 @@ func run(c *cli.Context) error {
 }
 
 // output runs write into the -f file, atomically, or to standard output
-// (through a buffer when hold is set).
+// (through a buffer when hold is set: what was written may have to be
+// taken back). The file is a temporary one renamed into place when
+// complete, which can start again: nothing is held for it.
 func output(c *cli.Context, hold bool, write func(io.Writer) error) error {
-	f := c.String("file")
-	if f == "" && !hold {
+	if f := c.String("file"); f != "" {
+		af, err := cliutil.CreateAtomic(f, 0o600)
+		if err != nil {
+			return err
+		}
+		if err := write(af); err != nil {
+			af.Abort()
+			return err
+		}
+		return af.Commit()
+	}
+	if !hold {
 		return write(os.Stdout)
 	}
 	var out cliutil.Chunks
 	if err := write(&out); err != nil {
 		return err
-	}
-	if f != "" {
-		return cliutil.WriteFileAtomic(f, &out, 0o600)
 	}
 	_, err := out.WriteTo(os.Stdout)
 	return err

@@ -3,6 +3,7 @@
 package cliutil
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -189,46 +190,86 @@ func Report(prog string, err error, w io.Writer) int {
 // BackendFlag is --backend.
 var BackendFlag = &cli.StringFlag{Name: "backend", Value: "auto", Usage: "kernel interface: legacy, nft or auto (env FW_BACKEND)"}
 
-// WriteFileAtomic replaces path with what data writes, so that readers
-// see the old file or the new one, never a part: a temporary file in the
-// same directory, fsync, rename, then fsync of the directory. On any
-// error the old file is left as it was. data is a WriterTo so that a
-// save held in Chunks goes to the file without being copied into one
-// slice first (12 MB for 85,000 rules).
+// WriteFileAtomic replaces path with what data writes (see AtomicFile).
 func WriteFileAtomic(path string, data io.WriterTo, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	f, err := CreateAtomic(path, perm)
 	if err != nil {
 		return err
 	}
-	name := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(name)
-		}
-	}()
+	if _, err := data.WriteTo(f); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
+}
+
+// AtomicFile replaces a file so that readers see the old file or the new
+// one, never a part: it is written as a temporary file in the same
+// directory, which Commit fsyncs and renames over the old one (then
+// fsyncs the directory); Abort, or any error, leaves the old file as it
+// was. It can start again (Reset), so that a save that must read the
+// kernel again writes the file as it goes instead of holding the text.
+type AtomicFile struct {
+	path string
+	perm os.FileMode
+	tmp  *os.File
+	w    *bufio.Writer
+	err  error // sticky: the first failure of Reset
+}
+
+// CreateAtomic starts replacing path; the new file gets path's
+// permissions if it exists, perm otherwise.
+func CreateAtomic(path string, perm os.FileMode) (*AtomicFile, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return nil, err
+	}
 	if fi, err := os.Stat(path); err == nil {
 		perm = fi.Mode().Perm()
 	}
-	if _, err := data.WriteTo(tmp); err != nil {
+	return &AtomicFile{path: path, perm: perm, tmp: tmp, w: bufio.NewWriterSize(tmp, 1<<16)}, nil
+}
+
+func (f *AtomicFile) Write(p []byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	return f.w.Write(p)
+}
+
+// Reset forgets everything written.
+func (f *AtomicFile) Reset() {
+	f.w.Reset(f.tmp)
+	if f.err == nil {
+		f.err = f.tmp.Truncate(0)
+	}
+	if f.err == nil {
+		_, f.err = f.tmp.Seek(0, io.SeekStart)
+	}
+}
+
+// Abort removes the new file; path stays as it was.
+func (f *AtomicFile) Abort() {
+	f.tmp.Close()
+	os.Remove(f.tmp.Name())
+}
+
+// Commit puts the new file in place of path.
+func (f *AtomicFile) Commit() error {
+	err := f.err
+	for _, step := range []func() error{f.w.Flush, func() error { return f.tmp.Chmod(f.perm) }, f.tmp.Sync, f.tmp.Close} {
+		if err == nil {
+			err = step()
+		}
+	}
+	if err == nil {
+		err = os.Rename(f.tmp.Name(), f.path)
+	}
+	if err != nil {
+		f.Abort()
 		return err
 	}
-	if err := tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(name, path); err != nil {
-		return err
-	}
-	ok = true
-	d, err := os.Open(dir)
+	d, err := os.Open(filepath.Dir(f.path))
 	if err != nil {
 		return err
 	}
