@@ -66,6 +66,7 @@ func TestPartialNoFlush(t *testing.T) {
 		// all says every chain the kernel has is read (which built-in
 		// chains it has depends on who wrote the table).
 		all bool
+		v6  bool
 	}{
 		{name: "declared chain replaced", before: incBase,
 			file: "*filter\n:a - [0:0]\n-A a -j c\nCOMMIT\n"},
@@ -88,28 +89,34 @@ func TestPartialNoFlush(t *testing.T) {
 		{name: "rename reads the whole table", before: incBase,
 			file: "*filter\n-E c d\nCOMMIT\n", reads: []string{"filter/INPUT", "filter/a", "filter/b", "filter/c"}, all: true},
 		{name: "kube-proxy partial sync", before: kube,
-			file: partialFile(t, 200, 5)},
+			file: partialFile(t, 200, 5, false)},
+		{name: "kube-proxy partial sync v6", before: generated(t, 100, 0, true),
+			file: partialFile(t, 100, 5, true), v6: true},
 	}
 	for _, tc := range cases {
+		f := table.IPv4
+		if tc.v6 {
+			f = table.IPv6
+		}
 		for _, writer := range []string{"iptables-nft-restore", "fw"} {
 			t.Run(tc.name+"/"+writer, func(t *testing.T) {
 				ref := kerneltest.NewNetns(t)
 				ours := kerneltest.NewNetns(t)
-				refRestore(t, ref, table.IPv4, tc.before)
+				refRestore(t, ref, f, tc.before)
 				if writer == "fw" {
 					// fw wrote the table: its state file describes it.
-					if err := commitWith(ours, parse(t, "before", table.IPv4, tc.before), kernel.CommitOptions{}); err != nil {
+					if err := commitWith(ours, parse(t, "before", f, tc.before), kernel.CommitOptions{}); err != nil {
 						t.Fatal(err)
 					}
 				} else {
-					refRestore(t, ours, table.IPv4, tc.before)
+					refRestore(t, ours, f, tc.before)
 				}
-				refRestore(t, ref, table.IPv4, tc.file, "--noflush")
-				reads, err := partialRestore(ours, table.IPv4, tc.file, nil)
+				refRestore(t, ref, f, tc.file, "--noflush")
+				reads, err := partialRestore(ours, f, tc.file, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if d := cmp.Diff(refSave(t, ref, table.IPv4), refSave(t, ours, table.IPv4)); d != "" {
+				if d := cmp.Diff(refSave(t, ref, f), refSave(t, ours, f)); d != "" {
 					t.Errorf("(-iptables-nft-restore +fw)\n%s", d)
 				}
 				if tc.all {
@@ -126,7 +133,7 @@ func TestPartialNoFlush(t *testing.T) {
 					t.Errorf("chains read: %q, want %q", reads, want)
 				}
 				if writer == "fw" {
-					checkState(t, ours, table.IPv4)
+					checkState(t, ours, f)
 				}
 			})
 		}
@@ -135,10 +142,10 @@ func TestPartialNoFlush(t *testing.T) {
 
 // partialFile is kube-proxy's --noflush file for a change of change% of
 // services.
-func partialFile(t *testing.T, services int, change float64) string {
+func partialFile(t *testing.T, services int, change float64, v6 bool) string {
 	t.Helper()
 	var b strings.Builder
-	if err := genrules.Write(&b, genrules.Options{Services: services, Seed: 7, Change: change, Partial: true}); err != nil {
+	if err := genrules.Write(&b, genrules.Options{Services: services, Seed: 7, Change: change, Partial: true, IPv6: v6}); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
