@@ -113,6 +113,9 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 			fromState = fromState && old.table(n) != nil
 		}
 		if fromState {
+			if partial {
+				b.partial.list = nil // not needed: garbage now
+			}
 			gen = old.Gen
 			for _, n := range names {
 				live[n] = old.table(n).live()
@@ -125,11 +128,13 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 			if opt.Counters {
 				mode = readKeysCounted
 			}
-			rulesOf := someTables(names...)
+			var snap *snapshot
+			var err error
 			if partial {
-				rulesOf = readChainsOf(tables)
+				snap, err = b.partial.snapshot(c, readChainsOf(tables), mode)
+			} else {
+				snap, err = readSnapshot(c, f, someTables(names...), mode)
 			}
-			snap, err := readSnapshot(c, f, rulesOf, mode)
 			if err != nil {
 				return b.opErr("read", "", err)
 			}

@@ -29,6 +29,12 @@ type partialRead struct {
 	f   table.Family
 	gen uint32
 	rr  *ruleReader
+	// list is the family's tables and chains at gen, as LoadChains
+	// listed them, kept for the next LoadChains and for the commit,
+	// which then dumps only the rules it compares (listing 35,000 chains
+	// is a tenth of a second); nil when the commit will have a state
+	// file instead, so as not to hold it for nothing.
+	list *snapshot
 }
 
 // partialConn returns the partial reading's socket, opening it (and
@@ -54,12 +60,15 @@ func (b *Backend) partialConn(f table.Family) (*partialRead, error) {
 }
 
 // same checks that the ruleset is still at the generation first read.
-func (p *partialRead) same() error {
-	g, err := p.c.genID()
+func (p *partialRead) same() error { return sameGen(p.c, p.gen) }
+
+// sameGen checks that the ruleset is at generation gen.
+func sameGen(c *conn, gen uint32) error {
+	g, err := c.genID()
 	if err != nil {
 		return err
 	}
-	if g != p.gen {
+	if g != gen {
 		return ErrRulesetChanged
 	}
 	return nil
@@ -75,12 +84,20 @@ func (b *Backend) LoadChains(f table.Family, name string) (*table.Table, error) 
 	if err != nil {
 		return nil, err
 	}
-	s := &snapshot{GenID: p.gen, Tables: map[string]*rawTable{}}
-	if err := s.load(p.c, nfproto(f), nil, readGate); err != nil {
-		return nil, b.opErr("read", name, err)
-	}
-	if err := p.same(); err != nil {
-		return nil, b.opErr("read", name, err)
+	s := p.list
+	if s == nil {
+		s = &snapshot{GenID: p.gen, Tables: map[string]*rawTable{}}
+		if err := s.list(p.c, nfproto(f)); err != nil {
+			return nil, b.opErr("read", name, err)
+		}
+		if err := p.same(); err != nil {
+			return nil, b.opErr("read", name, err)
+		}
+		// Kept for the commit only when no state file will spare it
+		// reading the kernel: otherwise it is memory held for nothing.
+		if g, ok := stateGen(statePath(p.c, f), f); !ok || g != p.gen {
+			p.list = s
+		}
 	}
 	raw := s.Tables[name]
 	if raw == nil {
@@ -112,6 +129,28 @@ func (b *Backend) ReadChain(f table.Family, tbl, chain string) ([]*table.Rule, e
 		return nil, b.opErr("read", tbl, err)
 	}
 	return rules, nil
+}
+
+// snapshot completes the listing LoadChains made with the rules rulesOf
+// accepts, read on c (the commit's socket) as readSnapshot would, at the
+// same generation or not at all. The listing is used up.
+func (p *partialRead) snapshot(c *conn, rulesOf func(tbl, chain string) bool, mode readMode) (*snapshot, error) {
+	s := p.list
+	p.list = nil
+	if s == nil {
+		// The state file LoadChains counted on went.
+		return readSnapshot(c, p.f, rulesOf, mode)
+	}
+	if err := sameGen(c, p.gen); err != nil {
+		return nil, err
+	}
+	if err := s.loadRules(c, nfproto(p.f), rulesOf, mode); err != nil {
+		return nil, err
+	}
+	if err := sameGen(c, p.gen); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // partialGen returns the generation tables with Unread chains were read

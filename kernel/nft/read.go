@@ -160,6 +160,14 @@ func (a *arena) exprs(e []rawExpr) []rawExpr {
 }
 
 func (s *snapshot) load(c *conn, fam uint8, rulesOf func(tbl, chain string) bool, mode readMode) error {
+	if err := s.list(c, fam); err != nil {
+		return err
+	}
+	return s.loadRules(c, fam, rulesOf, mode)
+}
+
+// list dumps the tables and chains.
+func (s *snapshot) list(c *conn, fam uint8) error {
 	err := c.dump(unix.NFT_MSG_GETTABLE, fam, nil, func(b []byte) error {
 		t, err := parseTable(b)
 		if err != nil {
@@ -187,6 +195,11 @@ func (s *snapshot) load(c *conn, fam uint8, rulesOf func(tbl, chain string) bool
 	if err != nil {
 		return fmt.Errorf("list chains: %w", err)
 	}
+	return nil
+}
+
+// loadRules dumps the rules of the listed chains rulesOf accepts.
+func (s *snapshot) loadRules(c *conn, fam uint8, rulesOf func(tbl, chain string) bool, mode readMode) error {
 	// Rules are dumped chain by chain: the kernel finds a named chain
 	// by hash, while a dump of a whole family walks again over every
 	// rule already sent for each reply buffer, which is quadratic

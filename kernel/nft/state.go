@@ -110,6 +110,28 @@ func loadState(path string, f table.Family) *nftState {
 	return s
 }
 
+// stateGen reads just the generation a state file is at, from its head
+// (magic, digest version, family, generation).
+func stateGen(path string, f table.Family) (uint32, bool) {
+	if path == "" {
+		return 0, false
+	}
+	fd, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer fd.Close()
+	head := make([]byte, len(stateMagic)+12)
+	if _, err := io.ReadFull(fd, head); err != nil || !bytes.HasPrefix(head, []byte(stateMagic)) {
+		return 0, false
+	}
+	r := &stateReader{b: head[len(stateMagic):]}
+	if r.u32() != table.DigestVersion || table.Family(r.u32()) != f {
+		return 0, false
+	}
+	return r.u32(), r.err == nil
+}
+
 // stateReader reads the file's fields with a sticky error.
 type stateReader struct {
 	b   []byte
