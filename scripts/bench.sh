@@ -7,7 +7,7 @@
 #   BENCH_RUNS      runs per figure, the median is reported (default 3)
 #   BENCH_ROWS      regexp over row ids (parse, legacy-restore, legacy-save,
 #                   nft-restore, nft-save, diff, nft-incremental, nft-incremental-cold,
-#                   nft-noflush,
+#                   nft-noflush, nft-noflush-cold,
 #                   legacy-reapply)
 # make bench has built bin/ already; fwbench generates the rulesets itself.
 set -eu

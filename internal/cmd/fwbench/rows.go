@@ -191,6 +191,21 @@ var rowDefs = []rowDef{
 		},
 	},
 	{
+		// The same with ORIGINAL written by iptables-nft-restore (a
+		// host where kube-proxy ran with iptables-nft until now): no
+		// state file, so fw reads back the rules of the chains the file
+		// refills.
+		id: "nft-noflush-cold", title: "nft kube-proxy partial sync over ORIGINAL written by iptables-nft (fw reads the kernel)",
+		prepare: []step{resetLegacy},
+		setup:   []step{resetNft, loadNft},
+		cmds: func(b *bench, d *dataset) commands {
+			return commands{
+				fw:  b.fw("fw-restore", "--backend", "nft", "--noflush", d.partial),
+				ref: []string{"iptables-nft-restore", "--noflush", d.partial},
+			}
+		},
+	},
+	{
 		// Every run leaves the file loaded, so one load serves all.
 		// The issue sets no target of its own for this row; it is a
 		// legacy restore, so that target applies.
