@@ -138,7 +138,8 @@ func (p *partialRead) snapshot(c *conn, rulesOf func(tbl, chain string) bool, mo
 	s := p.list
 	p.list = nil
 	if s == nil {
-		// The state file LoadChains counted on went.
+		// LoadChains counted on a state file the commit does not use
+		// after all (-c compares counters, or the file went).
 		return readSnapshot(c, p.f, rulesOf, mode)
 	}
 	if err := sameGen(c, p.gen); err != nil {
