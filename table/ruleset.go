@@ -43,6 +43,12 @@ type Table struct {
 	// line ("-A X ... -j KUBE-MARK-MASQ"), and checking Chains[i].Name
 	// costs less than hashing the name into a map of tens of thousands.
 	recent [4]int32
+	// next is the position after the last chain found beyond recent: a
+	// kube-proxy file declares its chains in the order its rules then
+	// name them ("-A KUBE-SVC-X ... -j KUBE-SEP-A", "... -j KUBE-SEP-B",
+	// "-A KUBE-SVC-Y"), so the next new name is mostly one or two
+	// places on, where the map would fetch it from a cold bucket.
+	next int32
 
 	// Slabs for building big tables with few allocations; see
 	// appendRules and newChain.
@@ -77,10 +83,19 @@ func (t *Table) Chain(name string) *Chain {
 			return t.Chains[i]
 		}
 	}
-	i := t.find(name)
-	if i < 0 {
-		return nil
+	i := -1
+	for k := int(t.next); k < int(t.next)+2 && k < len(t.Chains); k++ {
+		if t.Chains[k].Name == name {
+			i = k
+			break
+		}
 	}
+	if i < 0 {
+		if i = t.find(name); i < 0 {
+			return nil
+		}
+	}
+	t.next = int32(i + 1)
 	copy(t.recent[1:], t.recent[:])
 	t.recent[0] = int32(i)
 	return t.Chains[i]
@@ -162,6 +177,11 @@ func (t *Table) SortChains() {
 	if !slices.IsSortedFunc(t.Chains, CompareChains) {
 		slices.SortFunc(t.Chains, CompareChains)
 	}
+	// Number them as they now stand, so that ChainIndex (every jump of
+	// a table being encoded) is a compare, not a lookup by name.
+	for i, c := range t.Chains {
+		c.pos = int32(i)
+	}
 }
 
 // CompareChains orders chains as iptables-save prints them.
@@ -196,7 +216,7 @@ type Chain struct {
 	// reads a chain when a command needs its rules (ApplyOptions.ReadChain).
 	Unread bool
 
-	pos int32 // its index in its table's Chains, set by reach
+	pos int32 // its index in its table's Chains, set by reach and SortChains
 }
 
 // Partial reports whether some chain of the table is Unread: only a

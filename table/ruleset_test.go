@@ -34,6 +34,11 @@ func TestChainLookup(t *testing.T) {
 
 	// Positions move under recent and the index.
 	tb.SortChains()
+	for i, c := range tb.Chains {
+		if tb.ChainIndex(c) != i || c.pos != int32(i) {
+			t.Fatalf("after SortChains chain %s at %d has pos %d", c.Name, i, c.pos)
+		}
+	}
 	want("C05", true)
 	want("C10", true)
 	want("INPUT", true)
