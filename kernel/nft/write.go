@@ -427,21 +427,39 @@ type freshTable struct {
 }
 
 // freshState is the state of t written from scratch after the chains
-// made: rules in t's chain order, as encodeTableRules writes them.
+// made: rules in t's chain order, as encodeTableRules writes them. made
+// is the built-in chains writeTableHead wrote, then t's user chains in
+// t's order, so the two are walked side by side (a kube-proxy table has
+// 35,000 chains, not worth a map).
 func freshState(t *table.Table, made []*stChain, digs [][]table.Digest) *freshTable {
 	ft := &freshTable{state: &stTable{Name: t.Name, Chains: made}}
-	byName := make(map[string]*stChain, len(made))
-	for _, x := range made {
-		byName[x.Name] = x
+	nb := 0
+	for nb < len(made) && made[nb].Base {
+		nb++
 	}
+	user := made[nb:]
+	n := 0
+	for _, ch := range t.Chains {
+		n += len(ch.Rules)
+	}
+	rules := make([]stRule, n) // every chain's, in one allocation
 	handle := uint64(len(made))
 	for ci, ch := range t.Chains {
+		var sc *stChain
+		if ch.Builtin {
+			for _, x := range made[:nb] {
+				if x.Name == ch.Name {
+					sc = x
+				}
+			}
+		} else {
+			sc, user = user[0], user[1:]
+		}
 		if len(ch.Rules) == 0 {
 			continue
 		}
-		sc := byName[ch.Name]
 		ds := digs[ci]
-		sc.Rules = make([]stRule, len(ch.Rules))
+		sc.Rules, rules = rules[:len(ch.Rules):len(ch.Rules)], rules[len(ch.Rules):]
 		for i := range ch.Rules {
 			handle++
 			sc.Rules[i] = stRule{Handle: handle, Key: ds[i]}
