@@ -259,7 +259,11 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 	} else if err := commit(); err != nil {
 		return err
 	}
-	verbose("%s: restored %d table(s) through %s", name, len(out.Tables), b.Name())
+	if copt.Test {
+		verbose("%s: checked %d table(s) through %s; nothing was changed", name, len(out.Tables), b.Name())
+	} else {
+		verbose("%s: restored %d table(s) through %s", name, len(out.Tables), b.Name())
+	}
 	return nil
 }
 
