@@ -54,7 +54,8 @@ type CommitOptions struct {
 	// is an error.
 	Incremental bool
 	// NoFlush says rs is the kernel's tables with a restore --noflush
-	// file applied: the file meant to change only what it names. A
+	// file applied (or a file restored with --keep-chains): the file
+	// meant to change only what it names. A
 	// backend that can send just the difference does (nft, as with
 	// Incremental), so that the rules the file leaves alone keep their
 	// handles and counters, as the reference tool leaves them.

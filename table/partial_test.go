@@ -108,3 +108,57 @@ func TestDeletedAt(t *testing.T) {
 		t.Error("DeletedAt(y) found a chain never deleted")
 	}
 }
+
+// TestApplierKeep: ApplyOptions.Keep keeps the base's chains it names
+// through a restore's flush, until the file declares one (-N or ':'),
+// which takes it over; a second block of the table keeps what the first
+// kept and the file left alone.
+func TestApplierKeep(t *testing.T) {
+	accept := &Rule{Target: StandardTarget(Accept)}
+	base := func(string) *Table {
+		tb := NewTable("filter")
+		for _, n := range []string{"DOCKER", "DOCKER-USER", "DOCKER-X", "old"} {
+			tb.addChain(&Chain{Name: n, Rules: []*Rule{accept}})
+		}
+		return tb
+	}
+	keep := func(c string) bool { return strings.HasPrefix(c, "DOCKER") }
+	a := NewApplier(IPv4, ApplyOptions{Keep: keep}, base)
+	a.Begin("filter", Pos{})
+	for _, op := range []Op{
+		{Kind: OpDeclare, Chain: "DOCKER-USER"},
+		{Kind: OpNewChain, Chain: "DOCKER-X"},
+		{Kind: OpAppend, Chain: "INPUT", Rules: []*Rule{{Target: &Jump{Chain: "DOCKER"}}}},
+	} {
+		a.Op(&op)
+	}
+	a.Commit()
+	// A second block: DOCKER stays, the file's DOCKER-USER and DOCKER-X
+	// go with the flush.
+	a.Begin("filter", Pos{})
+	a.Op(&Op{Kind: OpDeclare, Chain: "mine"})
+	a.Commit()
+	rs := &Ruleset{Family: IPv4}
+	if err := a.Finish(rs); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, c := range rs.Table("filter").Chains {
+		if !c.Builtin {
+			got[c.Name] = len(c.Rules)
+		}
+	}
+	if d := cmp.Diff(map[string]int{"DOCKER": 1, "mine": 0}, got); d != "" {
+		t.Errorf("user chains and their rule counts (-want +got)\n%s", d)
+	}
+
+	// Declared twice in one block is still an error, kept or not.
+	a = NewApplier(IPv4, ApplyOptions{Keep: keep}, base)
+	a.Begin("filter", Pos{})
+	a.Op(&Op{Kind: OpDeclare, Chain: "DOCKER"})
+	a.Op(&Op{Kind: OpDeclare, Chain: "DOCKER", Pos: Pos{Line: 3}})
+	a.Commit()
+	if err := a.Finish(&Ruleset{Family: IPv4}); err == nil || !strings.Contains(err.Error(), "declared twice") {
+		t.Errorf("a kept chain declared twice: %v", err)
+	}
+}

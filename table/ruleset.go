@@ -56,6 +56,9 @@ type Table struct {
 	chainSlab []Chain
 
 	deletedAt map[string]Pos // see DeletedAt
+	// keptChains are the chains ApplyOptions.Keep kept that the file has
+	// not declared (yet): declaring one takes it over.
+	keptChains map[string]bool
 }
 
 // NewTable returns the table name as the kernel creates it: every built-in

@@ -72,6 +72,12 @@ type ApplyOptions struct {
 	// without looking at it (a declaration with NoFlush, -F) just mark
 	// it read. Without ReadChain such a command is an error.
 	ReadChain func(table, chain string) ([]*Rule, error)
+	// Keep names user chains a restore without NoFlush leaves as the
+	// table it starts from has them (rules and all) instead of deleting
+	// them, unless the file declares them: a host's rules file restored
+	// beside Docker's or kube-proxy's chains. Rules the file writes may
+	// jump to them. nil keeps none.
+	Keep func(chain string) bool
 	// OwnBase says the tables the Applier's base gives are its own to
 	// change (nothing else holds them), so it need not copy them: a
 	// kube-proxy table has 35,000 chains.
@@ -111,7 +117,8 @@ type Applier struct {
 	base func(name string) *Table
 
 	work  map[string]*Table
-	order []string // tables in the order they are first touched
+	order []string        // tables in the order they are first touched
+	begun map[string]bool // tables a block has been opened for
 	// policySet holds, per table, the built-in chains whose policy the
 	// script sets (a declaration with a policy, or -P).
 	policySet map[string]HookMask
@@ -127,7 +134,7 @@ type Applier struct {
 // changed, unless opt.OwnBase); nil or a nil result means a new, empty
 // table.
 func NewApplier(f Family, opt ApplyOptions, base func(name string) *Table) *Applier {
-	return &Applier{fam: f, opt: opt, base: base, work: map[string]*Table{}, policySet: map[string]HookMask{}}
+	return &Applier{fam: f, opt: opt, base: base, work: map[string]*Table{}, begun: map[string]bool{}, policySet: map[string]HookMask{}}
 }
 
 // Full reports whether so many errors were found that looking further
@@ -165,8 +172,15 @@ func (a *Applier) Begin(name string, pos Pos) {
 		a.order = append(a.order, name)
 	}
 	if !a.opt.NoFlush {
-		t.flushAll()
+		keep := a.opt.Keep
+		if a.begun[name] {
+			// A second block of the table replaces it again: what
+			// stays is what the first kept and the file left alone.
+			keep = func(c string) bool { return t.keptChains[c] }
+		}
+		t.flushAll(keep)
 	}
+	a.begun[name] = true
 	a.cur, a.curErrs = t, len(a.errs)
 }
 
@@ -287,16 +301,26 @@ func (t *Table) Clone() *Table {
 
 // flushAll is what a restore without --noflush does to a table: every rule
 // and user chain goes, built-in policies stay, their counters restart.
-func (t *Table) flushAll() {
+// User chains keep accepts stay as they are, until the file declares them.
+func (t *Table) flushAll(keep func(string) bool) {
 	kept := t.Chains[:0]
+	var still map[string]bool
 	for _, c := range t.Chains {
-		if c.Builtin {
-			c.Rules = nil
+		switch {
+		case c.Builtin:
+			c.Rules, c.Unread = nil, false
 			c.Counters = Counters{}
-			kept = append(kept, c)
+		case keep != nil && keep(c.Name):
+			if still == nil {
+				still = map[string]bool{}
+			}
+			still[c.Name] = true
+		default:
+			continue
 		}
+		kept = append(kept, c)
 	}
-	t.Chains = kept
+	t.Chains, t.keptChains = kept, still
 }
 
 func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
@@ -362,15 +386,21 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 			return Errorf(op.Pos, "cannot set policy %s on user chain %q", op.Policy, op.Chain).Hinted("user chains are declared with '-' as policy")
 		}
 		if c := t.Chain(op.Chain); c != nil {
-			if !opt.NoFlush {
+			if !opt.NoFlush && !t.keptChains[op.Chain] {
 				return Errorf(op.Pos, "chain %q is declared twice", op.Chain)
 			}
+			// The file takes a kept chain over: it starts empty.
+			delete(t.keptChains, op.Chain)
 			c.Rules, c.Unread = nil, false
 			return nil
 		}
 		return t.newChain(op)
 	case OpNewChain:
-		if t.Chain(op.Chain) != nil {
+		if c := t.Chain(op.Chain); c != nil && t.keptChains[op.Chain] {
+			delete(t.keptChains, op.Chain)
+			c.Rules, c.Unread = nil, false
+			return nil
+		} else if c != nil {
 			return Errorf(op.Pos, "chain %q already exists", op.Chain)
 		}
 		return t.newChain(op)

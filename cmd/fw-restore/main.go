@@ -8,7 +8,9 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -60,13 +62,14 @@ func app() *cli.App {
 	return &cli.App{
 		Name:      "fw-restore",
 		Usage:     "load a ruleset in iptables-restore format",
-		UsageText: "fw-restore [--backend legacy|nft|auto] [-4|-6] [-c] [-n] [-t] [--incremental] [-T TABLE] [-w [SECONDS]] [-v] [--confirm [SECONDS] | --fallback FILE] [FILE|-]",
+		UsageText: "fw-restore [--backend legacy|nft|auto] [-4|-6] [-c] [-n] [-t] [--incremental] [--keep-chains GLOBS] [-T TABLE] [-w [SECONDS]] [-v] [--confirm [SECONDS] | --fallback FILE] [FILE|-]",
 		Flags: append([]cli.Flag{
 			cliutil.BackendFlag,
 			&cli.BoolFlag{Name: "test", Aliases: []string{"t"}, Usage: "parse, validate, encode and check that the kernel has every extension; change nothing"},
 			&cli.BoolFlag{Name: "check-kernel", Usage: "with --test: also load the ruleset into a throwaway network namespace so the kernel's own checks run (legacy; slower, about the cost of a restore)"},
 			&cli.BoolFlag{Name: "counters", Aliases: []string{"c"}, Usage: "restore the [packets:bytes] counters"},
 			&cli.BoolFlag{Name: "noflush", Aliases: []string{"n"}, Usage: "do not flush the tables first: apply the file to what the kernel has (nft: only the difference is sent, so the rest keeps its counters)"},
+			&cli.StringFlag{Name: "keep-chains", Usage: "leave the user chains matching `GLOBS` (comma-separated, e.g. 'DOCKER*,KUBE-*') as the kernel has them, unless the file declares them; rules in the file may jump to them (without --noflush; nft then sends only the difference)"},
 			&cli.BoolFlag{Name: "incremental", Usage: "nft: send only the difference between the live ruleset and the file, in one transaction (legacy skips unchanged tables anyway)"},
 			&cli.BoolFlag{Name: "replace-unchanged", Usage: "legacy: replace tables the kernel already holds exactly, restarting their counters (by default they are left alone)"},
 			&cli.StringFlag{Name: "table", Aliases: []string{"T"}, Usage: "only restore `TABLE`"},
@@ -89,6 +92,9 @@ func run(c *cli.Context) error {
 	}
 	if t := c.String("table"); t != "" && table.LookupTable(t) == nil {
 		return cliutil.Usage("unknown table %q", t)
+	}
+	if _, err := keepChains(c.String("keep-chains")); err != nil {
+		return cliutil.Usage("%v", err)
 	}
 	fallback := c.String("fallback")
 	switch {
@@ -149,6 +155,11 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 	// The tables the Applier starts from (--noflush) are read for it
 	// alone.
 	applyOpt := table.ApplyOptions{Counters: c.Bool("counters"), NoFlush: c.Bool("noflush"), OwnBase: true}
+	if !applyOpt.NoFlush {
+		applyOpt.Keep, _ = keepChains(c.String("keep-chains")) // checked in run
+	}
+	// Kept chains, like everything with --noflush, come from the kernel.
+	fromKernel := applyOpt.NoFlush || applyOpt.Keep != nil
 	wait := time.Duration(c.Float64("wait") * float64(time.Second))
 	if c.Float64("wait") < 0 {
 		wait = -1
@@ -172,10 +183,11 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 	// a chain are read when a command needs them). Without it a restore
 	// keeps nothing of a table but the policies of built-in chains the
 	// file does not set, which are read afterwards, and only where the
-	// file leaves one unset (it seldom does).
+	// file leaves one unset (it seldom does). --keep-chains starts from
+	// the kernel's tables too, and keeps the chains it names.
 	var base func(string) *table.Table
 	var baseErr error
-	if applyOpt.NoFlush {
+	if fromKernel {
 		load := func(t string) (*table.Table, error) {
 			rs, err := b.Load(fam, []string{t})
 			if err != nil {
@@ -203,7 +215,7 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 		}
 	}
 	copt := kernel.CommitOptions{Test: c.Bool("test"), Scratch: c.Bool("check-kernel"), Counters: c.Bool("counters"),
-		ReplaceUnchanged: c.Bool("replace-unchanged"), Incremental: c.Bool("incremental"), NoFlush: applyOpt.NoFlush}
+		ReplaceUnchanged: c.Bool("replace-unchanged"), Incremental: c.Bool("incremental"), NoFlush: fromKernel}
 	dopt := format.DecodeOptions{Family: fam, Registry: reg, OnlyTable: c.String("table")}
 	if du, ok := b.(kernel.DigestUser); ok {
 		dopt.Digests = du.UsesDigests(copt)
@@ -234,7 +246,7 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 		verbose("nothing to restore")
 		return nil
 	}
-	if !applyOpt.NoFlush {
+	if !fromKernel {
 		if err := keepPolicies(b, fam, a, cur); err != nil {
 			return err
 		}
@@ -265,6 +277,29 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 		verbose("%s: restored %d table(s) through %s", name, len(out.Tables), b.Name())
 	}
 	return nil
+}
+
+// keepChains turns --keep-chains into a test of chain names: globs as
+// path.Match has them ('*', '?', '[...]'), separated by commas. nil for
+// none.
+func keepChains(list string) (func(string) bool, error) {
+	if list == "" {
+		return nil, nil
+	}
+	globs := strings.Split(list, ",")
+	for _, g := range globs {
+		if _, err := path.Match(g, ""); err != nil || g == "" {
+			return nil, fmt.Errorf("--keep-chains: bad pattern %q (globs such as 'DOCKER*', separated by commas)", g)
+		}
+	}
+	return func(name string) bool {
+		for _, g := range globs {
+			if ok, _ := path.Match(g, name); ok {
+				return true
+			}
+		}
+		return false
+	}, nil
 }
 
 // keepPolicies gives the built-in chains whose policy the file does not
