@@ -323,6 +323,13 @@ func (t *Table) flushAll(keep func(string) bool) {
 	t.Chains, t.keptChains = kept, still
 }
 
+// takeOver empties a chain the file declares that it did not make: one
+// that was there with --noflush, or that Keep kept.
+func (t *Table) takeOver(c *Chain) {
+	delete(t.keptChains, c.Name)
+	c.Rules, c.Unread = nil, false
+}
+
 func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 	info := LookupTable(t.Name)
 	chain := func() (*Chain, *Error) {
@@ -389,19 +396,17 @@ func (t *Table) apply(op *Op, opt ApplyOptions) *Error {
 			if !opt.NoFlush && !t.keptChains[op.Chain] {
 				return Errorf(op.Pos, "chain %q is declared twice", op.Chain)
 			}
-			// The file takes a kept chain over: it starts empty.
-			delete(t.keptChains, op.Chain)
-			c.Rules, c.Unread = nil, false
+			t.takeOver(c)
 			return nil
 		}
 		return t.newChain(op)
 	case OpNewChain:
-		if c := t.Chain(op.Chain); c != nil && t.keptChains[op.Chain] {
-			delete(t.keptChains, op.Chain)
-			c.Rules, c.Unread = nil, false
+		if c := t.Chain(op.Chain); c != nil {
+			if !t.keptChains[op.Chain] {
+				return Errorf(op.Pos, "chain %q already exists", op.Chain)
+			}
+			t.takeOver(c)
 			return nil
-		} else if c != nil {
-			return Errorf(op.Pos, "chain %q already exists", op.Chain)
 		}
 		return t.newChain(op)
 	case OpAppend:
