@@ -58,13 +58,7 @@ func refSave(t testing.TB, ns *kerneltest.Netns, f table.Family, args ...string)
 
 func fwLoad(t testing.TB, ns *kerneltest.Netns, f table.Family, names []string) (*table.Ruleset, error) {
 	t.Helper()
-	var rs *table.Ruleset
-	err := ns.Do(func() error {
-		var err error
-		rs, err = (&Backend{Registry: registry}).Load(f, names)
-		return err
-	})
-	return rs, err
+	return ns.Load(&Backend{Registry: registry}, f, names...)
 }
 
 func fwCommit(ns *kerneltest.Netns, rs *table.Ruleset, test bool) error {

@@ -486,12 +486,6 @@ func (d *tableDiff) write() (func(), *stTable, error) {
 	slab := make([]stChain, 0, len(t.Chains))
 	for ci, ch := range t.Chains {
 		k := liveOf[ci]
-		if ch.Unread && !ch.Builtin && k >= 0 && d.live.st != nil {
-			// Left as the kernel has it, which the state says: its
-			// entry stays as it is (nothing changes entries later).
-			st.Chains = append(st.Chains, d.live.st.Chains[k])
-			continue
-		}
 		var sc *stChain
 		if ch.Builtin {
 			sc = base[ch.Name]
@@ -506,8 +500,8 @@ func (d *tableDiff) write() (func(), *stTable, error) {
 			st.Chains = append(st.Chains, sc)
 		}
 		if ch.Unread {
-			// Left as the kernel has it (the state, if it says, keeps
-			// saying it).
+			// Left as the kernel has it; the state, if it says, keeps
+			// saying it (its rules shared: nothing changes them later).
 			if k >= 0 && d.live.st != nil {
 				sc.Rules = d.live.st.Chains[k].Rules
 			}

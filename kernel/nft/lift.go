@@ -214,7 +214,7 @@ func (l *lifter) expr(e rawExpr) error {
 		}
 		return l.rangeExpr(rg)
 	case exImmediate:
-		im, v, chain, isVerdict, err := decImmediate(e.Data)
+		im, v, isVerdict, err := decImmediate(e.Data)
 		if err != nil {
 			return err
 		}
@@ -222,15 +222,14 @@ func (l *lifter) expr(e rawExpr) error {
 			if im.Register != unix.NFT_REG_VERDICT {
 				return errors.New("a verdict in a data register")
 			}
-			return l.verdict(v, chain)
+			return l.verdict(v)
 		}
 		return l.setReg(im.Register, regState{kind: regImmediate, imm: im.Data})
 	case exMatch, exTarget:
-		nameBytes, rev, info, err := decodeXT(e.Name, e.Data)
+		name, rev, info, err := decodeXT(e.Name, e.Data)
 		if err != nil {
 			return err
 		}
-		name := string(nameBytes)
 		kind := table.MatchKind
 		if e.Name == "target" {
 			kind = table.TargetKind
@@ -273,8 +272,7 @@ func (l *lifter) setTarget(t table.Target) error {
 	return nil
 }
 
-// verdict lifts a verdict; chain is the chain of a jump or goto.
-func (l *lifter) verdict(v expr.Verdict, chain []byte) error {
+func (l *lifter) verdict(v expr.Verdict) error {
 	var t table.Target
 	switch v.Kind {
 	case expr.VerdictAccept:
@@ -284,10 +282,10 @@ func (l *lifter) verdict(v expr.Verdict, chain []byte) error {
 	case expr.VerdictReturn:
 		t = table.StandardTarget(table.Return)
 	case expr.VerdictJump, expr.VerdictGoto:
-		if len(chain) == 0 {
+		if v.Chain == "" {
 			return errors.New("a jump without a chain")
 		}
-		t = &table.Jump{Chain: string(chain), Goto: v.Kind == expr.VerdictGoto}
+		t = &table.Jump{Chain: v.Chain, Goto: v.Kind == expr.VerdictGoto}
 	default:
 		return fmt.Errorf("verdict %d, which iptables cannot express", v.Kind)
 	}
@@ -722,13 +720,13 @@ func decodeExt(f table.Family, reg *table.Registry, kind table.ExtKind, name str
 // decodeXT reads a compat match or target expression: name, revision
 // and the xt payload, which aliases data (Payload.UnmarshalPayload keeps
 // nothing of what it is given).
-func decodeXT(kind string, data []byte) (name []byte, rev uint32, info []byte, err error) {
+func decodeXT(kind string, data []byte) (name string, rev uint32, info []byte, err error) {
 	a := newAttrs(data)
 	// NFTA_MATCH_* and NFTA_TARGET_* share their numbers.
 	for a.next() {
 		switch a.typ {
 		case unix.NFTA_MATCH_NAME:
-			name = cstr(a.data)
+			name = a.str()
 		case unix.NFTA_MATCH_REV:
 			rev = a.u32()
 		case unix.NFTA_MATCH_INFO:
@@ -736,10 +734,10 @@ func decodeXT(kind string, data []byte) (name []byte, rev uint32, info []byte, e
 		}
 	}
 	if a.err != nil {
-		return nil, 0, nil, a.err
+		return "", 0, nil, a.err
 	}
-	if len(name) == 0 {
-		return nil, 0, nil, fmt.Errorf("compat %s without a name", kind)
+	if name == "" {
+		return "", 0, nil, fmt.Errorf("compat %s without a name", kind)
 	}
 	return name, rev, info, nil
 }
@@ -853,9 +851,8 @@ func decRange(b []byte) (r expr.Range, err error) {
 	return r, a.err
 }
 
-// decImmediate reads an immediate: a verdict (its code, and the chain of
-// a jump, which aliases b) or data.
-func decImmediate(b []byte) (im expr.Immediate, v expr.Verdict, chain []byte, isVerdict bool, err error) {
+// decImmediate reads an immediate: a verdict (code and chain) or data.
+func decImmediate(b []byte) (im expr.Immediate, v expr.Verdict, isVerdict bool, err error) {
 	a := newAttrs(b)
 	for a.next() {
 		switch a.typ {
@@ -875,20 +872,20 @@ func decImmediate(b []byte) (im expr.Immediate, v expr.Verdict, chain []byte, is
 						case unix.NFTA_VERDICT_CODE:
 							v.Kind = expr.VerdictKind(int32(vv.u32()))
 						case unix.NFTA_VERDICT_CHAIN:
-							chain = cstr(vv.data)
+							v.Chain = vv.str()
 						}
 					}
 					if vv.err != nil {
-						return im, v, nil, false, vv.err
+						return im, v, false, vv.err
 					}
 				}
 			}
 			if d.err != nil {
-				return im, v, nil, false, d.err
+				return im, v, false, d.err
 			}
 		}
 	}
-	return im, v, chain, isVerdict, a.err
+	return im, v, isVerdict, a.err
 }
 
 func decodeLimit(b []byte) (*expr.Limit, error) {

@@ -183,12 +183,7 @@ var rowDefs = []rowDef{
 		id: "nft-noflush", title: "nft kube-proxy partial sync: restore --noflush of PARTIAL over ORIGINAL",
 		prepare: []step{resetLegacy, resetNft},
 		setup:   []step{fwLoadNft},
-		cmds: func(b *bench, d *dataset) commands {
-			return commands{
-				fw:  b.fw("fw-restore", "--backend", "nft", "--noflush", d.partial),
-				ref: []string{"iptables-nft-restore", "--noflush", d.partial},
-			}
-		},
+		cmds:    partialSync,
 	},
 	{
 		// The same with ORIGINAL written by iptables-nft-restore (a
@@ -198,12 +193,7 @@ var rowDefs = []rowDef{
 		id: "nft-noflush-cold", title: "nft kube-proxy partial sync over ORIGINAL written by iptables-nft (fw reads the kernel)",
 		prepare: []step{resetLegacy},
 		setup:   []step{resetNft, loadNft},
-		cmds: func(b *bench, d *dataset) commands {
-			return commands{
-				fw:  b.fw("fw-restore", "--backend", "nft", "--noflush", d.partial),
-				ref: []string{"iptables-nft-restore", "--noflush", d.partial},
-			}
-		},
+		cmds:    partialSync,
 	},
 	{
 		// Every run leaves the file loaded, so one load serves all.
@@ -227,4 +217,13 @@ func rowIDs() []string {
 		ids = append(ids, r.id)
 	}
 	return ids
+}
+
+// partialSync is kube-proxy's partial sync, the --noflush restore of
+// PARTIAL, for both tools.
+func partialSync(b *bench, d *dataset) commands {
+	return commands{
+		fw:  b.fw("fw-restore", "--backend", "nft", "--noflush", d.partial),
+		ref: []string{"iptables-nft-restore", "--noflush", d.partial},
+	}
 }
