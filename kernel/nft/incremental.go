@@ -526,10 +526,11 @@ func (d *tableDiff) write() (func(), *stTable, error) {
 			bt.cur.msgEnd(o)
 		}
 		for _, name := range gone {
-			ref := msgRef{table: t.Name, chain: name}
+			// Jumps from chains the file did not read (or kept) are the
+			// kernel's to find: its refusal names the -X line, or says
+			// the chain went because the file does not have it.
+			ref := msgRef{table: t.Name, chain: name, what: "removal of chain " + name + ", which the file does not declare"}
 			if p, ok := t.DeletedAt(name); ok && p.IsValid() {
-				// Jumps from chains the file did not read are the
-				// kernel's to find: its refusal names the -X line.
 				ref.what = fmt.Sprintf("%s:%d: deletion of chain %s", p.File, p.Line, name)
 			}
 			o := bt.msg(c, unix.NFT_MSG_DELCHAIN, nlmNonRec, ref)
