@@ -3,12 +3,18 @@ package conformance
 import (
 	"flag"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/fwkit/fw/format"
+	"github.com/fwkit/fw/kernel"
 	"github.com/fwkit/fw/kernel/kerneltest"
+	"github.com/fwkit/fw/kernel/legacy"
 	"github.com/fwkit/fw/table"
+	"github.com/fwkit/fw/table/ext"
 )
 
 var update = flag.Bool("update", false, "rewrite the corpus from what the reference tools print")
@@ -19,6 +25,172 @@ func refTools(f table.Family) (restore, save string) {
 		return "ip6tables-legacy-restore", "ip6tables-legacy-save"
 	}
 	return "iptables-legacy-restore", "iptables-legacy-save"
+}
+
+func needLegacy(t *testing.T) {
+	t.Helper()
+	kerneltest.Need(t, "iptables-legacy-restore", "iptables-legacy-save", "ip6tables-legacy-restore", "ip6tables-legacy-save")
+}
+
+// TestOracleCorpus holds the corpus and fw's legacy backend to
+// iptables-legacy-restore and iptables-legacy-save 1.8.9:
+//   - every FAIL case is refused by the reference, every STRICT case is
+//     accepted by it (fw refuses both: TestCorpus);
+//   - every accepted case is accepted by the reference and printed as the
+//     corpus says;
+//   - the reference wrote it, fw reads it: fw prints what the reference
+//     save prints;
+//   - fw wrote it, the reference reads it: its save prints the same;
+//   - and the kernel holds the very same bytes either way.
+//
+// Accepted cases are checked in batches (see Batch); refused ones one by
+// one, as a refusal ends a restore. With -update it rewrites the corpus
+// from what the reference does instead (oracleUpdate).
+func TestOracleCorpus(t *testing.T) {
+	needLegacy(t)
+	corpora, err := Load(*corpusDir, *only)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		oracleUpdate(t, corpora)
+		return
+	}
+	var jobs []func(w *legacyWorker)
+	var accepted, refused, tries atomic.Int64
+	for _, c := range corpora {
+		for _, b := range Batches(c, func(cs *Case, _ table.Family) bool { return cs.Expect == Accept && !cs.Kernel }) {
+			accepted.Add(int64(len(b.Cases)))
+			jobs = append(jobs, func(w *legacyWorker) { tries.Add(int64(Check(b, w.check, t.Errorf))) })
+		}
+		for _, cs := range c.Cases {
+			if cs.Expect == Accept || cs.Kernel {
+				continue
+			}
+			for _, fam := range cs.Families() {
+				refused.Add(1)
+				jobs = append(jobs, func(w *legacyWorker) { w.refusal(cs, fam) })
+			}
+		}
+	}
+	Work(Workers, jobs, func() *legacyWorker {
+		return &legacyWorker{t: t, ref: kerneltest.NewNetns(t), fw: kerneltest.NewNetns(t),
+			b: &legacy.Backend{Registry: ext.Registry(), LockWait: 30 * time.Second}}
+	})
+	t.Logf("legacy oracle: %d accepted case runs in %d restores, %d FAIL/STRICT case runs one by one",
+		accepted.Load(), tries.Load(), refused.Load())
+}
+
+// legacyWorker checks batches in a namespace the reference writes and one
+// fw writes.
+type legacyWorker struct {
+	t       *testing.T
+	ref, fw *kerneltest.Netns
+	b       *legacy.Backend
+}
+
+// refusal checks a FAIL or STRICT case against the reference.
+func (w *legacyWorker) refusal(cs *Case, fam table.Family) {
+	restore, _ := refTools(fam)
+	r, err := w.ref.Run([]byte(cs.Input()), restore)
+	switch {
+	case err != nil:
+		w.t.Errorf("%s (%s): %v", cs.Pos(), fam, err)
+	case cs.Expect == Fail && r.Code == 0:
+		w.t.Errorf("%s (%s): %s: reference accepted it", cs.Pos(), fam, cs.Rule)
+	case cs.Expect == Strict && r.Code != 0:
+		w.t.Errorf("%s (%s): %s: marked STRICT but the reference refuses it too: %s", cs.Pos(), fam, cs.Rule, strings.TrimSpace(r.Stderr))
+	}
+}
+
+// check is one try of a batch (see TestOracleCorpus for what it checks).
+func (w *legacyWorker) check(b *Batch, report func(string, ...any)) bool {
+	restore, save := refTools(b.Family)
+	in := []byte(b.Input())
+	r, err := w.ref.Run(in, restore)
+	if err != nil || r.Code != 0 {
+		report("%s: reference refused it: %v %s", b.Name(), err, strings.TrimSpace(r.Stderr))
+		return false
+	}
+	ref, err := w.ref.Run(nil, save, "-t", b.Table)
+	if err != nil || ref.Code != 0 {
+		report("%s: %s: %v %s", b.Name(), save, err, ref.Stderr)
+		return false
+	}
+	want := kerneltest.DropComments(ref.Stdout)
+	ok := true
+	for i, cs := range b.Cases {
+		if d := cmp.Diff(cs.Output, b.Rules(want, i)); d != "" {
+			report("%s (%s): %s: reference prints differently (-corpus +reference):\n%s", cs.Pos(), b.Family, cs.Rule, d)
+			ok = false
+		}
+	}
+	// The reference wrote it; fw reads it.
+	rs, err := w.ref.Load(w.b, b.Family, b.Table)
+	var got string
+	if err == nil {
+		got, err = format.EncodeString(rs, format.EncodeOptions{})
+	}
+	if err != nil {
+		report("%s: fw cannot read what the reference wrote: %v", b.Name(), err)
+		ok = false
+	} else if d := cmp.Diff(want, got); d != "" {
+		report("%s: fw reads it differently (-reference +fw):\n%s", b.Name(), d)
+		ok = false
+	}
+	// fw writes it; the reference reads it.
+	rs, err = format.Load(b.Name(), in, format.LoadOptions{Family: b.Family, Registry: w.b.Registry})
+	if err == nil {
+		err = w.fw.Do(func() error { return w.b.Commit(rs, kernel.CommitOptions{}) })
+	}
+	if err != nil {
+		report("%s: fw restore failed: %v", b.Name(), err)
+		return false
+	}
+	back, err := w.fw.Run(nil, save, "-t", b.Table)
+	if err != nil || back.Code != 0 {
+		report("%s: %s: %v %s", b.Name(), save, err, back.Stderr)
+		return false
+	}
+	if d := cmp.Diff(want, kerneltest.DropComments(back.Stdout)); d != "" {
+		report("%s: the reference reads fw's rules differently (-reference restore +fw restore):\n%s", b.Name(), d)
+		return false
+	}
+	// And the kernel holds the very same bytes.
+	var refBlob, fwBlob []byte
+	err1 := w.ref.Do(func() error { var err error; refBlob, _, err = w.b.Raw(b.Family, b.Table); return err })
+	err2 := w.fw.Do(func() error { var err error; fwBlob, _, err = w.b.Raw(b.Family, b.Table); return err })
+	if err1 != nil || err2 != nil || len(refBlob) == 0 {
+		report("%s: reading the raw tables failed: %v / %v", b.Name(), err1, err2)
+		return false
+	}
+	if off := firstDiff(refBlob, fwBlob); off >= 0 {
+		report("%s: fw's kernel entries differ from the reference's at byte %d of %d/%d:\nreference % x\nfw        % x",
+			b.Name(), off, len(refBlob), len(fwBlob), window(refBlob, off), window(fwBlob, off))
+		return false
+	}
+	return ok
+}
+
+// firstDiff returns the first offset where a and b differ, or -1.
+func firstDiff(a, b []byte) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}
+
+func window(b []byte, off int) []byte {
+	lo, hi := max(off-8, 0), min(off+24, len(b))
+	if lo > hi {
+		return nil
+	}
+	return b[lo:hi]
 }
 
 // refRules restores a case with the reference tool and returns what the
@@ -40,15 +212,9 @@ func refRules(t *testing.T, ns *kerneltest.Netns, cs *Case, fam table.Family) (r
 	return RulesOf(s.Stdout, cs.Chain), true, ""
 }
 
-// TestOracleCorpus checks the corpus against iptables-legacy-restore and
-// iptables-legacy-save 1.8.9: every accepted case prints as the corpus
-// says, every FAIL case is refused.
-func TestOracleCorpus(t *testing.T) {
-	kerneltest.Need(t, "iptables-legacy-restore", "iptables-legacy-save", "ip6tables-legacy-restore", "ip6tables-legacy-save")
-	corpora, err := Load(*corpusDir, *only)
-	if err != nil {
-		t.Fatal(err)
-	}
+// oracleUpdate rewrites the corpus from what iptables-legacy-restore and
+// iptables-legacy-save do with each case, one by one.
+func oracleUpdate(t *testing.T, corpora []*Corpus) {
 	ns := kerneltest.NewNetns(t)
 	for _, c := range corpora {
 		changed := false
@@ -61,46 +227,29 @@ func TestOracleCorpus(t *testing.T) {
 			for _, fam := range cs.Families() {
 				got, ok, stderr := refRules(t, ns, cs, fam)
 				accepted[ok]++
-				switch {
-				case *update:
-					if cs.Expect == Strict {
-						if !ok {
-							t.Logf("%s: STRICT case refused by the reference too: %s", cs.Pos(), strings.TrimSpace(stderr))
-						}
-						continue
-					}
+				if cs.Expect == Strict {
 					if !ok {
-						cs.Expect, cs.Output = Fail, nil
-					} else {
-						cs.Expect = Accept
-						outs = append(outs, got)
-						cs.Output = got
+						t.Logf("%s: STRICT case refused by the reference too: %s", cs.Pos(), strings.TrimSpace(stderr))
 					}
-					changed = true
-				case cs.Expect == Accept:
-					if !ok {
-						t.Errorf("%s (%s): %s: reference refused it: %s", cs.Pos(), fam, cs.Rule, strings.TrimSpace(stderr))
-					} else if d := cmp.Diff(cs.Output, got); d != "" {
-						t.Errorf("%s (%s): %s: reference prints differently (-corpus +reference):\n%s", cs.Pos(), fam, cs.Rule, d)
-					}
-				case cs.Expect == Fail:
-					if ok {
-						t.Errorf("%s (%s): %s: reference accepted it, printing %q", cs.Pos(), fam, cs.Rule, got)
-					}
-				case cs.Expect == Strict:
-					if !ok {
-						t.Errorf("%s (%s): %s: marked STRICT but the reference refuses it too: %s", cs.Pos(), fam, cs.Rule, strings.TrimSpace(stderr))
-					}
+					continue
 				}
+				if !ok {
+					cs.Expect, cs.Output = Fail, nil
+				} else {
+					cs.Expect = Accept
+					outs = append(outs, got)
+					cs.Output = got
+				}
+				changed = true
 			}
-			if *update && accepted[true] > 0 && accepted[false] > 0 {
+			if accepted[true] > 0 && accepted[false] > 0 {
 				t.Errorf("%s: the reference accepts it for one family only; split the case by family", cs.Pos())
 			}
-			if *update && len(outs) == 2 && !cmp.Equal(outs[0], outs[1]) {
+			if len(outs) == 2 && !cmp.Equal(outs[0], outs[1]) {
 				t.Errorf("%s: IPv4 and IPv6 print differently (%q vs %q); split the case by family", cs.Pos(), outs[0], outs[1])
 			}
 		}
-		if *update && changed {
+		if changed {
 			if err := c.Rewrite(); err != nil {
 				t.Fatal(err)
 			}

@@ -27,10 +27,13 @@ var ErrLockBusy = errors.New("another program is holding the xtables lock")
 // legacy write, so holding it keeps fw and iptables from interleaving.
 type Lock struct{ f *os.File }
 
-// AcquireLock takes the xtables lock. wait < 0 waits forever; wait == 0
-// fails at once when the lock is held; otherwise it waits up to wait.
-func AcquireLock(wait time.Duration) (*Lock, error) {
-	path := LockFile()
+// AcquireLock takes the xtables lock at path (LockFile() when ""). wait
+// < 0 waits forever; wait == 0 fails at once when the lock is held;
+// otherwise it waits up to wait.
+func AcquireLock(path string, wait time.Duration) (*Lock, error) {
+	if path == "" {
+		path = LockFile()
+	}
 	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", path, err)

@@ -281,9 +281,6 @@ func loadBootUnit(t *testing.T, dest, instance string) *bootUnit {
 func (b *bootUnit) env() map[string]string {
 	t := b.t
 	env := map[string]string{"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-	if l := os.Getenv("XTABLES_LOCKFILE"); l != "" {
-		env["XTABLES_LOCKFILE"] = l // the test's own lock, see privateLock
-	}
 	for _, ef := range b.u["Service"]["EnvironmentFile"] {
 		optional := strings.HasPrefix(ef, "-")
 		p := relocate(t, b.dest, strings.TrimPrefix(ef, "-"))
@@ -328,7 +325,7 @@ func (b *bootUnit) run(ns *kerneltest.Netns, key string) kerneltest.Result {
 		// The checks read the result with iptables-legacy-save; a fresh
 		// namespace would otherwise get nf_tables (FW_BACKEND may be set in
 		// /etc/default/fw like this).
-		cmd.Env = append(envList, "LC_ALL=C", "FW_BACKEND=legacy")
+		cmd.Env = append(envList, "LC_ALL=C", "FW_BACKEND=legacy", "XTABLES_LOCKFILE="+ns.LockFile)
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		err := cmd.Run()
@@ -453,7 +450,6 @@ func refSave(t *testing.T, src string, v6 bool) string {
 // the installed unit writes them.
 func TestBootUnitIPv4(t *testing.T) {
 	kerneltest.Need(t, append(refTools, "iptables-legacy", "setpriv")...)
-	privateLock(t)
 	dest := installBoot(t)
 	b := loadBootUnit(t, dest, "4")
 	save := func(t *testing.T, ns *kerneltest.Netns) string {
@@ -571,7 +567,6 @@ func TestBootUnitIPv4(t *testing.T) {
 // saves them back when asked.
 func TestBootUnitIPv6(t *testing.T) {
 	kerneltest.Need(t, append(refTools, "setpriv")...)
-	privateLock(t)
 	dest := installBoot(t)
 	b := loadBootUnit(t, dest, "6")
 	rules := "*filter\n:INPUT DROP [0:0]\n-A INPUT -i lo -j ACCEPT\n-A INPUT -p ipv6-icmp -j ACCEPT\n-A INPUT -s 2001:db8::/32 -p tcp --dport 22 -j ACCEPT\nCOMMIT\n"

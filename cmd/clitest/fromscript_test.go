@@ -117,7 +117,6 @@ func runScript(t *testing.T, ns *kerneltest.Netns, script string) {
 // after running each script is the golden file.
 func TestFromScriptOracle(t *testing.T) {
 	kerneltest.Need(t, append(refTools, "iptables-legacy", "ip6tables-legacy", "unshare", "mount")...)
-	privateLock(t)
 	for _, sc := range scriptCases(t) {
 		t.Run(sc.name(), func(t *testing.T) {
 			script := sc.script
@@ -160,7 +159,6 @@ func TestFromScriptOracle(t *testing.T) {
 // to the kernel itself.
 func TestFromScriptRoundTrip(t *testing.T) {
 	kerneltest.Need(t, refTools...)
-	privateLock(t)
 	for _, sc := range scriptCases(t) {
 		t.Run(sc.name(), func(t *testing.T) {
 			dir := t.TempDir()

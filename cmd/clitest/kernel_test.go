@@ -120,6 +120,7 @@ func TestRestoreSemantics(t *testing.T) {
 				continue
 			}
 			t.Run(backend+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
 				ref := kerneltest.NewNetns(t)
 				ours := kerneltest.NewNetns(t)
 				for _, ns := range []*kerneltest.Netns{ref, ours} {
@@ -187,16 +188,14 @@ func TestFailedRestoreChangesNothing(t *testing.T) {
 // seconds; -w waits until the lock is free.
 func TestLock(t *testing.T) {
 	kerneltest.Need(t, refTools...)
-	lockfile := filepath.Join(t.TempDir(), "xtables.lock")
-	t.Setenv("XTABLES_LOCKFILE", lockfile)
-	f, err := os.OpenFile(lockfile, os.O_RDONLY|os.O_CREATE, 0o600)
+	ns := kerneltest.NewNetns(t)
+	f, err := os.OpenFile(ns.LockFile, os.O_RDONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		t.Fatal(err)
 	}
-	ns := kerneltest.NewNetns(t)
 	in := "*filter\n-A INPUT -j ACCEPT\nCOMMIT\n"
 	r := fwIn(t, ns, in, "fw-restore", "--backend", "legacy")
 	if r.Code != 4 || !strings.Contains(r.Stderr, "another program is holding the xtables lock") {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -24,15 +25,16 @@ import (
 	"github.com/fwkit/fw/table"
 )
 
-// Tests must not contend over /run/xtables.lock with each other (go test
-// runs packages in parallel) or with the host's own iptables: every test
-// binary that uses this package gets a lock file of its own, which fw and
-// the reference tools it starts both honour. A test that wants the lock
-// busy sets XTABLES_LOCKFILE itself.
-//
-// Likewise the run directory (FW_RUNDIR): fw keeps state files there
-// (the nf_tables state of each namespace it committed to), and tests
-// must never write into the host's /run/fw.
+// This package is the one place that gives tests their xtables locks and
+// run directory, so that a test never waits for the host's iptables (or
+// for another test binary) and never writes into the host's /run/fw:
+//   - each namespace has a lock file of its own (Netns.LockFile), which
+//     every command run in it gets as XTABLES_LOCKFILE: x_tables are per
+//     namespace, and so is the lock that guards them;
+//   - fw's backends called inside the test process take the process's
+//     XTABLES_LOCKFILE, set here to a file of this test binary's own;
+//   - FW_RUNDIR, where fw keeps its state files, is a directory of this
+//     test binary's own.
 func init() {
 	if os.Getenv("XTABLES_LOCKFILE") == "" {
 		if f, err := os.CreateTemp("", "fw-test-xtables-*.lock"); err == nil {
@@ -51,9 +53,13 @@ func init() {
 func Required() bool { return os.Getenv("FW_REQUIRE_KERNEL") == "1" }
 
 // Need skips (or, when required, fails) the test unless it runs as root
-// with the named tools on PATH.
+// with the named tools on PATH. Under -short it always skips: the short
+// tier runs without the kernel.
 func Need(t testing.TB, tools ...string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("kernel test; not with -short")
+	}
 	var missing []string
 	if os.Geteuid() != 0 {
 		missing = append(missing, "root")
@@ -76,6 +82,10 @@ func Need(t testing.TB, tools ...string) {
 // Netns is a network namespace created for one test and deleted after it.
 type Netns struct {
 	Name string
+	// LockFile is the xtables lock of this namespace (x_tables are per
+	// namespace, so is the lock that guards them): commands run in it get
+	// it as XTABLES_LOCKFILE, and a test gives it to fw's legacy backend.
+	LockFile string
 }
 
 // NewNetns creates a namespace that is deleted when the test ends.
@@ -84,6 +94,7 @@ func NewNetns(t testing.TB) *Netns {
 	var b [6]byte
 	rand.Read(b[:])
 	n := &Netns{Name: "fwtest-" + hex.EncodeToString(b[:])}
+	n.LockFile = filepath.Join(t.TempDir(), "xtables.lock")
 	if out, err := exec.Command("ip", "netns", "add", n.Name).CombinedOutput(); err != nil {
 		t.Fatalf("ip netns add: %v: %s", err, out)
 	}
@@ -101,18 +112,28 @@ type Result struct {
 	Code           int
 }
 
-// Run runs a command inside the namespace with stdin as input.
+// Run runs a command inside the namespace with stdin as input, with
+// LC_ALL=C and the namespace's lock file in its environment.
 func (n *Netns) Run(stdin []byte, name string, args ...string) (Result, error) {
-	// A reference tool waiting on the machine-wide xtables lock must not
-	// stall a whole test run.
+	return n.RunEnv(nil, stdin, name, args...)
+}
+
+// RunEnv is Run with more environment variables (NAME=value), which
+// override the inherited ones.
+func (n *Netns) RunEnv(env []string, stdin []byte, name string, args ...string) (Result, error) {
+	// A stuck command must not stall a whole test run.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", n.Name, name}, args...)...)
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdin = bytes.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	err := cmd.Run()
+	cmd.Env = append(os.Environ(), "LC_ALL=C", "XTABLES_LOCKFILE="+n.LockFile)
+	cmd.Env = append(cmd.Env, env...)
+	// The child is forked from a thread that has joined the namespace,
+	// and inherits it: cheaper than "ip netns exec", which also makes a
+	// mount namespace for every command.
+	err := n.Do(cmd.Run)
 	r := Result{Stdout: out.String(), Stderr: errb.String()}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.Code = ee.ExitCode()

@@ -19,6 +19,8 @@ type Backend struct {
 	// LockWait is how long Commit waits for the xtables lock: < 0 forever,
 	// 0 not at all.
 	LockWait time.Duration
+	// LockFile is the xtables lock's path; kernel.LockFile() when "".
+	LockFile string
 }
 
 var _ kernel.Backend = (*Backend)(nil)
@@ -145,7 +147,7 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		}
 		jobs = append(jobs, &job{t: t, blob: blob})
 	}
-	lock, err := kernel.AcquireLock(b.LockWait)
+	lock, err := kernel.AcquireLock(b.LockFile, b.LockWait)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,10 @@ type Backend struct {
 	Registry *table.Registry
 
 	partial *partialRead // what LoadChains and ReadChain read with
+
+	// onRead, when a test sets it, runs when an incremental commit reads
+	// the tables from the kernel (instead of trusting the state file).
+	onRead func()
 }
 
 var _ kernel.Backend = (*Backend)(nil)

@@ -3,7 +3,6 @@ package nft
 import (
 	"encoding/hex"
 	"flag"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -21,22 +20,20 @@ var (
 	only      = flag.String("only", "", "comma-separated corpus file names (without .txt) to use; empty means all")
 )
 
-// TestCorpus (3) runs every accepted case of the extension corpus through
-// the nft backend both ways, against iptables-nft 1.8.9:
+// TestCorpus runs every accepted case of the extension corpus through the
+// nft backend both ways, against iptables-nft 1.8.9:
 //   - iptables-nft-restore writes, fw reads: fw prints what
 //     iptables-nft-save prints;
 //   - fw writes, iptables-nft-save reads: it prints what it prints after
 //     iptables-nft-restore of the same case;
 //   - and the kernel holds the same rule expressions either way.
 //
-// Cases whose extensions have no payload codec yet are skipped and
-// counted; so are cases iptables-nft-restore refuses although
+// Cases are checked in batches (conformance.Batch), and one by one where a
+// batch fails. Cases whose extensions have no payload codec yet are skipped
+// and counted; so are cases iptables-nft-restore refuses although
 // iptables-legacy-restore accepts them (the corpus is legacy's), which fw
 // must refuse too.
 func TestCorpus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the corpus takes a few minutes; not with -short")
-	}
 	needNft(t)
 	corpora, err := conformance.Load(*corpusDir, *only)
 	if err != nil {
@@ -45,107 +42,119 @@ func TestCorpus(t *testing.T) {
 	if len(corpora) == 0 {
 		t.Fatalf("no corpus files in %s", *corpusDir)
 	}
-	var ran, noCodec, refRefused atomic.Int64
-	t.Run("files", func(t *testing.T) {
-		for _, c := range corpora {
-			t.Run(strings.TrimSuffix(filepath.Base(c.Path), ".txt"), func(t *testing.T) {
-				t.Parallel()
-				refNS := kerneltest.NewNetns(t)
-				fwNS := kerneltest.NewNetns(t)
-				for _, cs := range c.Cases {
-					if cs.Expect != conformance.Accept || cs.Kernel {
-						continue
-					}
-					for _, fam := range cs.Families() {
-						switch corpusCase(t, refNS, fwNS, cs, fam) {
-						case caseRan:
-							ran.Add(1)
-						case caseNoCodec:
-							noCodec.Add(1)
-						case caseRefRefused:
-							refRefused.Add(1)
-						}
-					}
-				}
-			})
+	var ran, noCodec, refRefused, tries atomic.Int64
+	var jobs []func(*nftWorker)
+	for _, c := range corpora {
+		keep := func(cs *conformance.Case, fam table.Family) bool {
+			if cs.Expect != conformance.Accept || cs.Kernel {
+				return false
+			}
+			rs, err := format.Load(cs.Pos(), []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: registry})
+			if err != nil {
+				t.Errorf("%s (%s): %s: fw cannot load it: %v", cs.Pos(), fam, cs.Rule, err)
+				return false
+			}
+			if missingPayload(rs) != "" {
+				noCodec.Add(1)
+				return false
+			}
+			return true
 		}
+		for _, b := range conformance.Batches(c, keep) {
+			jobs = append(jobs, func(w *nftWorker) { tries.Add(int64(conformance.Check(b, w.check, t.Errorf))) })
+		}
+	}
+	conformance.Work(conformance.Workers, jobs, func() *nftWorker {
+		return &nftWorker{t: t, ref: kerneltest.NewNetns(t), fw: kerneltest.NewNetns(t), ran: &ran, refRefused: &refRefused}
 	})
-	t.Logf("corpus: %d case runs compared; skipped %d whose extensions have no payload codec yet, %d that iptables-nft-restore refuses (fw refuses them too)",
-		ran.Load(), noCodec.Load(), refRefused.Load())
+	t.Logf("corpus: %d case runs compared in %d restores; skipped %d whose extensions have no payload codec yet, %d that iptables-nft-restore refuses (fw refuses them too)",
+		ran.Load(), tries.Load(), noCodec.Load(), refRefused.Load())
 }
 
-type caseResult int
+// nftWorker checks batches in a namespace iptables-nft writes and one fw
+// writes.
+type nftWorker struct {
+	t               *testing.T
+	ref, fw         *kerneltest.Netns
+	ran, refRefused *atomic.Int64
+}
 
-const (
-	caseRan caseResult = iota
-	caseNoCodec
-	caseRefRefused
-	caseFailed
-)
-
-func corpusCase(t *testing.T, refNS, fwNS *kerneltest.Netns, cs *conformance.Case, fam table.Family) caseResult {
-	where := cs.Pos() + " (" + fam.String() + "): " + cs.Rule
-	rs, err := format.Load(cs.Pos(), []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: registry})
+// check is one try of a batch (see TestCorpus for what it checks).
+func (w *nftWorker) check(b *conformance.Batch, report func(string, ...any)) bool {
+	in := b.Input()
+	rs, err := format.Load(b.Name(), []byte(in), format.LoadOptions{Family: b.Family, Registry: registry})
 	if err != nil {
-		t.Errorf("%s: fw cannot load it: %v", where, err)
-		return caseFailed
+		report("%s: fw cannot load it: %v", b.Name(), err)
+		return false
 	}
-	if why := missingPayload(rs); why != "" {
-		return caseNoCodec
-	}
-	restore, save := nftTools(fam)
-	r, err := refNS.Run([]byte(cs.Input()), restore)
+	restore, save := nftTools(b.Family)
+	r, err := w.ref.Run([]byte(in), restore)
 	if err != nil {
-		t.Fatal(err)
+		report("%s: %v", b.Name(), err)
+		return false
 	}
 	if r.Code != 0 {
+		if !b.Solo {
+			return false
+		}
 		// The legacy corpus accepts it but iptables-nft refuses it
 		// (-j QUEUE, "! -s 0.0.0.0/0", ...): fw must refuse it too.
-		if err := fwCommit(fwNS, rs, true); err == nil {
-			t.Errorf("%s: iptables-nft-restore refuses it (%s) but fw --test accepts it", where, strings.TrimSpace(r.Stderr))
-			return caseFailed
+		if err := fwCommit(w.fw, rs, true); err == nil {
+			report("%s: iptables-nft-restore refuses it (%s) but fw --test accepts it", b.Name(), strings.TrimSpace(r.Stderr))
+			return false
 		}
-		t.Logf("%s: iptables-nft-restore refuses it (%s); so does fw", where, strings.Join(strings.Fields(r.Stderr), " "))
-		return caseRefRefused
+		w.t.Logf("%s: iptables-nft-restore refuses it (%s); so does fw", b.Name(), strings.Join(strings.Fields(r.Stderr), " "))
+		w.refRefused.Add(1)
+		return true
 	}
-	ref, err := refNS.Run(nil, save, "-t", cs.Table)
+	ref, err := w.ref.Run(nil, save, "-t", b.Table)
 	if err != nil || ref.Code != 0 {
-		t.Fatalf("%s: %s: %v %s", where, save, err, ref.Stderr)
+		report("%s: %s: %v %s", b.Name(), save, err, ref.Stderr)
+		return false
 	}
 	want := kerneltest.DropComments(ref.Stdout)
-	result := caseRan
+	ok := true
 	// The reference wrote it; fw reads it.
-	got, err := fwLoad(t, refNS, fam, []string{cs.Table})
+	got, err := w.ref.Load(&Backend{Registry: registry}, b.Family, b.Table)
 	if err != nil {
-		t.Errorf("%s: fw cannot read what iptables-nft-restore wrote: %v", where, err)
-		result = caseFailed
-	} else if text := encode(t, got, false); negatedPlusOnly(want, text) {
-		t.Logf("%s: known difference: the shared printer drops the negated '+' interface iptables-nft-save prints", where)
+		report("%s: fw cannot read what iptables-nft-restore wrote: %v", b.Name(), err)
+		ok = false
+	} else if text := encode(w.t, got, false); negatedPlusOnly(want, text) {
+		w.t.Logf("%s: known difference: the shared printer drops the negated '+' interface iptables-nft-save prints", b.Name())
 	} else if text != want {
-		t.Errorf("%s: fw reads it differently (-iptables-nft-save +fw):\n%s", where, cmp.Diff(want, text))
-		result = caseFailed
+		report("%s: fw reads it differently (-iptables-nft-save +fw):\n%s", b.Name(), cmp.Diff(want, text))
+		ok = false
 	}
 	// fw writes it; the reference reads it.
-	if err := fwCommit(fwNS, rs, false); err != nil {
-		t.Errorf("%s: fw cannot write it: %v", where, err)
-		return caseFailed
+	if err := fwCommit(w.fw, rs, false); err != nil {
+		report("%s: fw cannot write it: %v", b.Name(), err)
+		return false
 	}
-	back, err := fwNS.Run(nil, save, "-t", cs.Table)
+	back, err := w.fw.Run(nil, save, "-t", b.Table)
 	if err != nil || back.Code != 0 {
-		t.Fatalf("%s: %s: %v %s", where, save, err, back.Stderr)
+		report("%s: %s: %v %s", b.Name(), save, err, back.Stderr)
+		return false
 	}
 	if d := cmp.Diff(want, kerneltest.DropComments(back.Stdout)); d != "" {
-		t.Errorf("%s: iptables-nft-save reads fw's rule differently (-after iptables-nft-restore +after fw):\n%s", where, d)
-		result = caseFailed
+		report("%s: iptables-nft-save reads fw's rules differently (-after iptables-nft-restore +after fw):\n%s", b.Name(), d)
+		ok = false
 	}
 	// The same expressions in the kernel, byte for byte as it lists
 	// them (nft's own listing crashes on some compat payloads).
-	refX, fwX := kernelExprs(t, where, refNS, fam, cs.Table), kernelExprs(t, where, fwNS, fam, cs.Table)
-	if d := cmp.Diff(refX, fwX); d != "" {
-		t.Errorf("%s: the kernel holds different expressions (-iptables-nft-restore +fw):\n%s", where, d)
-		result = caseFailed
+	refX, errR := kernelExprs(w.ref, b.Family, b.Table)
+	fwX, errF := kernelExprs(w.fw, b.Family, b.Table)
+	if errR != nil || errF != nil {
+		report("%s: dump: %v / %v", b.Name(), errR, errF)
+		return false
 	}
-	return result
+	if d := cmp.Diff(refX, fwX); d != "" {
+		report("%s: the kernel holds different expressions (-iptables-nft-restore +fw):\n%s", b.Name(), d)
+		ok = false
+	}
+	if ok {
+		w.ran.Add(int64(len(b.Cases)))
+	}
+	return ok
 }
 
 // kernelExprs lists, per chain, each rule's expressions as the kernel
@@ -153,7 +162,7 @@ func corpusCase(t *testing.T, refNS, fwNS *kerneltest.Netns, cs *conformance.Cas
 // ip6tables-nft-restore 1.8.9 drops the counters given with -c or
 // --set-counters on a rule (iptables-nft-restore keeps them, and so does
 // fw for both families; TestFixtures checks them for IPv4).
-func kernelExprs(t *testing.T, where string, ns *kerneltest.Netns, f table.Family, tbl string) map[string][]string {
+func kernelExprs(ns *kerneltest.Netns, f table.Family, tbl string) (map[string][]string, error) {
 	out := map[string][]string{}
 	err := ns.Do(func() error {
 		c, err := dial()
@@ -182,10 +191,7 @@ func kernelExprs(t *testing.T, where string, ns *kerneltest.Netns, f table.Famil
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatalf("%s: dump: %v", where, err)
-	}
-	return out
+	return out, err
 }
 
 // negatedPlusOnly reports whether got is want without its "! -i +" and

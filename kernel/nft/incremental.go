@@ -121,8 +121,8 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 				live[n] = old.table(n).live()
 			}
 		} else {
-			if testHookRead != nil {
-				testHookRead()
+			if b.onRead != nil {
+				b.onRead()
 			}
 			mode := readKeys
 			if opt.Counters {

@@ -106,7 +106,17 @@ func edits(t *testing.T, s string, pairs ...string) string {
 }
 
 func commitWith(ns *kerneltest.Netns, rs *table.Ruleset, opt kernel.CommitOptions) error {
-	return ns.Do(func() error { return (&Backend{Registry: registry}).Commit(rs, opt) })
+	return commitCounting(ns, rs, opt, nil)
+}
+
+// commitCounting is commitWith counting in *reads the times the commit
+// reads the tables from the kernel.
+func commitCounting(ns *kerneltest.Netns, rs *table.Ruleset, opt kernel.CommitOptions, reads *int) error {
+	b := &Backend{Registry: registry}
+	if reads != nil {
+		b.onRead = func() { *reads++ }
+	}
+	return ns.Do(func() error { return b.Commit(rs, opt) })
 }
 
 // nftList is nft's own listing of the namespace's ruleset, which shows
@@ -134,6 +144,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 				name += "/state"
 			}
 			t.Run(name, func(t *testing.T) {
+				t.Parallel()
 				var args []string
 				if c.counters {
 					args = []string{"-c"}
@@ -151,9 +162,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 						refRestore(t, ns, c.family, c.before, args...)
 					}
 					reads := 0
-					testHookRead = func() { reads++ }
-					err := commitWith(ns, after, kernel.CommitOptions{Incremental: inc, Counters: c.counters})
-					testHookRead = nil
+					err := commitCounting(ns, after, kernel.CommitOptions{Incremental: inc, Counters: c.counters}, &reads)
 					if err != nil {
 						t.Fatalf("incremental=%v: %v", inc, err)
 					}
@@ -261,9 +270,7 @@ func TestStateStale(t *testing.T) {
 	}
 	after := strings.Replace(incBase, "--dport 22 -j ACCEPT", "--dport 2222 -j ACCEPT", 1)
 	reads := 0
-	testHookRead = func() { reads++ }
-	t.Cleanup(func() { testHookRead = nil })
-	if err := commitWith(ns, parse(t, "after", table.IPv4, after), kernel.CommitOptions{Incremental: true}); err != nil {
+	if err := commitCounting(ns, parse(t, "after", table.IPv4, after), kernel.CommitOptions{Incremental: true}, &reads); err != nil {
 		t.Fatal(err)
 	}
 	if reads != 1 {

@@ -20,10 +20,6 @@ var testHookBeforeSend func(attempt int)
 // is about to send.
 var testHookBatch func(refs []msgRef)
 
-// testHookRead, when set by a test, runs when an incremental commit reads
-// the tables from the kernel (instead of trusting the state file).
-var testHookRead func()
-
 // msgRef says what a batch message is about, for errors.
 type msgRef struct {
 	table string
