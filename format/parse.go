@@ -144,7 +144,7 @@ func (a *arena) string(b []byte) string {
 // next parses the next line into l, reusing l's word slice. It returns
 // false at the end of the input; err is the line's syntax error, if any.
 func (r *lineReader) next(l *Line) (bool, *table.Error) {
-	for len(r.src) > 0 {
+	if len(r.src) > 0 {
 		r.num++
 		n := bytes.IndexByte(r.src, '\n') + 1
 		if n == 0 {

@@ -166,6 +166,17 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 	}
 	b, note, err := backends.Open(backends.Options{Name: c.String("backend"), Registry: reg, LockWait: wait, Warn: os.Stderr}, fam)
 	if err != nil {
+		// A file's own errors come first (a typo matters more than a
+		// missing privilege): check it alone.
+		dopt := format.DecodeOptions{Family: fam, Registry: reg, OnlyTable: c.String("table")}
+		a := table.NewApplier(fam, table.ApplyOptions{}, nil)
+		derr := format.ApplySource(name, src, dopt, a)
+		if derr == nil {
+			derr = a.Finish(&table.Ruleset{Family: fam})
+		}
+		if derr != nil {
+			return derr
+		}
 		return err
 	}
 	verbose := func(format string, args ...any) {

@@ -26,18 +26,16 @@ const (
 )
 
 type famSock struct {
-	domain      int
-	level       int
-	revMatch    int
-	revTarget   int
-	namesFile   string
-	family      table.Family
-	programName string
+	domain    int
+	level     int
+	revMatch  int
+	revTarget int
+	namesFile string
 }
 
 var socks = map[table.Family]*famSock{
-	table.IPv4: {unix.AF_INET, unix.IPPROTO_IP, 66, 67, "ip_tables_names", table.IPv4, "iptables"},
-	table.IPv6: {unix.AF_INET6, unix.IPPROTO_IPV6, 68, 69, "ip6_tables_names", table.IPv6, "ip6tables"},
+	table.IPv4: {unix.AF_INET, unix.IPPROTO_IP, 66, 67, "ip_tables_names"},
+	table.IPv6: {unix.AF_INET6, unix.IPPROTO_IPV6, 68, 69, "ip6_tables_names"},
 }
 
 // Sizes of the sockopt argument structs.

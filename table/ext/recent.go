@@ -34,8 +34,6 @@ const (
 	recentTTL    = 0x10
 	recentReap   = 0x20
 
-	recentOps = recentCheck | recentSet | recentUpdate | recentRemove
-
 	recentSource = 0
 	recentDest   = 1
 

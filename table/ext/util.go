@@ -21,40 +21,6 @@ func parseUint(s string, min, max uint64) (uint64, error) {
 	return v, nil
 }
 
-// parseRange parses "a", "a:b", ":b" or "a:" of numbers in [min,max]; an
-// omitted bound is min or max. A reversed range is an error.
-func parseRange(s string, min, max uint64, sep string) (lo, hi uint64, err error) {
-	a, b, isRange := strings.Cut(s, sep)
-	if !isRange {
-		v, err := parseUint(s, min, max)
-		return v, v, err
-	}
-	lo, hi = min, max
-	if a != "" {
-		if lo, err = parseUint(a, min, max); err != nil {
-			return
-		}
-	}
-	if b != "" {
-		if hi, err = parseUint(b, min, max); err != nil {
-			return
-		}
-	}
-	if lo > hi {
-		err = fmt.Errorf("invalid range %q (min > max)", s)
-	}
-	return
-}
-
-// protoName returns the name used to look services up for the rule's
-// protocol ("tcp" when there is none, as libxtables does).
-func protoName(ip *table.IPHeader) string {
-	if ip == nil || ip.Proto == 0 {
-		return "tcp"
-	}
-	return table.ProtocolName(ip.Proto)
-}
-
 // parsePort parses a port number or service name.
 func parsePort(s, proto string) (uint16, error) {
 	p, ok := table.ParsePort(s, proto)
