@@ -17,14 +17,14 @@
 // rollback to what the first replaced was the other way; but then
 // confirming either would keep the other's unconfirmed rules, and the
 // first run's rollback would undo the second change under it. The
-// pending record, RUNDIR/pending.SUFFIX, holds the run's PID and its start
-// time (field 22 of /proc/PID/stat), and is taken under an flock on
-// RUNDIR/lock so that of two runs starting at once one is refused. A
-// record whose process is gone, or whose PID now belongs to a process
-// started at another time, is stale: its run ended without rolling back
-// (it was killed, or putting the previous ruleset back failed), so the
-// kernel may still hold that run's unconfirmed ruleset. The new run says
-// so, keeps the stale run's previous.SUFFIX as
+// pending record, RUNDIR/pending.SUFFIX, holds the run's PID and its
+// start time (field 22 of /proc/PID/stat), and is taken under an flock on
+// RUNDIR/pending.lock so that of two runs starting at once one is
+// refused. A record whose process is gone, or whose PID now belongs to a
+// process started at another time, is stale: its run ended without
+// rolling back (it was killed, or putting the previous ruleset back
+// failed), so the kernel may still hold that run's unconfirmed ruleset.
+// The new run says so, keeps the stale run's previous.SUFFIX as
 // previous.stale-PID.SUFFIX, the ruleset from before it, and goes on.
 package confirm
 
@@ -383,12 +383,12 @@ func (s *staleRecord) String() string {
 }
 
 // claim makes self the pending change of its family. Under an flock on
-// dir/lock, so that two runs cannot both find no record, it reads the
-// record an earlier run left: a live run there is a *PendingError; a
+// dir/pending.lock, so that two runs cannot both find no record, it reads
+// the record an earlier run left: a live run there is a *PendingError; a
 // record whose run is gone is stale and is replaced, its previous ruleset
 // kept under another name and described in the returned staleRecord.
 func claim(dir, suffix string, self record) (*staleRecord, error) {
-	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	lock, err := os.OpenFile(filepath.Join(dir, "pending.lock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
