@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,7 +23,9 @@ import (
 // fw-restore --confirm, end to end in a namespace: the new ruleset is live
 // while it waits, and the previous one comes back unless a confirmation
 // arrives (terminal, file, signal) before the time runs out or the
-// session dies.
+// session dies. Nothing here sleeps: the tests wait, with generous
+// deadlines, for what the program shows (its messages, its files, its
+// exit).
 
 const confirmOld = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 203.0.113.9/32 -j DROP\nCOMMIT\n"
 const confirmNew = "*filter\n:INPUT DROP [0:0]\n-A INPUT -i lo -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n"
@@ -32,27 +35,43 @@ type pending struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	dir    string
-	stderr bytes.Buffer
+	stderr output
 	done   chan struct{}
 	code   int
 }
 
-// startConfirm starts fw-restore --confirm in ns, in a session of its own
-// (so without a controlling terminal unless tty is given), with its run
-// directory in a temporary directory.
-func startConfirm(t *testing.T, ns *kerneltest.Netns, tty *os.File, args ...string) *pending {
+// confirmRun says how to start fw-restore --confirm.
+type confirmRun struct {
+	backend string   // "legacy" when ""
+	tty     *os.File // its controlling terminal; none when nil
+	dir     string   // its run directory; a new one when ""
+	rules   string   // what it loads; confirmNew when ""
+}
+
+// startConfirm starts fw-restore in ns, in a session of its own (so
+// without a controlling terminal unless r.tty is given).
+func startConfirm(t *testing.T, ns *kerneltest.Netns, r confirmRun, args ...string) *pending {
 	t.Helper()
-	p := &pending{t: t, dir: t.TempDir(), done: make(chan struct{})}
+	if r.backend == "" {
+		r.backend = "legacy"
+	}
+	if r.dir == "" {
+		r.dir = t.TempDir()
+	}
+	if r.rules == "" {
+		r.rules = confirmNew
+	}
+	p := &pending{t: t, dir: r.dir, done: make(chan struct{})}
 	rules := filepath.Join(t.TempDir(), "new.rules")
-	if err := os.WriteFile(rules, []byte(confirmNew), 0o644); err != nil {
+	if err := os.WriteFile(rules, []byte(r.rules), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	argv := append([]string{"netns", "exec", ns.Name, filepath.Join(bin, "fw-restore"), "--backend", "legacy"}, args...)
+	argv := append([]string{"netns", "exec", ns.Name, filepath.Join(bin, "fw-restore"), "--backend", r.backend}, args...)
 	p.cmd = exec.Command("ip", append(argv, rules)...)
 	p.cmd.Env = append(os.Environ(), "FW_RUNDIR="+p.dir, "LC_ALL=C")
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if tty != nil {
-		p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = tty, tty, tty
+	if r.tty != nil {
+		p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = r.tty, r.tty, r.tty
 		p.cmd.SysProcAttr.Setctty = true
 	} else {
 		p.cmd.Stderr = &p.stderr
@@ -80,27 +99,23 @@ func startConfirm(t *testing.T, ns *kerneltest.Netns, tty *os.File, args ...stri
 	return p
 }
 
+var confirmWith = regexp.MustCompile(`confirm with: 'touch [^']*' or 'kill -USR1 (\d+)'\n`)
+
 // waitPending waits until the new ruleset is live and the change waits
-// for its confirmation, and returns the PID in the pending file.
+// for its confirmation (it says how to confirm), and returns the PID it
+// names, after checking it is the first line of the pending record.
 func (p *pending) waitPending() int {
 	p.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(filepath.Join(p.dir, "pending.v4")); err == nil && strings.HasSuffix(string(b), "\n") {
-			pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-			if err != nil {
-				p.t.Fatalf("pending.v4: %q", b)
-			}
-			return pid
-		}
-		select {
-		case <-p.done:
-			p.t.Fatalf("fw-restore --confirm ended before waiting: exit %d\n%s", p.code, p.stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
+	m := confirmWith.FindStringSubmatch(p.stderr.waitFor(p.t, confirmWith, p.done))
+	pid, _ := strconv.Atoi(m[1])
+	b, err := os.ReadFile(filepath.Join(p.dir, "pending.v4"))
+	if err != nil {
+		p.t.Fatal(err)
 	}
-	p.t.Fatal("fw-restore --confirm never got to wait for its confirmation")
-	return 0
+	if first, _, _ := strings.Cut(string(b), "\n"); first != m[1] {
+		p.t.Fatalf("pending.v4 %q does not start with the PID to signal, %d", b, pid)
+	}
+	return pid
 }
 
 func (p *pending) wait(limit time.Duration) int {
@@ -137,8 +152,13 @@ func TestConfirm(t *testing.T) {
 
 	t.Run("timeout rolls back", func(t *testing.T) {
 		ns := setup(t)
+		// A confirmation left from an earlier change does not count.
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "confirm"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
 		start := time.Now()
-		p := startConfirm(t, ns, nil, "--confirm", "1")
+		p := startConfirm(t, ns, confirmRun{dir: dir}, "--confirm", "1")
 		p.waitPending()
 		check(t, ns, newWant, "while waiting")
 		if code := p.wait(15 * time.Second); code != 1 {
@@ -148,6 +168,9 @@ func TestConfirm(t *testing.T) {
 			t.Errorf("rolled back after %v, before the timeout", el)
 		}
 		check(t, ns, oldWant, "after the timeout")
+		if strings.Contains(p.stderr.String(), "confirmed") {
+			t.Errorf("a confirm file from before the change confirmed it:\n%s", p.stderr.String())
+		}
 		for _, want := range []string{"no confirmation within 1 second; the previous ruleset is back", "touch " + filepath.Join(p.dir, "confirm"), "kill -USR1 "} {
 			if !strings.Contains(p.stderr.String(), want) {
 				t.Errorf("stderr lacks %q:\n%s", want, p.stderr.String())
@@ -170,7 +193,7 @@ func TestConfirm(t *testing.T) {
 
 	t.Run("default timeout is 10 seconds", func(t *testing.T) {
 		ns := setup(t)
-		p := startConfirm(t, ns, nil, "--confirm")
+		p := startConfirm(t, ns, confirmRun{}, "--confirm")
 		p.waitPending()
 		p.cmd.Process.Signal(syscall.SIGTERM)
 		p.wait(15 * time.Second)
@@ -181,16 +204,8 @@ func TestConfirm(t *testing.T) {
 
 	t.Run("confirm file", func(t *testing.T) {
 		ns := setup(t)
-		p := startConfirm(t, ns, nil, "--confirm", "30")
-		// A confirmation left from an earlier change does not count.
-		os.WriteFile(filepath.Join(p.dir, "confirm"), nil, 0o600)
+		p := startConfirm(t, ns, confirmRun{}, "--confirm", "30")
 		p.waitPending()
-		time.Sleep(300 * time.Millisecond)
-		select {
-		case <-p.done:
-			t.Fatalf("a stale confirm file confirmed the change:\n%s", p.stderr.String())
-		default:
-		}
 		if err := os.WriteFile(filepath.Join(p.dir, "confirm"), nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -205,7 +220,7 @@ func TestConfirm(t *testing.T) {
 
 	t.Run("SIGUSR1 confirms", func(t *testing.T) {
 		ns := setup(t)
-		p := startConfirm(t, ns, nil, "--confirm", "30")
+		p := startConfirm(t, ns, confirmRun{}, "--confirm", "30")
 		pid := p.waitPending()
 		if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
 			t.Fatal(err)
@@ -219,7 +234,7 @@ func TestConfirm(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT} {
 		t.Run(unix.SignalName(sig)+" rolls back", func(t *testing.T) {
 			ns := setup(t)
-			p := startConfirm(t, ns, nil, "--confirm", "30")
+			p := startConfirm(t, ns, confirmRun{}, "--confirm", "30")
 			pid := p.waitPending()
 			syscall.Kill(pid, sig)
 			if code := p.wait(10 * time.Second); code != 1 {
@@ -261,11 +276,11 @@ func TestConfirm(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				ns := setup(t)
 				master, slave := openPty(t)
-				p := startConfirm(t, ns, slave, "--confirm", "30")
+				p := startConfirm(t, ns, confirmRun{tty: slave}, "--confirm", "30")
 				slave.Close()
-				out := &ptyReader{}
-				go out.copy(master)
-				out.waitFor(t, "Type yes within 30 seconds: ")
+				out := &output{}
+				go out.copyFrom(master)
+				out.waitFor(t, regexp.MustCompile(`Type yes within 30 seconds: `), p.done)
 				check(t, ns, newWant, "while asking")
 				if tc.answer == "" {
 					master.Close()
@@ -282,6 +297,66 @@ func TestConfirm(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestConfirmOverlap: on each backend, a second --confirm while the
+// first waits is refused, names the waiting run and changes nothing, and
+// when the first one's time runs out the kernel holds the ruleset from
+// before both.
+func TestConfirmOverlap(t *testing.T) {
+	kerneltest.Need(t, "iptables-legacy-restore", "iptables-legacy-save", "iptables-nft-restore", "iptables-nft-save")
+	const second = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 198.51.100.0/24 -j DROP\nCOMMIT\n"
+	for _, backend := range []string{"legacy", "nft"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			restore, save := "iptables-"+backend+"-restore", "iptables-"+backend+"-save"
+			saved := func(src string) string {
+				ns := kerneltest.NewNetns(t)
+				mustRun(t, ns, src, restore)
+				return kerneltest.DropComments(mustRun(t, ns, "", save))
+			}
+			oldWant, newWant := saved(confirmOld), saved(confirmNew)
+			ns := kerneltest.NewNetns(t)
+			mustRun(t, ns, confirmOld, restore)
+			check := func(want, what string) {
+				t.Helper()
+				if d := cmp.Diff(want, kerneltest.DropComments(mustRun(t, ns, "", save))); d != "" {
+					t.Errorf("%s (-want +got):\n%s", what, d)
+				}
+			}
+			dir := t.TempDir()
+			// The first run's time is long enough for the second to
+			// start and be refused many times over.
+			first := startConfirm(t, ns, confirmRun{backend: backend, dir: dir}, "--confirm", "10")
+			pid := first.waitPending()
+			record := readFile(t, filepath.Join(dir, "pending.v4"))
+			prev := readFile(t, filepath.Join(dir, "previous.v4"))
+
+			p := startConfirm(t, ns, confirmRun{backend: backend, dir: dir, rules: second}, "--confirm", "30")
+			if code := p.wait(20 * time.Second); code != 4 {
+				t.Fatalf("second run: exit %d, want 4\n%s\nfirst run:\n%s", code, p.stderr.String(), first.stderr.String())
+			}
+			want := fmt.Sprintf("fw-restore: another change waits for its confirmation (PID %d, in %s); nothing was changed: confirm it ('touch %s' or 'kill -USR1 %d') or wait until it is rolled back, then try again\n",
+				pid, filepath.Join(dir, "pending.v4"), filepath.Join(dir, "confirm"), pid)
+			if d := cmp.Diff(want, p.stderr.String()); d != "" {
+				t.Errorf("second run's stderr (-want +got):\n%s", d)
+			}
+			check(newWant, "after the second run")
+			for name, want := range map[string]string{"pending.v4": record, "previous.v4": prev} {
+				if got := readFile(t, filepath.Join(dir, name)); got != want {
+					t.Errorf("the second run changed %s: %q, was %q", name, got, want)
+				}
+			}
+
+			if code := first.wait(30 * time.Second); code != 1 {
+				t.Errorf("first run: exit %d, want 1\n%s", code, first.stderr.String())
+			}
+			if !strings.Contains(first.stderr.String(), "no confirmation within 10 seconds; the previous ruleset is back") {
+				t.Errorf("first run's stderr:\n%s", first.stderr.String())
+			}
+			check(oldWant, "after the first run's time ran out")
+		})
+	}
 }
 
 func TestConfirmUsage(t *testing.T) {
@@ -325,39 +400,67 @@ func openPty(t *testing.T) (master, slave *os.File) {
 	return m, s
 }
 
-// ptyReader collects what the program writes on its terminal.
-type ptyReader struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// output collects what a program writes, on a pipe or a terminal, and
+// wakes whoever waits for it.
+type output struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{} // closed at the next write
 }
 
-func (r *ptyReader) copy(f *os.File) {
+func (o *output) Write(b []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.buf.Write(b)
+	if o.changed != nil {
+		close(o.changed)
+		o.changed = nil
+	}
+	return len(b), nil
+}
+
+func (o *output) copyFrom(f *os.File) {
 	b := make([]byte, 4096)
 	for {
 		n, err := f.Read(b)
-		r.mu.Lock()
-		r.buf.Write(b[:n])
-		r.mu.Unlock()
+		o.Write(b[:n])
 		if err != nil {
 			return
 		}
 	}
 }
 
-func (r *ptyReader) String() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.buf.String()
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
 }
 
-func (r *ptyReader) waitFor(t *testing.T, s string) {
+// waitFor waits until the output matches re and returns it; the program
+// ending first (done closed) or a generous deadline fails the test.
+func (o *output) waitFor(t *testing.T, re *regexp.Regexp, done <-chan struct{}) string {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if strings.Contains(r.String(), s) {
-			return
+	deadline := time.After(20 * time.Second)
+	for {
+		o.mu.Lock()
+		s := o.buf.String()
+		if o.changed == nil {
+			o.changed = make(chan struct{})
 		}
-		time.Sleep(20 * time.Millisecond)
+		changed := o.changed
+		o.mu.Unlock()
+		if re.MatchString(s) {
+			return s
+		}
+		select {
+		case <-changed:
+		case <-done:
+			if s := o.String(); re.MatchString(s) {
+				return s
+			}
+			t.Fatalf("the program ended before writing %q:\n%s", re, o.String())
+		case <-deadline:
+			t.Fatalf("the program never wrote %q:\n%s", re, o.String())
+		}
 	}
-	t.Fatalf("terminal never showed %q:\n%s", s, r.String())
 }

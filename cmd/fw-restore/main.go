@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -344,15 +345,11 @@ func keepPolicies(b kernel.Backend, fam table.Family, a *table.Applier, cur *tab
 	return nil
 }
 
-// applyConfirmed commits through internal/confirm: the tables about to be
-// replaced are read once more (Apply above changed the first copy) and
-// written to the run directory, then put back unless the change is
-// confirmed in time.
+// applyConfirmed commits through internal/confirm: once no other change
+// of the family is pending, the tables about to be replaced are read once
+// more (Apply above changed the first copy) and written to the run
+// directory, then put back unless the change is confirmed in time.
 func applyConfirmed(c *cli.Context, b kernel.Backend, reg *table.Registry, fam table.Family, names []string, commit func() error) error {
-	prev, err := b.Load(fam, names)
-	if err != nil {
-		return err
-	}
 	// The rollback waits for the xtables lock as long as it takes: a
 	// lock held for a moment by another tool must not leave the new
 	// ruleset, which may lock the administrator out, in place.
@@ -360,22 +357,26 @@ func applyConfirmed(c *cli.Context, b kernel.Backend, reg *table.Registry, fam t
 	if err != nil {
 		return err
 	}
-	var saved bytes.Buffer
 	prog := "fw-restore --confirm"
-	if fam == table.IPv6 {
-		prog += " -6"
-	}
-	if err := format.Encode(&saved, prev, format.EncodeOptions{Counters: true, Program: prog + " v" + cliutil.Version}); err != nil {
-		return err
-	}
 	suffix := "v4"
 	if fam == table.IPv6 {
+		prog += " -6"
 		suffix = "v6"
 	}
+	var prev *table.Ruleset
 	opt := confirm.Options{
-		Timeout:  time.Duration(c.Float64("confirm") * float64(time.Second)),
-		Suffix:   suffix,
-		Previous: saved.Bytes(),
+		Timeout: time.Duration(c.Float64("confirm") * float64(time.Second)),
+		Suffix:  suffix,
+		Previous: func() ([]byte, error) {
+			cur, err := b.Load(fam, names)
+			if err != nil {
+				return nil, err
+			}
+			prev = cur
+			var saved bytes.Buffer
+			err = format.Encode(&saved, prev, format.EncodeOptions{Counters: true, Program: prog + " v" + cliutil.Version})
+			return saved.Bytes(), err
+		},
 		Apply:    commit,
 		Rollback: func() error { return rb.Commit(prev, kernel.CommitOptions{}) },
 		Log:      os.Stderr,
@@ -392,5 +393,12 @@ func applyConfirmed(c *cli.Context, b kernel.Backend, reg *table.Registry, fam t
 			opt.Terminal, opt.Log = tty, tty
 		}
 	}
-	return confirm.Run(opt)
+	err = confirm.Run(opt)
+	// Another change pending is a resource in use, as a held xtables
+	// lock is.
+	var pe *confirm.PendingError
+	if errors.As(err, &pe) {
+		return &cliutil.ExitError{Code: cliutil.ExitResource, Err: err}
+	}
+	return err
 }
