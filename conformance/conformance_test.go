@@ -41,6 +41,7 @@ func fwRules(cs *Case, fam table.Family, reg *table.Registry) ([]string, []*tabl
 }
 
 func TestCorpus(t *testing.T) {
+	t.Parallel()
 	corpora, err := Load(*corpusDir, *only)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 // TestDiffRewritePairs: every case whose input is spelled differently
 // from iptables-save's output means the same: fw-diff sees no change.
 func TestDiffRewritePairs(t *testing.T) {
+	t.Parallel()
 	reg := ext.Registry()
 	n, lossy := 0, 0
 	for cs, fam := range acceptedCases(t) {
@@ -127,6 +128,7 @@ func TestDiffMutations(t *testing.T) {
 // different kernel contents, so their digests must differ; the corpus
 // gives thousands of rules that differ in a single payload byte.
 func TestDigestsDistinct(t *testing.T) {
+	t.Parallel()
 	reg := ext.Registry()
 	type key struct {
 		fam table.Family

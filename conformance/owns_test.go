@@ -21,6 +21,7 @@ import (
 // OptArgs.Keep would make that a use after free). Every extension's
 // options are in the corpus, so every extension is checked.
 func TestRulesetOwnsItsText(t *testing.T) {
+	t.Parallel()
 	reg := ext.Registry()
 	check := func(what string, src []byte, opt format.LoadOptions) {
 		t.Helper()

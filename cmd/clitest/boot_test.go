@@ -22,14 +22,6 @@ import (
 // Exec lines, parsed from the installed file, are run in a throwaway
 // network namespace with the unit's capability bounding set.
 
-// privateLock gives the test an xtables lock of its own. Every command
-// runs in a throwaway namespace, where the machine-wide lock protects
-// nothing, and other test binaries running at the same time hold it now
-// and then (fw-restore without -w then fails at once, as iptables does).
-func privateLock(t *testing.T) {
-	t.Setenv("XTABLES_LOCKFILE", filepath.Join(t.TempDir(), "xtables.lock"))
-}
-
 // installBoot installs the units with PREFIX=/usr SYSCONFDIR=/etc under
 // a scratch DESTDIR and returns it.
 func installBoot(t *testing.T) string {

@@ -68,7 +68,7 @@ func startConfirm(t *testing.T, ns *kerneltest.Netns, r confirmRun, args ...stri
 	}
 	argv := append([]string{"netns", "exec", ns.Name, filepath.Join(bin, "fw-restore"), "--backend", r.backend}, args...)
 	p.cmd = exec.Command("ip", append(argv, rules)...)
-	p.cmd.Env = append(os.Environ(), "FW_RUNDIR="+p.dir, "LC_ALL=C")
+	p.cmd.Env = append(os.Environ(), "FW_RUNDIR="+p.dir, "LC_ALL=C", "XTABLES_LOCKFILE="+ns.LockFile)
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if r.tty != nil {
 		p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = r.tty, r.tty, r.tty
@@ -136,7 +136,6 @@ func liveRules(t *testing.T, ns *kerneltest.Netns) string {
 
 func TestConfirm(t *testing.T) {
 	kerneltest.Need(t, refTools...)
-	privateLock(t)
 	oldWant, newWant := refSave(t, confirmOld, false), refSave(t, confirmNew, false)
 	setup := func(t *testing.T) *kerneltest.Netns {
 		ns := kerneltest.NewNetns(t)
@@ -253,7 +252,7 @@ func TestConfirm(t *testing.T) {
 		bad := filepath.Join(dir, "bad.rules")
 		os.WriteFile(bad, []byte("*filter\n-A INPUT -m rateest --rateest nosuch --rateest-bps1 1 --rateest-gt -j ACCEPT\nCOMMIT\n"), 0o644)
 		cmd := exec.Command("ip", "netns", "exec", ns.Name, filepath.Join(bin, "fw-restore"), "--backend", "legacy", "--confirm", "30", bad)
-		cmd.Env = append(os.Environ(), "FW_RUNDIR="+dir)
+		cmd.Env = append(os.Environ(), "FW_RUNDIR="+dir, "XTABLES_LOCKFILE="+ns.LockFile)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 		out, err := cmd.CombinedOutput()
 		if err == nil || strings.Contains(string(out), "live") {
