@@ -30,6 +30,11 @@ type Lock struct{ f *os.File }
 // AcquireLock takes the xtables lock at path (LockFile() when ""). wait
 // < 0 waits forever; wait == 0 fails at once when the lock is held;
 // otherwise it waits up to wait.
+//
+// It waits as iptables does: blocked in flock, so the kernel hands the
+// lock over the moment it is released. Polling would lose it every time
+// to programs that pass it back and forth (several units restoring at
+// boot), however long it waited.
 func AcquireLock(path string, wait time.Duration) (*Lock, error) {
 	if path == "" {
 		path = LockFile()
@@ -38,24 +43,50 @@ func AcquireLock(path string, wait time.Duration) (*Lock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", path, err)
 	}
-	deadline := time.Now().Add(wait)
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return &Lock{f}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+	err = flock(f, syscall.LOCK_EX|syscall.LOCK_NB)
+	switch {
+	case err == nil:
+		return &Lock{f}, nil
+	case !errors.Is(err, syscall.EWOULDBLOCK):
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	case wait == 0:
+		f.Close()
+		return nil, fmt.Errorf("%w (%s); use -w to wait for it", ErrLockBusy, path)
+	}
+	got := make(chan error, 1)
+	go func() { got <- flock(f, syscall.LOCK_EX) }()
+	var timeout <-chan time.Time
+	if wait > 0 {
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		timeout = timer.C
+	}
+	select {
+	case err := <-got:
+		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
-		if wait >= 0 && time.Now().After(deadline) {
+		return &Lock{f}, nil
+	case <-timeout:
+		// The blocked flock cannot be called back; when it returns, the
+		// lock it may have taken is let go at once.
+		go func() {
+			<-got
 			f.Close()
-			if wait == 0 {
-				return nil, fmt.Errorf("%w (%s); use -w to wait for it", ErrLockBusy, path)
-			}
-			return nil, fmt.Errorf("%w (%s); stopped waiting after %v", ErrLockBusy, path, wait)
+		}()
+		return nil, fmt.Errorf("%w (%s); stopped waiting after %v", ErrLockBusy, path, wait)
+	}
+}
+
+// flock is flock(2) on f, started again when a signal interrupts it.
+func flock(f *os.File, how int) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), how)
+		if !errors.Is(err, syscall.EINTR) {
+			return err
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
