@@ -68,6 +68,8 @@ func TestConvert(t *testing.T) {
 			"*filter\n-A INPUT -j LOG --log-prefix \"a b\\\"\"\nCOMMIT\n"},
 		{"defaults", "LAN=${LAN:-eth1}\nWAN=eth0\niptables -A INPUT -i ${WAN-ppp0} -j ACCEPT\niptables -A INPUT -i $LAN -j ACCEPT\n",
 			"*filter\n-A INPUT -i eth0 -j ACCEPT\n-A INPUT -i eth1 -j ACCEPT\nCOMMIT\n"},
+		{"bytes beyond ASCII stay as written", "C=\"caf\xc3\xa9 \xff\"\niptables -A INPUT -m comment --comment \"$C\" -j LOG --log-prefix caf\xc3\xa9\\\xc3\xa9\n",
+			"*filter\n-A INPUT -m comment --comment \"caf\xc3\xa9 \xff\" -j LOG --log-prefix caf\xc3\xa9\xc3\xa9\nCOMMIT\n"},
 		{"variable with options splits", "IPT=\"/usr/sbin/iptables -w 5\"\n$IPT -A INPUT -j ACCEPT\n",
 			"*filter\n-A INPUT -j ACCEPT\nCOMMIT\n"},
 		{"which and command -v", "IPT=`which iptables`\nI2=$(command -v iptables)\n$IPT -A INPUT -j ACCEPT\n$I2 -A INPUT -j DROP\n",
