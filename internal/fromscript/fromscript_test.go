@@ -166,6 +166,8 @@ func TestConvertErrors(t *testing.T) {
 			[]string{"fw.sh:2:24: '!' after -i (hint: write the negation before the option: '! -i ppp0'; --fix rewrites it)"}},
 		{"rule number 0", "iptables -I INPUT 0 -j ACCEPT\n",
 			[]string{"fw.sh:1:19: invalid rule number \"0\" (hint: rule numbers start at 1: '-I INPUT 1', or no number, inserts at the top; --fix rewrites it)"}},
+		{"control character", "iptables -A INPUT -m comment --comment \"a\nb\"\n",
+			[]string{`fw.sh:1:40: control character 0x0a in argument "a\nb", which a rules file cannot hold`}},
 		{"every error at once", "iptables -A INPUT -i ! eth0\niptables -A INPUT --bogus\niptables -A INPUT -s $X\n",
 			[]string{"fw.sh:1:22:", "fw.sh:2:19:", "fw.sh:3:22:"}},
 	} {
