@@ -3,6 +3,8 @@ package fromscript
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -424,6 +426,18 @@ func asScript(t *testing.T, rules string, fam table.Family) string {
 }
 
 func FuzzConvert(f *testing.F) {
+	paths, _ := filepath.Glob("../../testdata/scripts/*.sh")
+	if len(paths) == 0 {
+		f.Fatal("no scripts in testdata/scripts")
+	}
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(src), false)
+		f.Add(string(src), true)
+	}
 	f.Add("IPT=iptables\n$IPT -A INPUT -i ${LAN:-eth0} -j ACCEPT # x\n", false)
 	f.Add("cat <<-E\n\tx\n\tE\nif a; then iptables -F; fi\n", false)
 	f.Add("ip6tables -N x\nip6tables -A x -s fe80::/10 -p tcp --dport 22 -m comment --comment \"a 'b'\" -j ACCEPT\nip6tables -I INPUT -j x\n", true)
