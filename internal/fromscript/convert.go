@@ -694,6 +694,14 @@ func (cv *converter) iptables(c *command, prog string, args []field) {
 		out = append(out, a)
 	}
 	bad := false
+	for _, f := range out {
+		// A rules file is lines of text: the converted command has to
+		// be one.
+		if i := strings.IndexFunc(f.text, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }); i >= 0 {
+			cv.errorf(f.off, "", "control character 0x%02x in argument %q, which a rules file cannot hold", f.text[i], f.text)
+			bad = true
+		}
+	}
 	for k := 1; k+1 < len(out); k++ {
 		if out[k].text != "!" || !isOption(out[k-1].text) || strings.HasPrefix(out[k+1].text, "-") || out[k+1].text == "!" {
 			continue

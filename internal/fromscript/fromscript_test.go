@@ -3,6 +3,9 @@ package fromscript
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,6 +70,8 @@ func TestConvert(t *testing.T) {
 			"*filter\n-A INPUT -j LOG --log-prefix \"a b\\\"\"\nCOMMIT\n"},
 		{"defaults", "LAN=${LAN:-eth1}\nWAN=eth0\niptables -A INPUT -i ${WAN-ppp0} -j ACCEPT\niptables -A INPUT -i $LAN -j ACCEPT\n",
 			"*filter\n-A INPUT -i eth0 -j ACCEPT\n-A INPUT -i eth1 -j ACCEPT\nCOMMIT\n"},
+		{"bytes beyond ASCII stay as written", "C=\"caf\xc3\xa9 \xff\"\niptables -A INPUT -m comment --comment \"$C\" -j LOG --log-prefix caf\xc3\xa9\\\xc3\xa9\n",
+			"*filter\n-A INPUT -m comment --comment \"caf\xc3\xa9 \xff\" -j LOG --log-prefix caf\xc3\xa9\xc3\xa9\nCOMMIT\n"},
 		{"variable with options splits", "IPT=\"/usr/sbin/iptables -w 5\"\n$IPT -A INPUT -j ACCEPT\n",
 			"*filter\n-A INPUT -j ACCEPT\nCOMMIT\n"},
 		{"which and command -v", "IPT=`which iptables`\nI2=$(command -v iptables)\n$IPT -A INPUT -j ACCEPT\n$I2 -A INPUT -j DROP\n",
@@ -163,6 +168,8 @@ func TestConvertErrors(t *testing.T) {
 			[]string{"fw.sh:2:24: '!' after -i (hint: write the negation before the option: '! -i ppp0'; --fix rewrites it)"}},
 		{"rule number 0", "iptables -I INPUT 0 -j ACCEPT\n",
 			[]string{"fw.sh:1:19: invalid rule number \"0\" (hint: rule numbers start at 1: '-I INPUT 1', or no number, inserts at the top; --fix rewrites it)"}},
+		{"control character", "iptables -A INPUT -m comment --comment \"a\nb\"\n",
+			[]string{`fw.sh:1:40: control character 0x0a in argument "a\nb", which a rules file cannot hold`}},
 		{"every error at once", "iptables -A INPUT -i ! eth0\niptables -A INPUT --bogus\niptables -A INPUT -s $X\n",
 			[]string{"fw.sh:1:22:", "fw.sh:2:19:", "fw.sh:3:22:"}},
 	} {
@@ -250,20 +257,197 @@ iptables -A INPUT -j ACCEPT
 	}
 }
 
-// TestLexerNeverPanics runs the converter over truncations of a script
-// full of shell syntax.
-func TestLexerNeverPanics(t *testing.T) {
+// TestLexerSpans runs the lexer and the converter over every prefix and
+// suffix of a script full of shell syntax, holding them to checkLex and
+// checkConvert.
+func TestLexerSpans(t *testing.T) {
 	src := "A=${B:-\"x y\"}; C=`echo $A`\nD=$((1+2)) E=$(f \"(\" ')')\ncat <<X\nbody\nX\nf() { iptables -A INPUT; }\ncase $1 in a) echo;; esac\n( iptables -F ) &\niptables -A INPUT -j LOG --log-prefix \"a\\\"b\" \\\n -m comment --comment '$x'\n"
 	for i := 0; i <= len(src); i++ {
-		convert(t, src[:i], Options{})
-		convert(t, src[i:], Options{})
+		for _, s := range []string{src[:i], src[i:]} {
+			checkLex(t, s)
+			checkConvert(t, s, table.IPv4)
+		}
 	}
 }
 
+// checkLex holds the lexer to what the converter relies on: commands and
+// their words lie in order inside the source, at the offsets that error
+// positions and skipped-command texts are made of; a command lexes from
+// its own bytes alone to the same words and redirections (one with a
+// here-document is left out: its body lies outside it); and a word
+// written without quotes or expansions is its bytes without line
+// continuations.
+func checkLex(t *testing.T, src string) {
+	t.Helper()
+	lx := newLexer("x", []byte(src))
+	cmds, err := lx.commands()
+	if err != nil {
+		if err.Pos.Line < 1 || err.Pos.Line > len(lx.lines) || err.Pos.Col < 1 {
+			t.Fatalf("%q: error %v at a position outside the source", src, err)
+		}
+		return
+	}
+	prev := 0
+	for _, c := range cmds {
+		if c.off < prev || c.end < c.off || c.end > len(src) {
+			t.Fatalf("%q: command at [%d,%d) after one ending at %d", src, c.off, c.end, prev)
+		}
+		prev = c.end
+		at := c.off
+		heredoc := false
+		for _, w := range c.words {
+			if w.off < at || w.end <= w.off || w.end > c.end {
+				t.Fatalf("%q: word at [%d,%d) in command [%d,%d) after %d", src, w.off, w.end, c.off, c.end, at)
+			}
+			at = w.end
+			if s, ok := w.plain(); ok && s != strings.ReplaceAll(src[w.off:w.end], "\\\n", "") {
+				t.Fatalf("%q: plain word %q written %q", src, s, src[w.off:w.end])
+			}
+		}
+		for _, r := range c.redirs {
+			if r.off < c.off || r.target.off < r.off || r.target.end > c.end {
+				t.Fatalf("%q: redirection at %d, target [%d,%d), in command [%d,%d)", src, r.off, r.target.off, r.target.end, c.off, c.end)
+			}
+			heredoc = heredoc || strings.HasPrefix(r.op, "<<")
+		}
+		if heredoc {
+			continue
+		}
+		alone := newLexer("x", []byte(src[c.off:c.end]))
+		again, err := alone.commands()
+		if err != nil || len(again) != 1 {
+			t.Fatalf("%q: command %q alone lexes to %d commands, error %v", src, src[c.off:c.end], len(again), err)
+		}
+		want := shiftCommand(c, c.off)
+		if d := cmp.Diff(want.words, again[0].words, cmp.AllowUnexported(word{}, part{})); d != "" {
+			t.Fatalf("%q: command %q alone lexes to other words (-in the script +alone):\n%s", src, src[c.off:c.end], d)
+		}
+		if d := cmp.Diff(want.redirs, again[0].redirs, cmp.AllowUnexported(redirect{}, word{}, part{})); d != "" {
+			t.Fatalf("%q: command %q alone lexes to other redirections (-in the script +alone):\n%s", src, src[c.off:c.end], d)
+		}
+	}
+}
+
+// shiftCommand is c's words and redirections with offsets relative to base.
+func shiftCommand(c *command, base int) *command {
+	var shift func(w word) word
+	shift = func(w word) word {
+		out := word{off: w.off - base, end: w.end - base}
+		for _, p := range w.parts {
+			if p.arg != nil {
+				a := shift(*p.arg)
+				p.arg = &a
+			}
+			out.parts = append(out.parts, p)
+		}
+		return out
+	}
+	out := &command{}
+	for _, w := range c.words {
+		out.words = append(out.words, shift(w))
+	}
+	for _, r := range c.redirs {
+		r.off -= base
+		r.target = shift(r.target)
+		out.redirs = append(out.redirs, r)
+	}
+	return out
+}
+
+// checkConvert: when a script converts, its rules file loads and prints
+// as itself, and the iptables commands that build that file (asScript)
+// convert to it again. Tables are compared in name order: a table
+// restored or built later is listed first, as the legacy kernel lists
+// it.
+func checkConvert(t *testing.T, src string, fam table.Family) {
+	t.Helper()
+	res, err := Convert("fuzz.sh", []byte(src), Options{Family: fam, Registry: reg})
+	if err != nil {
+		return
+	}
+	out := encodeByName(t, res.Ruleset)
+	rs, err := format.Load("out", []byte(out), format.LoadOptions{Family: fam, Registry: reg})
+	if err != nil {
+		t.Fatalf("%q converts to a rules file that does not load: %v\n%s", src, err, out)
+	}
+	if d := cmp.Diff(out, encodeByName(t, rs)); d != "" {
+		t.Fatalf("%q converts to a rules file that prints otherwise (-converted +printed):\n%s", src, d)
+	}
+	script := asScript(t, out, fam)
+	back, err := Convert("again.sh", []byte(script), Options{Family: fam, Registry: reg})
+	if err != nil {
+		t.Fatalf("%q converts to a rules file whose commands do not convert: %v\n%s", src, err, script)
+	}
+	if d := cmp.Diff(out, encodeByName(t, back.Ruleset)); d != "" {
+		t.Fatalf("%q: the commands of its rules file convert to another (-first +again):\n%s\nscript:\n%s", src, d, script)
+	}
+}
+
+func encodeByName(t *testing.T, rs *table.Ruleset) string {
+	t.Helper()
+	slices.SortFunc(rs.Tables, func(a, b *table.Table) int { return strings.Compare(a.Name, b.Name) })
+	return encode(t, rs)
+}
+
+// asScript writes a canonical rules file as the iptables commands that
+// build it in empty tables, every argument in single quotes.
+func asScript(t *testing.T, rules string, fam table.Family) string {
+	t.Helper()
+	f, err := format.Parse("rules", []byte(rules))
+	if err != nil {
+		t.Fatal(err)
+	}
+	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+	prog := "iptables"
+	if fam == table.IPv6 {
+		prog = "ip6tables"
+	}
+	var b strings.Builder
+	tbl := ""
+	for _, l := range f.Lines {
+		switch l.Kind {
+		case format.TableLine:
+			tbl = quote(l.Words[0].Text)
+		case format.ChainLine:
+			if l.Words[1].Text == "-" {
+				fmt.Fprintf(&b, "%s -t %s -N %s\n", prog, tbl, quote(l.Words[0].Text))
+			} else {
+				fmt.Fprintf(&b, "%s -t %s -P %s %s\n", prog, tbl, quote(l.Words[0].Text), quote(l.Words[1].Text))
+			}
+		case format.CommandLine:
+			fmt.Fprintf(&b, "%s -t %s", prog, tbl)
+			for _, w := range l.Words {
+				b.WriteString(" " + quote(w.Text))
+			}
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
 func FuzzConvert(f *testing.F) {
-	f.Add("IPT=iptables\n$IPT -A INPUT -i ${LAN:-eth0} -j ACCEPT # x\n")
-	f.Add("cat <<-E\n\tx\n\tE\nif a; then iptables -F; fi\n")
-	f.Fuzz(func(t *testing.T, s string) {
-		Convert("fuzz.sh", []byte(s), Options{Family: table.IPv4, Registry: reg})
+	paths, _ := filepath.Glob("../../testdata/scripts/*.sh")
+	if len(paths) == 0 {
+		f.Fatal("no scripts in testdata/scripts")
+	}
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(src), false)
+		f.Add(string(src), true)
+	}
+	f.Add("IPT=iptables\n$IPT -A INPUT -i ${LAN:-eth0} -j ACCEPT # x\n", false)
+	f.Add("cat <<-E\n\tx\n\tE\nif a; then iptables -F; fi\n", false)
+	f.Add("ip6tables -N x\nip6tables -A x -s fe80::/10 -p tcp --dport 22 -m comment --comment \"a 'b'\" -j ACCEPT\nip6tables -I INPUT -j x\n", true)
+	f.Add("iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE\niptables -P FORWARD DROP\nN=10.0.0.0/8; iptables -A FORWARD -s $N -m conntrack --ctstate NEW,ESTABLISHED -j LOG --log-prefix 'fw: '\n", false)
+	f.Fuzz(func(t *testing.T, s string, v6 bool) {
+		fam := table.IPv4
+		if v6 {
+			fam = table.IPv6
+		}
+		checkLex(t, s)
+		checkConvert(t, s, fam)
 	})
 }

@@ -314,7 +314,7 @@ func (lx *lexer) word() word {
 			case lx.peek(1) == '\n':
 				lx.i += 2
 			case lx.i+1 < lx.limit:
-				lit(string(lx.src[lx.i+1]), true)
+				lit(string(lx.src[lx.i+1:lx.i+2]), true)
 				lx.i += 2
 			default:
 				lit(`\`, false)
@@ -336,7 +336,7 @@ func (lx *lexer) word() word {
 		case c == '`':
 			lx.backtick(&w, false)
 		default:
-			lit(string(c), false)
+			lit(string(lx.src[lx.i:lx.i+1]), false)
 			lx.i++
 		}
 	}
@@ -370,7 +370,7 @@ func (lx *lexer) dquote(w *word, lit func(string, bool)) {
 		case '`':
 			lx.backtick(w, true)
 		default:
-			lit(string(c), true)
+			lit(string(lx.src[lx.i:lx.i+1]), true)
 			lx.i++
 		}
 	}
@@ -411,7 +411,7 @@ func (lx *lexer) dollar(w *word, quoted bool, lit func(string, bool)) {
 					a := sub.word()
 					for sub.i < end && sub.err == nil {
 						// Blanks inside ${x:-a b} belong to the word.
-						a.parts = append(a.parts, part{kind: litPart, text: string(lx.src[sub.i]), quoted: true})
+						a.parts = append(a.parts, part{kind: litPart, text: string(lx.src[sub.i : sub.i+1]), quoted: true})
 						sub.i++
 						more := sub.word()
 						a.parts = append(a.parts, more.parts...)

@@ -1,11 +1,17 @@
 package legacy
 
 import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/fwkit/fw/conformance"
 	"github.com/fwkit/fw/format"
+	"github.com/fwkit/fw/internal/genrules"
 	"github.com/fwkit/fw/table"
 	"github.com/fwkit/fw/table/ext"
 )
@@ -100,40 +106,135 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-// FuzzDecode feeds the decoder hostile blobs: it must never panic, and
-// whatever it accepts must encode and decode to the same ruleset.
+// FuzzDecode feeds the decoder hostile blobs and hook offsets, in
+// both families: it must never panic, and whatever it accepts must
+// encode, decode to the same table, and encode to the same bytes again.
+// Seeds are fw's blobs of the sample, of every table the extension
+// corpus uses (one rule per case that encodes offline) and of a small
+// kube-proxy ruleset.
 func FuzzDecode(f *testing.F) {
+	for _, s := range decodeSeeds(f) {
+		f.Add(s.v6, s.name, s.blob, s.hooks)
+	}
 	reg := ext.Registry()
-	rs, err := format.Load("sample", []byte(sample), format.LoadOptions{Family: table.IPv4, Registry: reg})
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, tb := range rs.Tables {
-		b, _ := Encode(table.IPv4, tb)
-		f.Add(tb.Name, b.Entries, b.HookEntry[1], b.Underflow[1], b.HookEntry[4], b.Underflow[4])
-	}
-	f.Fuzz(func(t *testing.T, name string, blob []byte, he1, uf1, he4, uf4 uint32) {
+	f.Fuzz(func(t *testing.T, v6 bool, name string, blob, hooks []byte) {
+		fam := table.IPv4
+		if v6 {
+			fam = table.IPv6
+		}
 		tinfo := table.LookupTable(name)
 		if tinfo == nil {
 			return
 		}
-		b, _ := Encode(table.IPv4, table.NewTable(name))
-		in := infoOf(b)
-		in.HookEntry[1], in.Underflow[1], in.HookEntry[4], in.Underflow[4] = he1, uf1, he4, uf4
-		tb, err := Decode(table.IPv4, name, blob, in, reg)
+		in := &Info{Size: uint32(len(blob)), NumEntries: uint32(len(blob) / 64)}
+		for h := table.Hook(0); h < table.NumHooks; h++ {
+			if tinfo.Hooks&h.Mask() != 0 {
+				in.ValidHooks |= 1 << h
+			}
+		}
+		hooks = append(hooks, make([]byte, 8*table.NumHooks)...)
+		for h := range table.NumHooks {
+			in.HookEntry[h] = binary.LittleEndian.Uint32(hooks[8*h:])
+			in.Underflow[h] = binary.LittleEndian.Uint32(hooks[8*h+4:])
+		}
+		tb, err := Decode(fam, name, blob, in, reg)
 		if err != nil {
 			return
 		}
-		again, err := Encode(table.IPv4, tb)
+		one, err := Encode(fam, tb)
 		if err != nil {
-			return // e.g. a decoded name that is too long to write back
+			t.Fatalf("a decoded table does not encode: %v\n%s", err, save(t, &table.Ruleset{Family: fam, Tables: []*table.Table{tb}}, true))
 		}
-		tb2, err := Decode(table.IPv4, name, again.Entries, infoOf(again), reg)
+		tb2, err := Decode(fam, name, one.Entries, infoOf(one), reg)
 		if err != nil {
 			t.Fatalf("re-encoded blob does not decode: %v", err)
 		}
-		if a, b := save(t, &table.Ruleset{Tables: []*table.Table{tb}}, true), save(t, &table.Ruleset{Tables: []*table.Table{tb2}}, true); a != b {
-			t.Fatalf("not a fixpoint:\n%s\n%s", a, b)
+		a := save(t, &table.Ruleset{Family: fam, Tables: []*table.Table{tb}}, true)
+		b := save(t, &table.Ruleset{Family: fam, Tables: []*table.Table{tb2}}, true)
+		if d := cmp.Diff(a, b); d != "" {
+			t.Fatalf("not a fixpoint (-decoded +decoded again):\n%s", d)
+		}
+		two, err := Encode(fam, tb2)
+		if err != nil {
+			t.Fatalf("decoded again, does not encode: %v", err)
+		}
+		if !bytes.Equal(one.Entries, two.Entries) || one.HookEntry != two.HookEntry || one.Underflow != two.Underflow {
+			t.Fatalf("encoded again to other bytes:\n%x\n%x", one.Entries, two.Entries)
 		}
 	})
+}
+
+type decodeSeed struct {
+	v6          bool
+	name        string
+	blob, hooks []byte
+}
+
+func decodeSeeds(f *testing.F) []decodeSeed {
+	reg := ext.Registry()
+	var out []decodeSeed
+	add := func(rs *table.Ruleset) {
+		for _, tb := range rs.Tables {
+			b, err := Encode(rs.Family, tb)
+			if err != nil {
+				continue // an ipset name needs the kernel
+			}
+			var hooks []byte
+			for h := range table.NumHooks {
+				hooks = binary.LittleEndian.AppendUint32(hooks, b.HookEntry[h])
+				hooks = binary.LittleEndian.AppendUint32(hooks, b.Underflow[h])
+			}
+			out = append(out, decodeSeed{rs.Family == table.IPv6, tb.Name, b.Entries, hooks})
+		}
+	}
+	load := func(name, src string, fam table.Family) *table.Ruleset {
+		rs, err := format.Load(name, []byte(src), format.LoadOptions{Family: fam, Registry: reg})
+		if err != nil {
+			f.Fatal(err)
+		}
+		return rs
+	}
+	add(load("sample", sample, table.IPv4))
+	corpora, err := conformance.Load("../../testdata/ext", "")
+	if err != nil || len(corpora) == 0 {
+		f.Fatalf("corpus: %v", err)
+	}
+	// A table per corpus file, family and table name: small blobs
+	// mutate well.
+	for _, c := range corpora {
+		for _, fam := range []table.Family{table.IPv4, table.IPv6} {
+			for _, tname := range table.TableNames() {
+				var src strings.Builder
+				for _, cs := range c.Cases {
+					if cs.Expect != conformance.Accept || cs.Table != tname || !cs.Family.Has(fam) || len(cs.Prelude) > 0 {
+						continue
+					}
+					if _, err := Encode(fam, load(cs.Pos(), cs.Input(), fam).Tables[0]); err != nil {
+						continue
+					}
+					if src.Len() == 0 {
+						fmt.Fprintf(&src, "*%s\n:user - [0:0]\n", tname)
+					}
+					// A case's rule may need its chain's hook (a target
+					// valid only there); a user chain's goes to one.
+					to := "user"
+					if _, builtin := table.HookByName(cs.Chain); builtin {
+						to = cs.Chain
+					}
+					fmt.Fprintf(&src, "-A %s %s\n", to, cs.Rule)
+				}
+				if src.Len() > 0 {
+					add(load(c.Path, src.String()+"COMMIT\n", fam))
+				}
+			}
+		}
+	}
+	for _, fam := range []table.Family{table.IPv4, table.IPv6} {
+		var src bytes.Buffer
+		if err := genrules.Write(&src, genrules.Options{Services: 3, Seed: 1, IPv6: fam == table.IPv6}); err != nil {
+			f.Fatal(err)
+		}
+		add(load("kube-proxy", src.String(), fam))
+	}
+	return out
 }
