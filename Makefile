@@ -15,7 +15,7 @@ TEST_TIMEOUT  ?= 15m
 TEST_PARALLEL ?= 4
 STATICCHECK   ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-short demo bench fuzz install install-systemd clean deps vet lint
+.PHONY: all build test test-short shelltests demo bench fuzz install install-systemd clean deps vet lint
 
 all: build
 
@@ -45,6 +45,11 @@ test: deps vet
 # The fast tier: no root, no kernel, no reference tools.
 test-short:
 	$(GO) test -count=1 -short -timeout 5m ./...
+
+# iptables' own shell tests with fw in place of save and restore, both
+# backends (root; fetches the iptables source from Debian's archive).
+shelltests: build deps
+	@scripts/shelltests.sh
 
 demo: build deps
 	@scripts/demo.sh
