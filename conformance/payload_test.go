@@ -79,7 +79,6 @@ func putGuarded(p table.Payload, f table.Family, n int) (bad string, err error) 
 // value survives marshal and unmarshal and prints the same. This covers
 // extensions the kernel here cannot load (the kernel tests skip those).
 func TestPayloadRoundTrip(t *testing.T) {
-	t.Parallel()
 	reg := ext.Registry()
 	for cs, fam := range acceptedCases(t) {
 		rs, err := loadCase(cs, fam, reg)
