@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -26,6 +27,10 @@ import (
 // Backend is the nf_tables backend.
 type Backend struct {
 	Registry *table.Registry
+
+	// RetryFor bounds how long a commit or a read starts again while
+	// other writers change the ruleset (DefaultRetryFor when zero).
+	RetryFor time.Duration
 
 	partial *partialRead // what LoadChains and ReadChain read with
 
@@ -117,12 +122,13 @@ func (b *Backend) Stream(f table.Family, names []string, sink table.Sink) error 
 		return b.opErr("open", "", err)
 	}
 	defer c.close()
-	for attempt := 0; ; attempt++ {
+	p := b.pacer()
+	for {
 		err := b.stream(c, f, names, sink)
 		if !errors.Is(err, errMoved) {
 			return err
 		}
-		if r, ok := sink.(table.Restarter); !ok || attempt == 9 || !r.Restart() {
+		if r, ok := sink.(table.Restarter); !ok || !r.Restart() || !p.again() {
 			return b.opErr("read", "", ErrRulesetChanged)
 		}
 	}
@@ -135,12 +141,22 @@ var testHookStreamed func()
 // errMoved says the generation changed during a stream.
 var errMoved = errors.New("the ruleset changed while it was read")
 
-func (b *Backend) stream(c *conn, f table.Family, names []string, sink table.Sink) error {
+func (b *Backend) stream(c *conn, f table.Family, names []string, sink table.Sink) (err error) {
 	fam := nfproto(f)
 	gen, err := c.genID()
 	if err != nil {
 		return b.opErr("read", "", err)
 	}
+	// Whatever went wrong while the generation moved (a chain or table
+	// deleted under the dump, a half-made table that looks foreign) is
+	// the other writer's doing: start again.
+	defer func() {
+		if err != nil && !errors.Is(err, errMoved) {
+			if g, gerr := c.genID(); errors.Is(err, errDumpIntr) || gerr == nil && g != gen {
+				err = errMoved
+			}
+		}
+	}()
 	s := &snapshot{GenID: gen, Tables: map[string]*rawTable{}}
 	if err := s.load(c, fam, nil, readGate); err != nil {
 		return b.opErr("read", "", err)
@@ -208,14 +224,6 @@ func (b *Backend) stream(c *conn, f table.Family, names []string, sink table.Sin
 			next++
 			rd.wait(j)
 			if j.err != nil {
-				var ie *IncompatibleError
-				if errors.As(j.err, &ie) {
-					return b.opErr("read", j.table, j.err)
-				}
-				// A chain deleted meanwhile is a change, not a fault.
-				if m := moved(); m != nil {
-					return m
-				}
 				return b.opErr("read", j.table, j.err)
 			}
 			for _, r := range j.rules {

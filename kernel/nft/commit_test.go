@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -103,8 +104,9 @@ func TestCheckOnly(t *testing.T) {
 
 // TestGenerationChanged (5): a change to the ruleset between fw reading
 // it and fw's batch arriving is detected by the generation id in the
-// batch: fw starts again once, and gives up with ErrRulesetChanged when
-// it happens again, leaving the kernel as the other writer left it.
+// batch: fw starts again from a fresh reading, pausing a little longer
+// each time, and gives up with ErrRulesetChanged once RetryFor has
+// passed, leaving the kernel as the other writer left it.
 func TestGenerationChanged(t *testing.T) {
 	needNft(t)
 	ns := kerneltest.NewNetns(t)
@@ -121,24 +123,26 @@ func TestGenerationChanged(t *testing.T) {
 	t.Cleanup(func() { testHookBeforeSend = nil })
 
 	testHookBeforeSend = meddle
-	err := fwCommit(ns, rs, false)
+	err := ns.Do(func() error {
+		return (&Backend{Registry: registry, RetryFor: 300 * time.Millisecond}).Commit(rs, kernel.CommitOptions{})
+	})
 	if !errors.Is(err, ErrRulesetChanged) {
 		t.Fatalf("error %v, want ErrRulesetChanged", err)
 	}
-	t.Logf("%v", err)
-	if n != 2 {
-		t.Errorf("fw tried %d times, want 2", n)
+	t.Logf("%v (after %d attempts)", err, n)
+	if n < 3 {
+		t.Errorf("fw tried %d times in 300 ms against a writer that never pauses, want at least 3", n)
 	}
 	got := refSave(t, ns, table.IPv4)
-	if !strings.Contains(got, "-A OUTPUT -d 10.0.0.1/32 -j DROP") || strings.Count(got, "-A FORWARD -j DROP") != 2 || strings.Contains(got, "-i lo") {
-		t.Errorf("after the refused commits the kernel should hold the old table and the two concurrent rules:\n%s", got)
+	if !strings.Contains(got, "-A OUTPUT -d 10.0.0.1/32 -j DROP") || strings.Count(got, "-A FORWARD -j DROP") != n || strings.Contains(got, "-i lo") {
+		t.Errorf("after the refused commits the kernel should hold the old table and the %d concurrent rules:\n%s", n, got)
 	}
 
-	// A change during the first attempt only: the retry succeeds, and
+	// Changes during the first attempts only: a retry succeeds, and
 	// fw's table replaces what the other writer did to it.
 	n = 0
 	testHookBeforeSend = func(attempt int) {
-		if attempt == 0 {
+		if attempt < 5 {
 			meddle(attempt)
 		}
 	}

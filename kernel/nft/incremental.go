@@ -99,6 +99,7 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 		path = statePath(c, f)
 	}
 	var keysOf *wantedKeys // the wanted rules' expression keys, when the kernel is read
+	p := b.pacer()
 	for attempt := 0; ; attempt++ {
 		var gen uint32
 		live := map[string]*liveTable{}
@@ -219,11 +220,12 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 		}
 		res, retry, err := b.sendBatch(c, bt, opt, path, op, attempt)
 		if retry {
-			if partial {
-				// The file was applied to a ruleset that is gone.
-				return b.opErr(op, "", ErrRulesetChanged)
+			// With partial, the file was applied to a ruleset that is
+			// gone: the caller applies it again to a fresh reading.
+			if !partial && p.again() {
+				continue
 			}
-			continue
+			return b.gaveUp(path, op)
 		}
 		if err == nil && !opt.Test {
 			if stateKnown {

@@ -129,10 +129,12 @@ func (c *conn) dump(msg uint16, fam uint8, filter []byte, fn func(attrs []byte) 
 		return err
 	}
 	var ferr error
+	intr := false
 	err = c.recv(true, func(m nlmsg) bool {
 		if m.seq != seq {
 			return false
 		}
+		intr = intr || m.flags&unix.NLM_F_DUMP_INTR != 0
 		switch m.typ {
 		case unix.NLMSG_DONE:
 			return true
@@ -155,10 +157,8 @@ func (c *conn) dump(msg uint16, fam uint8, filter []byte, fn func(attrs []byte) 
 	if err == nil {
 		err = ferr
 	}
-	if errors.Is(err, unix.EINTR) {
-		// The dump was interrupted by a change; the caller's generation
-		// check starts again.
-		return nil
+	if errors.Is(err, unix.EINTR) || err == nil && intr {
+		return errDumpIntr
 	}
 	return err
 }

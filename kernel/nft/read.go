@@ -1,6 +1,7 @@
 package nft
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -110,18 +111,22 @@ func readSnapshot(c *conn, f table.Family, rulesOf func(tbl, chain string) bool,
 			return nil, err
 		}
 		s := &snapshot{GenID: gen, Tables: map[string]*rawTable{}}
-		if err := s.load(c, fam, rulesOf, mode); err != nil {
-			return nil, err
-		}
+		lerr := s.load(c, fam, rulesOf, mode)
 		again, err := c.genID()
 		if err != nil {
 			return nil, err
 		}
-		if again == gen {
+		if again == gen && !errors.Is(lerr, errDumpIntr) {
+			if lerr != nil {
+				return nil, lerr
+			}
 			return s, nil
 		}
-		if attempt == 9 {
-			return nil, fmt.Errorf("the nf_tables ruleset kept changing while fw was reading it")
+		// A dump is not atomic: read again until one dump sees one
+		// generation throughout. Dumps are fast next to the pauses of
+		// real writers, so a bounded count is enough.
+		if attempt == 99 {
+			return nil, fmt.Errorf("the nf_tables ruleset kept changing while fw was reading it (%d tries)", attempt+1)
 		}
 	}
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // testHookBeforeSend, when set by a test, runs right before a commit
-// batch is sent (attempt 0, then 1 on the retry).
+// batch is sent (attempt 0, then 1, 2, ... on the retries).
 var testHookBeforeSend func(attempt int)
 
 // testHookBatch, when set by a test, is shown what an incremental commit
@@ -160,7 +160,8 @@ func incremental(opt kernel.CommitOptions) bool { return opt.Incremental || opt.
 //
 // The batch carries the generation fw read the ruleset at: if someone
 // changed the ruleset meanwhile, the kernel refuses it (ERESTART) and fw
-// starts again from a fresh reading once; a second refusal is
+// starts again from a fresh reading, as iptables-nft does, pausing a
+// little longer each time; once b.RetryFor has passed it gives up with
 // ErrRulesetChanged. Tables that nft made in a shape iptables does not
 // use are never replaced. With opt.Test the batch is sent without its
 // end: the kernel checks every message and then aborts, changing nothing.
@@ -216,6 +217,7 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 	if !opt.Test {
 		path = here
 	}
+	p := b.pacer()
 	for attempt := 0; ; attempt++ {
 		// Each rule of a table to replace is checked against the shape
 		// iptables gives its rules, which costs a dump of the table;
@@ -258,7 +260,10 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		}
 		res, retry, err := b.sendBatch(c, bt, opt, path, op, attempt)
 		if retry {
-			continue
+			if p.again() {
+				continue
+			}
+			err = b.gaveUp(path, op)
 		}
 		if err == nil && !opt.Test {
 			b.recordFull(c, path, f, snap.GenID, tables, made, digs.wait(), res)
@@ -291,10 +296,10 @@ func (b *Backend) recordFull(c *conn, path string, f table.Family, gen uint32, t
 }
 
 // sendBatch sends a transaction and sorts out what came back. retry is
-// set when the generation moved under the first attempt (someone changed
-// the ruleset since it was read, or since the state file was written):
-// the caller reads again, once. Any other failure drops the state file,
-// which may no longer describe the kernel.
+// set when the generation moved under it (someone changed the ruleset
+// since it was read, or since the state file was written): the caller
+// reads again, or gives up (gaveUp). Any other failure drops the state
+// file, which may no longer describe the kernel.
 func (b *Backend) sendBatch(c *conn, bt *batch, opt kernel.CommitOptions, path, op string, attempt int) (res *batchResult, retry bool, err error) {
 	if testHookBeforeSend != nil {
 		testHookBeforeSend(attempt)
@@ -303,10 +308,8 @@ func (b *Backend) sendBatch(c *conn, bt *batch, opt kernel.CommitOptions, path, 
 	res, err = c.send(bt, !opt.Test)
 	switch {
 	case err != nil:
-	case res.BatchErr == unix.ERESTART && attempt == 0:
-		return nil, true, nil
 	case res.BatchErr == unix.ERESTART:
-		err = ErrRulesetChanged
+		return nil, true, nil
 	case len(res.Refused) > 0:
 		return nil, false, b.refusal(op, res, bt, since)
 	case res.BatchErr != 0:
@@ -316,6 +319,13 @@ func (b *Backend) sendBatch(c *conn, bt *batch, opt kernel.CommitOptions, path, 
 	}
 	dropState(path)
 	return nil, false, b.opErr(op, "", err)
+}
+
+// gaveUp is the error of a commit whose retries ran out while other
+// writers kept changing the ruleset.
+func (b *Backend) gaveUp(path, op string) error {
+	dropState(path)
+	return b.opErr(op, "", ErrRulesetChanged)
 }
 
 // refusal reports the first refused message of a batch (later refusals
