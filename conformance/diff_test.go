@@ -20,12 +20,13 @@ func TestDiffRewritePairs(t *testing.T) {
 	reg := ext.Registry()
 	n, lossy := 0, 0
 	for cs, fam := range acceptedCases(t) {
-		if len(cs.Output) != 1 || cs.Output[0] == cs.Rule {
+		fw := cs.FwOutput()
+		if len(fw) != 1 || fw[0] == cs.Rule {
 			continue
 		}
 		a, err1 := format.Load("a", []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: reg})
 		out := *cs
-		out.Rule = cs.Output[0]
+		out.Rule = fw[0]
 		b, err2 := format.Load("b", []byte(out.Input()), format.LoadOptions{Family: fam, Registry: reg})
 		if err1 != nil || err2 != nil {
 			continue // TestCorpus reports those
@@ -39,7 +40,7 @@ func TestDiffRewritePairs(t *testing.T) {
 		}
 		n++
 		if ch := diff.Compare(a, b, diff.Options{}); len(ch) != 0 {
-			t.Errorf("%s (%s): %q and %q differ: %+v", cs.Pos(), fam, cs.Rule, cs.Output[0], ch)
+			t.Errorf("%s (%s): %q and %q differ: %+v", cs.Pos(), fam, cs.Rule, fw[0], ch)
 		}
 	}
 	if n == 0 {
@@ -137,11 +138,11 @@ func TestDigestsDistinct(t *testing.T) {
 	seen := map[key]string{}
 	n := 0
 	for cs, fam := range acceptedCases(t) {
-		if len(cs.Output) != 1 {
+		if len(cs.FwOutput()) != 1 {
 			continue
 		}
 		out := *cs
-		out.Rule = cs.Output[0]
+		out.Rule = cs.FwOutput()[0]
 		// Decoded with the digests worked out as the rules are
 		// made, which must be what they are worked out to be.
 		a := table.NewApplier(fam, table.ApplyOptions{}, nil)

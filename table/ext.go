@@ -253,6 +253,10 @@ type CheckContext struct {
 	// with each other (one hashlimit name with two configurations, one
 	// IDLETIMER label with two timer types).
 	Table *Table
+	// NFTCompat says the rule goes to nf_tables' compat layer
+	// (iptables-nft), whose checkentry calls set par->nft_compat: some
+	// extensions skip checks that need a whole x_tables entry then.
+	NFTCompat bool
 }
 
 // Registry holds every extension fw knows. Text lookups go by user name

@@ -180,6 +180,7 @@ func restore(c *cli.Context, fam table.Family, file string) error {
 		}
 		return err
 	}
+	applyOpt.NFTCompat = b.Name() == "nft"
 	verbose := func(format string, args ...any) {
 		if c.Bool("verbose") {
 			fmt.Fprintf(os.Stderr, "fw-restore: "+format+"\n", args...)
