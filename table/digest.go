@@ -38,8 +38,8 @@ func NewStableDigester(f Family) *Digester { return &Digester{f: f, stable: true
 
 // DigestVersion names the layout stable digests are made of: a file of
 // them from another version is not to be trusted. 2: payloads lose their
-// trailing zero bytes.
-const DigestVersion = 2
+// trailing zero bytes; 3: Normalizer forms.
+const DigestVersion = 3
 
 // Cached returns r's digest, taking a stable one from r.Digest when the
 // rule carries it.
@@ -101,6 +101,9 @@ func (d *Digester) Digest(r *Rule) Digest {
 func (d *Digester) appendExt(b []byte, e Ext) []byte {
 	if a, ok := e.(Aliased); ok {
 		e = a.Unaliased()
+	}
+	if n, ok := e.(Normalizer); ok {
+		e = n.Normal(d.f)
 	}
 	info := e.Info()
 	b = appendStr(b, info.KernelName())

@@ -259,6 +259,14 @@ type CheckContext struct {
 	NFTCompat bool
 }
 
+// Normalizer is an extension whose payload can hold bytes the kernel
+// ignores for a family (the IPv6 part of an address or mask in an IPv4
+// rule), so that two payloads that match the same packets differ. Digests,
+// and so fw-diff and the incremental commit, compare its Normal form.
+type Normalizer interface {
+	Normal(f Family) Ext
+}
+
 // Registry holds every extension fw knows. Text lookups go by user name
 // and pick the newest revision for the family; binary lookups go by kernel
 // name and revision.

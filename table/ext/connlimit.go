@@ -131,3 +131,14 @@ func (m *Connlimit) UnmarshalPayload(f table.Family, data []byte) error {
 	m.fam = f
 	return r.Err()
 }
+
+// Normal clears the IPv6 part of an IPv4 rule's mask, which xt_connlimit
+// ignores.
+func (m *Connlimit) Normal(f table.Family) table.Ext {
+	if f != table.IPv4 {
+		return m
+	}
+	c := *m
+	clear(c.Mask[4:])
+	return &c
+}

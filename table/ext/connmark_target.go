@@ -153,3 +153,14 @@ func (t *ConnmarkTarget) UnmarshalPayload(_ table.Family, data []byte) error {
 	t.ShiftDir, t.ShiftBits, t.Mode = r.U8(12), r.U8(13), r.U8(14)
 	return r.Err()
 }
+
+// Normal sets the nfmask of --set-xmark to its default: xt_CONNMARK uses
+// it only to save or restore a mark.
+func (t *ConnmarkTarget) Normal(table.Family) table.Ext {
+	if t.Mode != connmarkSet {
+		return t
+	}
+	c := *t
+	c.NfMask = 0xffffffff
+	return &c
+}
