@@ -56,8 +56,10 @@ func (d *Digester) Digest(r *Rule) Digest {
 	ip := &r.IP
 	b = digestAddr(b, ip.Src)
 	b = digestAddr(b, ip.Dst)
-	b = appendStr(b, ip.In)
-	b = appendStr(b, ip.Out)
+	// "-i +" matches every interface, as no -i does; the kernel stores
+	// the two alike (legacy) or nearly (nft: a bare meta load).
+	b = appendStr(b, anyIface(ip.In, ip.InvIn))
+	b = appendStr(b, anyIface(ip.Out, ip.InvOut))
 	flags := uint16(0)
 	for i, on := range [...]bool{ip.InvSrc, ip.InvDst, ip.InvIn, ip.InvOut, ip.InvProto, ip.ProtoFlag, ip.Frag, ip.InvFrag} {
 		if on {
@@ -132,6 +134,13 @@ func (d *Digester) appendExt(b []byte, e Ext) []byte {
 	var w Writer
 	e.Print(&w)
 	return append(appendStr(b, w.String()), 0)
+}
+
+func anyIface(name string, inv bool) string {
+	if name == "+" && !inv {
+		return ""
+	}
+	return name
 }
 
 func appendStr(b []byte, s string) []byte {
