@@ -6,9 +6,10 @@ import (
 	"github.com/fwkit/fw/ipset"
 )
 
-// Requests. Every request carries the protocol version; CREATE and ADD
-// go with NLM_F_EXCL, so that the kernel refuses a set or element that
-// exists instead of keeping it (ipset without -exist).
+// Requests. Every request carries the protocol version, and every one
+// but the dump goes with NLM_F_EXCL, as ipset sends them without -exist:
+// without it the kernel keeps a set or element that exists instead of
+// refusing it, and takes the destroy of a set that does not exist.
 
 func (b *Builder) begin(cmd uint8, flags uint16, seq uint32) int {
 	start := b.Begin(cmd, FlagRequest|flags, seq)
@@ -18,23 +19,24 @@ func (b *Builder) begin(cmd uint8, flags uint16, seq uint32) int {
 
 // ProtocolRequest asks for the kernel's protocol versions.
 func (b *Builder) ProtocolRequest(seq uint32) {
-	m := b.begin(CmdProtocol, 0, seq)
+	m := b.begin(CmdProtocol, FlagAck|FlagExcl, seq)
 	b.End(m)
 }
 
 // TypeRequest asks which revisions of type name for family f the kernel
 // has.
 func (b *Builder) TypeRequest(seq uint32, name string, f ipset.Family) {
-	m := b.begin(CmdType, 0, seq)
+	m := b.begin(CmdType, FlagAck|FlagExcl, seq)
 	b.Str(AttrTypeName, name)
 	b.U8(AttrFamily, uint8(f))
 	b.End(m)
 }
 
 // ListRequest dumps the sets (IPSET_CMD_SAVE): one set when name is
-// given, else all; flags may ask for names only or headers only.
+// given, else all; flags may ask for names only or headers only. A dump
+// ends with NLMSG_DONE, which carries its error; it is not acknowledged.
 func (b *Builder) ListRequest(seq uint32, name string, flags uint32) {
-	m := b.begin(CmdSave, FlagDump|FlagAck, seq)
+	m := b.begin(CmdSave, FlagDump, seq)
 	if name != "" {
 		b.Str(AttrSetName, name)
 	}
@@ -47,14 +49,14 @@ func (b *Builder) ListRequest(seq uint32, name string, flags uint32) {
 // NameRequest appends a DESTROY or FLUSH of one set (cmd CmdDestroy or
 // CmdFlush).
 func (b *Builder) NameRequest(seq uint32, cmd uint8, name string) {
-	m := b.begin(cmd, FlagAck, seq)
+	m := b.begin(cmd, FlagAck|FlagExcl, seq)
 	b.Str(AttrSetName, name)
 	b.End(m)
 }
 
 // PairRequest appends a RENAME (name to name2) or a SWAP of two sets.
 func (b *Builder) PairRequest(seq uint32, cmd uint8, name, name2 string) {
-	m := b.begin(cmd, FlagAck, seq)
+	m := b.begin(cmd, FlagAck|FlagExcl, seq)
 	b.Str(AttrSetName, name)
 	b.Str(AttrSetName2, name2)
 	b.End(m)
