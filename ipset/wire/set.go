@@ -340,49 +340,47 @@ func (d *SetDecoder) Message(m Message) error {
 	return nil
 }
 
-// decodeHeader reads the options of s from its AttrData.
+// decodeHeader reads the options of s from its AttrData. Options its
+// type does not have are skipped, as in decodeElem.
 func decodeHeader(s *ipset.Set, data []byte) error {
 	o := &s.Opts
 	t := s.Type
 	a := newAttrs(data)
 	var hasFrom, hasTo bool
 	for a.next() {
-		switch a.typ {
-		case AttrHashSize:
+		switch {
+		case a.typ == AttrHashSize && t.Has(ipset.OptHashSize):
 			o.HashSize = a.u32()
-		case AttrMaxElem:
+		case a.typ == AttrMaxElem && t.Has(ipset.OptMaxElem):
 			o.MaxElem = a.u32()
-		case AttrNetMask:
+		case a.typ == AttrNetMask && t.Has(ipset.OptNetMask):
 			o.NetMask = a.u8()
-		case AttrBitMask:
+		case a.typ == AttrBitMask && t.Has(ipset.OptBitMask):
 			n := a.nested()
 			v, err := decodeAddr(n, s.Family)
 			if err != nil {
 				return fmt.Errorf("bitmask: %w", err)
 			}
 			o.BitMask, o.HasBitMask = v, true
-		case AttrMarkMask:
+		case a.typ == AttrMarkMask && t.Has(ipset.OptMarkMask):
 			o.MarkMask = a.u32()
-		case AttrBucketSize:
+		case a.typ == AttrBucketSize && t.Has(ipset.OptBucketSize):
 			o.BucketSize = a.u8()
-		case AttrInitVal:
+		case a.typ == AttrInitVal && t.Has(ipset.OptInitVal):
 			o.InitVal, o.HasInitVal = a.u32(), true
-		case AttrSize:
+		case a.typ == AttrSize && t.Has(ipset.OptSize):
 			o.Size = a.u32()
-		case AttrTimeout:
+		case a.typ == AttrTimeout:
 			o.Timeout, o.HasTimeout = a.u32(), true
-		case AttrCADTFlags:
+		case a.typ == AttrCADTFlags:
 			f := a.u32()
 			o.Counters = f&CADTWithCounters != 0
 			o.Comment = f&CADTWithComment != 0
-			o.ForceAdd = f&CADTWithForceAdd != 0
+			o.ForceAdd = f&CADTWithForceAdd != 0 && t.Has(ipset.OptForceAdd)
 			o.SkbInfo = f&CADTWithSkbInfo != 0
-		case AttrReferences:
+		case a.typ == AttrReferences:
 			s.References = a.u32()
-		case AttrIP, AttrIPTo:
-			if t.Kind != ipset.Bitmap {
-				continue
-			}
+		case (a.typ == AttrIP || a.typ == AttrIPTo) && t.Kind == ipset.Bitmap && t.Name != "bitmap:port":
 			typ := a.typ
 			n := a.nested()
 			v, err := decodeAddr(n, ipset.FamilyInet)
@@ -394,9 +392,9 @@ func decodeHeader(s *ipset.Set, data []byte) error {
 			} else {
 				o.RangeTo, hasTo = v.V4(), true
 			}
-		case AttrPort:
+		case a.typ == AttrPort && t.Name == "bitmap:port":
 			o.RangeFrom, hasFrom = uint32(a.u16()), true
-		case AttrPortTo:
+		case a.typ == AttrPortTo && t.Name == "bitmap:port":
 			o.RangeTo, hasTo = uint32(a.u16()), true
 		}
 	}
@@ -440,6 +438,9 @@ func decodeAddr(a attrs, f ipset.Family) (ipset.Addr, error) {
 }
 
 // decodeElem reads one member of s from the attributes of its AttrData.
+// Attributes that are not of the set's type or extensions are skipped:
+// the kernel sends none, and keeping them would make a member that fw
+// cannot send back.
 func decodeElem(s *ipset.Set, a attrs) (ipset.Entry, error) {
 	var e ipset.Entry
 	f := s.Family
@@ -447,56 +448,63 @@ func decodeElem(s *ipset.Set, a attrs) (ipset.Entry, error) {
 	if f == ipset.FamilyInet6 {
 		host = 128
 	}
+	var dims [ipset.DimName + 1]bool
+	for _, d := range s.Type.Dims {
+		dims[d] = true
+	}
+	o := &s.Opts
 	var has [AttrPad + 1]bool
 	for a.next() {
 		has[min(a.typ, AttrPad)] = true
 		var err error
-		switch a.typ {
-		case AttrIP:
+		switch {
+		case a.typ == AttrIP && (dims[ipset.DimIP] || dims[ipset.DimNet]):
 			n := a.nested()
 			e.IP, err = decodeAddr(n, f)
-		case AttrIP2:
+		case a.typ == AttrIP2 && (dims[ipset.DimIP2] || dims[ipset.DimNet2]):
 			n := a.nested()
 			e.IP2, err = decodeAddr(n, f)
-		case AttrCIDR:
+		case a.typ == AttrCIDR && dims[ipset.DimNet]:
 			e.CIDR = a.u8()
-		case AttrCIDR2:
+		case a.typ == AttrCIDR2 && dims[ipset.DimNet2]:
 			e.CIDR2 = a.u8()
-		case AttrPort:
+		case a.typ == AttrPort && dims[ipset.DimPort]:
 			e.Port = a.u16()
-		case AttrProto:
+		case a.typ == AttrProto && dims[ipset.DimPort] && s.Type.Kind != ipset.Bitmap:
 			e.Proto = a.u8()
-		case AttrEther:
+		case a.typ == AttrEther && dims[ipset.DimMAC]:
 			if len(a.data) != 6 {
 				return e, fmt.Errorf("Ethernet address of %d bytes", len(a.data))
 			}
 			copy(e.MAC[:], a.data)
 			e.HasMAC = true
-		case AttrMark:
+		case a.typ == AttrMark && dims[ipset.DimMark]:
 			e.Mark = a.u32()
-		case AttrIface:
+		case a.typ == AttrIface && dims[ipset.DimIface]:
 			e.Iface = a.str(15)
-		case AttrName:
+		case a.typ == AttrName && dims[ipset.DimName]:
 			e.Name = a.str(MaxNameLen)
-		case AttrCADTFlags:
+		case a.typ == AttrCADTFlags:
 			fl := a.u32()
 			e.Nomatch = fl&CADTNomatch != 0
-			e.Physdev = fl&CADTPhysdev != 0
-			e.Wildcard = fl&CADTIfaceWildcard != 0
-		case AttrTimeout:
+			if dims[ipset.DimIface] {
+				e.Physdev = fl&CADTPhysdev != 0
+				e.Wildcard = fl&CADTIfaceWildcard != 0
+			}
+		case a.typ == AttrTimeout && o.HasTimeout:
 			e.Timeout = a.u32()
-		case AttrBytes:
+		case a.typ == AttrBytes && o.Counters:
 			e.Bytes = a.u64()
-		case AttrPackets:
+		case a.typ == AttrPackets && o.Counters:
 			e.Packets = a.u64()
-		case AttrComment:
+		case a.typ == AttrComment && o.Comment:
 			e.Comment = a.str(ipset.MaxCommentLen)
-		case AttrSkbMark:
+		case a.typ == AttrSkbMark && o.SkbInfo:
 			v := a.u64()
 			e.SkbMark, e.SkbMask = uint32(v>>32), uint32(v)
-		case AttrSkbPrio:
+		case a.typ == AttrSkbPrio && o.SkbInfo:
 			e.SkbPrio = a.u32()
-		case AttrSkbQueue:
+		case a.typ == AttrSkbQueue && o.SkbInfo:
 			e.SkbQueue = a.u16()
 		}
 		if err != nil {

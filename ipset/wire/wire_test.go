@@ -76,7 +76,7 @@ func listReply(b *Builder, seq uint32, s *ipset.Set, index uint16, limit int) {
 		if first {
 			b.Str(AttrTypeName, s.Type.Name)
 			b.U8(AttrFamily, uint8(s.Family))
-			b.U8(AttrRevision, s.Type.Revision)
+			b.U8(AttrRevision, s.Revision)
 			b.U16(AttrIndex, index)
 			d := b.Nest(AttrData)
 			b.createData(s)
@@ -140,7 +140,7 @@ func TestRoundTrip(t *testing.T) {
 				for j := 0; j < len(s.Members); {
 					j = req.AddRequest(2, s.Name, s, j, limit)
 				}
-				listReply(&list, 3, s, uint16(i), limit)
+				listReply(&list, 3, want[i], uint16(i), limit)
 			}
 			if d := cmp.Diff(want, decodeAll(t, req.B)); d != "" {
 				t.Errorf("%s, limit %d: requests read back (-want +got):\n%s", file, limit, d)
