@@ -180,13 +180,8 @@ func TestRestoreOracle(t *testing.T) {
 			}
 			ns := kerneltest.NewNetns(t)
 			c := open(t, ns)
-			for _, s := range sets {
-				if err := c.Create(s.Name, s); err != nil {
-					t.Fatal(err)
-				}
-				if err := c.Add(s.Name, s); err != nil {
-					t.Fatal(err)
-				}
+			if _, err := Restore(c, sets, RestoreOptions{}, nil); err != nil {
+				t.Fatal(err)
 			}
 			got := run(t, ns, nil, "save")
 			if got != want && !timeoutsOnly(want, got) {

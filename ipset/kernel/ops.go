@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+	"time"
 
 	"github.com/fwkit/fw/ipset"
 	"github.com/fwkit/fw/ipset/wire"
@@ -129,7 +130,7 @@ func (c *Conn) Add(name string, s *ipset.Set) error {
 
 // Destroy destroys the set called name.
 func (c *Conn) Destroy(name string) error {
-	return c.byName("destroy", wire.CmdDestroy, name)
+	return whileListed(func() error { return c.byName("destroy", wire.CmdDestroy, name) })
 }
 
 // Flush removes every member of the set called name.
@@ -160,9 +161,31 @@ func (c *Conn) Rename(from, to string) error {
 // The kernel swaps sets whose types have the same features, of the same
 // family.
 func (c *Conn) Swap(a, b string) error {
-	err := c.simple(0, func(seq uint32) { c.req.PairRequest(seq, wire.CmdSwap, a, b) }, nil)
-	if err != nil {
-		return &Error{Op: "swap", Set: a, Set2: b, Err: err}
+	return whileListed(func() error {
+		err := c.simple(0, func(seq uint32) { c.req.PairRequest(seq, wire.CmdSwap, a, b) }, nil)
+		if err != nil {
+			return &Error{Op: "swap", Set: a, Set2: b, Err: err}
+		}
+		return nil
+	})
+}
+
+// whileListed runs fn again while the kernel answers that a set is
+// busy, for up to two seconds: the kernel refuses to swap or destroy a
+// set while someone (ipset list, another fw) is dumping it, which lasts
+// as long as the dump. A set a rule refers to stays busy, and fn's error
+// then comes back.
+func whileListed(fn func() error) error {
+	deadline := time.Now().Add(2 * time.Second)
+	pause := time.Millisecond
+	for {
+		err := fn()
+		var e *wire.Errno
+		busy := errors.As(err, &e) && (e.IsBusy() || e.N == int32(syscall.EBUSY))
+		if !busy || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 50*time.Millisecond)
 	}
-	return nil
 }
