@@ -18,10 +18,21 @@ type word struct {
 	col int // 1-based column where the word starts
 }
 
-func splitLine(line string) ([]word, error) {
-	var out []word
+func splitLine(out []word, line string) ([]word, error) {
+	// A word without quotes is a part of line; only a quoted one is
+	// built anew.
 	var b []byte
-	quoted, start := false, -1
+	quoted, hadQuote, start := false, false, -1
+	flush := func(end int) {
+		switch {
+		case start < 0:
+		case !hadQuote:
+			out = append(out, word{line[start:end], start + 1})
+		case len(b) > 0:
+			out = append(out, word{string(b), start + 1})
+		}
+		b, start, hadQuote = b[:0], -1, false
+	}
 	for i := 0; i < len(line); i++ {
 		c := line[i]
 		switch {
@@ -30,25 +41,26 @@ func splitLine(line string) ([]word, error) {
 			if start < 0 {
 				start = i
 			}
+			if !hadQuote {
+				b = append(b[:0], line[start:i]...)
+				hadQuote = true
+			}
 			continue
 		case !quoted && (c == ' ' || c == '\t' || c == '\r' || c == '\n'):
-			if len(b) > 0 {
-				out = append(out, word{string(b), start + 1})
-			}
-			b, start = b[:0], -1
+			flush(i)
 			continue
 		}
 		if start < 0 {
 			start = i
 		}
-		b = append(b, c)
+		if hadQuote {
+			b = append(b, c)
+		}
 	}
 	if quoted {
 		return nil, fmt.Errorf("missing closing quote")
 	}
-	if len(b) > 0 {
-		out = append(out, word{string(b), start + 1})
-	}
+	flush(len(line))
 	return out, nil
 }
 
@@ -75,6 +87,8 @@ type parser struct {
 	byName map[string]*setState
 	failed map[string]bool // sets whose create line was refused
 	errs   table.ErrorList
+	words  []word         // the words of the line being read, reused
+	adds   map[string]int // how many add lines each set has, to size it
 }
 
 // setState is what the parser keeps per set beyond the Set itself.
@@ -92,7 +106,7 @@ type setState struct {
 // service and protocol names turned into numbers. Errors name the
 // file, line and column, several at once.
 func Parse(file string, src []byte) ([]*Set, error) {
-	p := &parser{file: file, byName: map[string]*setState{}, failed: map[string]bool{}}
+	p := &parser{file: file, byName: map[string]*setState{}, failed: map[string]bool{}, adds: countAdds(src)}
 	lineNo := 0
 	for len(src) > 0 {
 		lineNo++
@@ -112,6 +126,29 @@ func Parse(file string, src []byte) ([]*Set, error) {
 		return nil, p.errs
 	}
 	return p.sets, nil
+}
+
+// countAdds counts the lines "add NAME ..." of each set, so that a set
+// of many members is sized once instead of growing line by line.
+func countAdds(src []byte) map[string]int {
+	m := map[string]int{}
+	for len(src) > 0 {
+		line := src
+		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+			line, src = src[:i], src[i+1:]
+		} else {
+			src = nil
+		}
+		if !bytes.HasPrefix(line, []byte("add ")) {
+			continue
+		}
+		name := line[4:]
+		if i := bytes.IndexAny(name, " \t"); i >= 0 {
+			name = name[:i]
+		}
+		m[string(name)]++
+	}
+	return m
 }
 
 // checkLists refuses a list:set member that is itself a list:set of the
@@ -151,7 +188,8 @@ func (p *parser) line(n int, text string) bool {
 	if t == "" || t[0] == '#' {
 		return false
 	}
-	words, err := splitLine(text)
+	words, err := splitLine(p.words[:0], text)
+	p.words = words
 	if err != nil {
 		return p.errorf(n, len(text), "close the quote that starts the comment", "%v", err)
 	}
@@ -211,6 +249,9 @@ func (p *parser) create(n int, w []word) bool {
 	if err := readCreateOptions(s, w[2].col, w[3:], func(col int, err error) bool { return p.errAt(n, col, err) }); err != nil {
 		p.failed[name.s] = true
 		return err == errStop
+	}
+	if n := p.adds[s.Name]; n > 0 {
+		s.Members = make([]Entry, 0, n)
 	}
 	p.sets = append(p.sets, s)
 	p.byName[s.Name] = &setState{set: s}
@@ -557,7 +598,7 @@ func (p *parser) add(n int, w []word) bool {
 		return p.errAt(n, w[2].col, err)
 	}
 	if st.seen == nil {
-		st.seen = make(map[Elem]int32)
+		st.seen = make(map[Elem]int32, cap(s.Members))
 	}
 	for i := range elems {
 		// wildcard is written as a flag but is part of the element.
@@ -776,7 +817,9 @@ func flagHint(t *Type) string {
 
 // parseSkbMark reads "0xMARK" or "0xMARK/0xMASK".
 func parseSkbMark(v string) (uint32, uint32, error) {
-	bad := table.WithHint("write 0xMARK or 0xMARK/0xMASK in hexadecimal", "skbmark %q is not a mark", v)
+	bad := func() error {
+		return table.WithHint("write 0xMARK or 0xMARK/0xMASK in hexadecimal", "skbmark %q is not a mark", v)
+	}
 	hex := func(s string) (uint32, bool) {
 		if !strings.HasPrefix(s, "0x") && !strings.HasPrefix(s, "0X") {
 			return 0, false
@@ -787,12 +830,12 @@ func parseSkbMark(v string) (uint32, uint32, error) {
 	m, k, slash := strings.Cut(v, "/")
 	mark, ok := hex(m)
 	if !ok {
-		return 0, 0, bad
+		return 0, 0, bad()
 	}
 	mask := uint32(0xffffffff)
 	if slash {
 		if mask, ok = hex(k); !ok {
-			return 0, 0, bad
+			return 0, 0, bad()
 		}
 	}
 	return mark, mask, nil
@@ -800,10 +843,12 @@ func parseSkbMark(v string) (uint32, uint32, error) {
 
 // parseSkbPrio reads "MAJOR:MINOR" in hexadecimal.
 func parseSkbPrio(v string) (uint32, error) {
-	bad := table.WithHint("write MAJOR:MINOR in hexadecimal, such as 1:10", "skbprio %q is not a priority", v)
+	bad := func() error {
+		return table.WithHint("write MAJOR:MINOR in hexadecimal, such as 1:10", "skbprio %q is not a priority", v)
+	}
 	a, b, ok := strings.Cut(v, ":")
 	if !ok {
-		return 0, bad
+		return 0, bad()
 	}
 	hex := func(s string) (uint32, bool) {
 		s = strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
@@ -816,7 +861,7 @@ func parseSkbPrio(v string) (uint32, error) {
 	maj, ok1 := hex(a)
 	min, ok2 := hex(b)
 	if !ok1 || !ok2 {
-		return 0, bad
+		return 0, bad()
 	}
 	return maj<<16 | min, nil
 }
