@@ -16,6 +16,11 @@ type RestoreOptions struct {
 	// not state and that nothing refers to (no rule, no list:set). Sets
 	// something refers to are kept and named in Result.Kept.
 	Prune bool
+	// Refs are the uses of sets by the rules restored with them
+	// (RuleRefs): each must resolve to a set of the file or, failing
+	// that, of the kernel, of the rule's family and dimension, or
+	// nothing changes.
+	Refs []Ref
 }
 
 // Action is what a restore does with one set.
@@ -64,6 +69,9 @@ type Plan struct {
 func (c *Conn) NewPlan(want []*ipset.Set, opt RestoreOptions) (*Plan, error) {
 	have, err := c.List("")
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckRefs(opt.Refs, want, have); err != nil {
 		return nil, err
 	}
 	p := &Plan{c: c, Kernel: have}
