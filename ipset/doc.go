@@ -2,8 +2,8 @@
 // sets, their options and members, the format of ipset's save and
 // restore ("create NAME TYPE [options]", "add NAME ELEMENT [options]"),
 // and the difference between two states of the sets. It makes no system
-// calls: kernel/ipset speaks to the kernel, and this package is tested
-// without one.
+// calls: ipset/kernel speaks to the kernel (through the codec in
+// ipset/wire), and this package is tested without one.
 //
 // Decisions:
 //
@@ -43,7 +43,7 @@
 //     and counters, which run on in the kernel; a list:set's order is
 //     part of it.
 //
-// Sets and rules on disk (for fw-save --sets, later): a companion file
+// Sets and rules on disk (docs/ipset.md): a companion file
 // rather than a marked section of the rules file. iptables-restore
 // refuses create and add lines and ipset restore refuses rules, so only
 // a separate file stays readable by both tools as it is; one set file
