@@ -330,8 +330,8 @@ func (x *expander) part(d Dim, p string) error {
 		if strings.HasPrefix(name, "physdev:") {
 			name, x.base.Physdev = name[len("physdev:"):], true
 		}
-		if name == "" || len(name) > 15 {
-			return table.WithHint("an interface name has 1 to 15 bytes", "%q is not an interface name", p)
+		if name == "" || len(name) > 15 || !printable(name) {
+			return table.WithHint("an interface name has 1 to 15 bytes, no blanks or quotes", "%q is not an interface name", p)
 		}
 		x.base.Iface = name
 	case DimName:
@@ -469,13 +469,31 @@ func (x *expander) addrValues(d Dim, ip ipText, text string) ([]netVal, error) {
 			from &= v4Mask(ip.cidr)
 			to = from | ^v4Mask(ip.cidr)
 		} else if from > to {
+			// The kernel swaps a reversed range, but not one that
+			// would start at the zero address.
+			if checkZero && to == 0 {
+				return nil, fmt.Errorf("%s: the zero address cannot be stored", text)
+			}
 			from, to = to, from
 		}
 		step := uint64(1)
 		if t.Name == "hash:ip" && s.Opts.NetMask != 0 {
 			step = 1 << (32 - s.Opts.NetMask)
 		}
+		// The kernel masks the first address of a range only and keeps
+		// the others as they come: members that ipset save writes and
+		// no restore can add again (they mask to another member). fw
+		// takes only ranges whose members are masked.
+		m := mask.V4()
 		for v := uint64(from); v <= uint64(to); v += step {
+			if checkZero && v == 0 {
+				return nil, table.WithHint("start the range above 0.0.0.0",
+					"%s: the kernel would store the zero address, which no restore can add again", text)
+			}
+			if uint32(v)&m != uint32(v) {
+				return nil, table.WithHint("start the range at a masked address, or write the network",
+					"%s: the kernel would keep %s unmasked", text, FormatAddr(f, AddrV4(uint32(v))))
+			}
 			if err := push(netVal{a: AddrV4(uint32(v)), cidr: host}); err != nil {
 				return nil, err
 			}

@@ -217,7 +217,21 @@ func checkName(s string) error {
 	if len(s) > MaxNameLen {
 		return table.WithHint(fmt.Sprintf("the kernel takes names of up to %d bytes", MaxNameLen), "set name %q is too long", s)
 	}
+	if !printable(s) {
+		return table.WithHint("ipset save writes names without quotes", "set name %q has a blank, a quote or a control character", s)
+	}
 	return nil
+}
+
+// printable reports whether s can be written as one word of a line:
+// no blanks, quotes or control characters.
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == '"' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // create reads "create NAME TYPE [options]".
