@@ -51,8 +51,6 @@ func (b *Backend) Load(f table.Family, names []string) (*table.Ruleset, error) {
 	return &col.Ruleset, nil
 }
 
-var _ kernel.Streamer = (*Backend)(nil)
-
 // Stream is Load into a sink: each table is decoded straight out of the
 // kernel's copy, one rule at a time.
 func (b *Backend) Stream(f table.Family, names []string, sink table.Sink) error {
@@ -77,6 +75,36 @@ func (b *Backend) Stream(f table.Family, names []string, sink table.Sink) error 
 	}
 	return nil
 }
+
+// StreamRestarts is false: each table is read in one call, atomically.
+func (b *Backend) StreamRestarts() bool { return false }
+
+// LoadChains reads the whole table: x_tables hands a table out in one
+// piece, so no chain is left Unread.
+func (b *Backend) LoadChains(f table.Family, name string) (*table.Table, error) {
+	rs, err := b.Load(f, []string{name})
+	if err != nil {
+		return nil, err
+	}
+	return rs.Table(name), nil
+}
+
+// ReadChain reads the table again and returns the chain's rules. A
+// restore never needs it here, since LoadChains leaves nothing Unread.
+func (b *Backend) ReadChain(f table.Family, tbl, chain string) ([]*table.Rule, error) {
+	t, err := b.LoadChains(f, tbl)
+	if err != nil {
+		return nil, err
+	}
+	c := t.Chain(chain)
+	if c == nil {
+		return nil, b.opErr("read", tbl, fmt.Errorf("no chain %q", chain))
+	}
+	return c.Rules, nil
+}
+
+// UsesDigests is false: a legacy commit compares encoded tables.
+func (b *Backend) UsesDigests(kernel.CommitOptions) bool { return false }
 
 // read fetches table name and hands it to sink. The rules decoded keep
 // nothing of the kernel's copy, which is given back right after.

@@ -109,8 +109,6 @@ func (b *Backend) Load(f table.Family, names []string) (*table.Ruleset, error) {
 	return &col.Ruleset, nil
 }
 
-var _ kernel.Streamer = (*Backend)(nil)
-
 // Stream is Load into a sink, reading each chain's rules and handing them
 // on one by one, so that nothing holds the whole ruleset. A dump is not
 // atomic: when the generation moved meanwhile, the sink is restarted and
@@ -133,6 +131,10 @@ func (b *Backend) Stream(f table.Family, names []string, sink table.Sink) error 
 		}
 	}
 }
+
+// StreamRestarts is true: a dump is not atomic, and Stream reads again
+// when the generation moved meanwhile.
+func (b *Backend) StreamRestarts() bool { return true }
 
 // testHookStreamed, when set by a test, runs after every table of a
 // stream was read, before the generation is checked.
@@ -396,8 +398,6 @@ func (rr *ruleReader) chain(c *conn, tbl, chain string) ([]*table.Rule, error) {
 	})
 	return rules, err
 }
-
-var _ kernel.SkeletonLoader = (*Backend)(nil)
 
 // Skeleton reads the built-in chains' policies and counters of the named
 // tables, without their rules: all a restore without --noflush needs,

@@ -3,7 +3,6 @@ package nft
 import (
 	"errors"
 
-	"github.com/fwkit/fw/kernel"
 	"github.com/fwkit/fw/table"
 )
 
@@ -18,8 +17,6 @@ import (
 // the kernel had, or not at all. Rules of chains never read are not run
 // through iptables-nft-save's expression gate, as iptables-nft-restore
 // --noflush does not look at them either; they are left as they are.
-
-var _ kernel.ChainLoader = (*Backend)(nil)
 
 // partialRead is the socket and the generation of a partial reading.
 // LoadChains and ReadChain are not safe for concurrent use: a restore
