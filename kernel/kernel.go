@@ -42,21 +42,16 @@ type Backend interface {
 	// else. Tables that do not exist come back as new, empty tables, and
 	// reading must not create them.
 	Skeleton(f table.Family, names []string) (*table.Ruleset, error)
-	// LoadChains reads table name for a restore that starts from what
-	// the kernel has (--noflush, --keep-chains). A backend that can read
-	// a table's chains without their rules leaves them Unread
-	// (table.Chain.Unread), to be read one by one by ReadChain when the
-	// restore needs them: a file that names 300 of a kube-proxy table's
-	// 35,000 chains reads those 300. Everything read is of one version of
-	// the ruleset, and a Commit with NoFlush of tables read this way
-	// fails, changing nothing, when the ruleset changed since (someone
-	// else wrote it): the file was applied to what was read. A backend
-	// that reads whole tables returns the table whole. A table that does
-	// not exist comes back new and empty, as from Load.
-	LoadChains(f table.Family, name string) (*table.Table, error)
-	// ReadChain reads the rules of chain of table tbl, as Load would,
-	// from the version of the ruleset LoadChains read.
-	ReadChain(f table.Family, tbl, chain string) ([]*table.Rule, error)
+	// Begin starts a reading of family f's tables for a restore that
+	// applies a file to what the kernel has (--noflush, --keep-chains):
+	// what the Session reads is of one state of the ruleset, and a Commit
+	// given the Session (CommitOptions.Session) writes on top of that
+	// state or fails with ErrRulesetChanged, changing nothing. How a
+	// backend holds the state still is its own: legacy takes the xtables
+	// lock, which keeps every iptables writer out until the Session is
+	// closed; nf_tables remembers the generation it read, which the
+	// commit's batch carries.
+	Begin(f table.Family) (Session, error)
 	// UsesDigests reports whether Commit with opt compares or records
 	// rules by their stable digests (table.Rule.Digest): a restore then
 	// has its decoder compute them as it goes (format.DecodeOptions.
@@ -67,6 +62,33 @@ type Backend interface {
 	// rs or none of them. Tables not in rs are not touched.
 	Commit(rs *table.Ruleset, opt CommitOptions) error
 }
+
+// Session is one reading of a family's tables (Backend.Begin), used by
+// one goroutine. Close lets go of what it holds (a socket, the xtables
+// lock), after the commit that takes it; it may be called more than once.
+type Session interface {
+	// Table reads table name. A backend that can read a table's chains
+	// without their rules leaves them Unread (table.Chain.Unread), to be
+	// read by Chain when the restore needs them: a file that names 300 of
+	// a kube-proxy table's 35,000 chains reads those 300. A backend that
+	// reads whole tables returns the table whole. A table that does not
+	// exist comes back new and empty, as from Load.
+	Table(name string) (*table.Table, error)
+	// Chain reads the rules of chain of table tbl, as Load would.
+	Chain(tbl, chain string) ([]*table.Rule, error)
+	// Again starts the reading over after a Commit or a read failed with
+	// ErrRulesetChanged, pausing as the backend paces its own retries,
+	// and reports false once the backend's deadline for them has passed
+	// (or when the reading cannot change under it, as under a lock).
+	Again() bool
+	Close() error
+}
+
+// ErrRulesetChanged is a reading, or the commit of what was read, that
+// another writer got in the way of: the ruleset changed since it was
+// read. A restore that applies a file to what it read reads again and
+// applies the file again (Session.Again).
+var ErrRulesetChanged = errors.New("the ruleset changed while fw was working on it (someone else wrote it); try again")
 
 // CommitOptions tune a commit.
 type CommitOptions struct {
@@ -102,6 +124,11 @@ type CommitOptions struct {
 	// Incremental), so that the rules the file leaves alone keep their
 	// handles and counters, as the reference tool leaves them.
 	NoFlush bool
+	// Session, when set, is the reading (Backend.Begin) the tables of rs
+	// were made from: the commit writes on top of the state it read, or
+	// fails with ErrRulesetChanged. Tables with Unread chains must come
+	// with the Session that read them.
+	Session Session
 }
 
 // OpError is a kernel failure: which backend, which operation, which

@@ -24,7 +24,7 @@ var allowed = map[string][]string{
 	"conformance":         {"table"},
 	"internal/cliutil":    {"table", "kernel", "internal/ops", "internal/confirm"},
 	"internal/ops":        {"table", "table/diff", "format", "kernel", "internal/confirm"},
-	"kernel/fakekernel":   {"kernel", "table"},
+	"internal/fakekernel": {"kernel", "table"},
 	"internal/backends":   {"kernel", "kernel/legacy", "kernel/nft", "table"},
 	"internal/fromscript": {"format", "table"},
 	"internal/confirm":    {},

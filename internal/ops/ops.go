@@ -4,7 +4,7 @@
 // Each is a function of a kernel.Backend, reached through an Opener, and
 // an options value; the commands only turn flags into options and print
 // what comes back, and tests run every operation against the in-memory
-// backend of kernel/fakekernel.
+// backend of internal/fakekernel.
 //
 // An operation never asks which backend it has: what differs between
 // backends (reading a table in part, a stream that may start again,

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -122,12 +123,6 @@ func restoreFile(opt *RestoreOptions, file string) error {
 	if err != nil {
 		return err
 	}
-	applyOpt := table.ApplyOptions{Counters: opt.Counters, NoFlush: opt.NoFlush, OwnBase: true}
-	if !opt.NoFlush {
-		applyOpt.Keep = opt.Keep
-	}
-	// Kept chains, like everything with --noflush, come from the kernel.
-	fromKernel := applyOpt.NoFlush || applyOpt.Keep != nil
 	dopt := format.DecodeOptions{Family: fam, Registry: opt.Registry, OnlyTable: opt.Table}
 	b, note, err := opt.Open("", opt.Wait)
 	if err != nil {
@@ -138,79 +133,172 @@ func restoreFile(opt *RestoreOptions, file string) error {
 	if note != "" {
 		verbose("backend %s: %s", b.Name(), note)
 	}
-	// The file is decoded and applied in one pass, straight onto the
-	// tables it names. With --noflush (and --keep-chains) those start
-	// from what the kernel has, read when the file first names them (a
-	// backend that can read a table's chains without their rules does,
-	// and the rules of a chain are read when a command needs them).
-	// Otherwise a restore keeps nothing of a table but the policies of
-	// built-in chains the file does not set, which are read afterwards,
-	// and only where the file leaves one unset (it seldom does).
-	var base func(string) *table.Table
-	var baseErr error
-	if fromKernel {
-		applyOpt.ReadChain = func(t, chain string) ([]*table.Rule, error) { return b.ReadChain(fam, t, chain) }
-		base = func(name string) *table.Table {
-			t, err := b.LoadChains(fam, name)
-			if err != nil {
-				baseErr = firstErr(baseErr, err)
-				return nil
-			}
-			return t
-		}
+	r := &restoring{opt: opt, b: b, name: name, src: src, dopt: dopt}
+	r.apply = table.ApplyOptions{Counters: opt.Counters, NoFlush: opt.NoFlush, OwnBase: true}
+	if !opt.NoFlush {
+		r.apply.Keep = opt.Keep
 	}
-	copt := kernel.CommitOptions{Test: opt.Test, Scratch: opt.CheckKernel, Counters: opt.Counters,
+	// Kept chains, like everything with --noflush, come from the kernel.
+	fromKernel := r.apply.NoFlush || r.apply.Keep != nil
+	r.commit = kernel.CommitOptions{Test: opt.Test, Scratch: opt.CheckKernel, Counters: opt.Counters,
 		ReplaceUnchanged: opt.ReplaceUnchanged, Incremental: opt.Incremental, NoFlush: fromKernel}
-	dopt.Digests = b.UsesDigests(copt)
-	a := table.NewApplier(fam, applyOpt, base)
-	derr := format.ApplySource(name, src, dopt, a)
-	if err := firstErr(baseErr, derr); err != nil {
+	r.dopt.Digests = b.UsesDigests(r.commit)
+	if fromKernel {
+		// The file is applied to one reading of the kernel's tables,
+		// which the commit writes on top of (legacy: under the xtables
+		// lock from the first read to the replace).
+		if r.session, err = b.Begin(fam); err != nil {
+			return firstErr(check(name, src, dopt), err)
+		}
+		defer r.session.Close()
+		r.commit.Session = r.session
+	}
+	out, err := r.prepare()
+	if err != nil {
 		return err
 	}
-	cur := &table.Ruleset{Family: fam}
-	if err := a.Finish(cur); err != nil {
-		return err
-	}
-	if a.Zeroed() {
-		// -Z changes only counters, which a commit that leaves alone
-		// what the kernel already has would not write: replace the
-		// tables, with the counters the file leaves them.
-		copt.NoFlush, copt.ReplaceUnchanged = false, true
-	}
-	names := a.Tables()
-	if len(names) == 0 {
+	if out == nil {
 		verbose("nothing to restore")
 		return nil
 	}
-	if !fromKernel {
-		if err := keepPolicies(b, fam, a, cur); err != nil {
-			return err
-		}
-	}
-	// Tables go to Commit in print order, newest first: it creates
-	// missing ones oldest first, so they appear in the kernel in the
-	// order the file names them, as iptables-restore would leave them.
-	out := &table.Ruleset{Family: fam}
-	for i := len(names) - 1; i >= 0; i-- {
-		if t := cur.Table(names[i]); t != nil {
-			out.Tables = append(out.Tables, t)
-		}
-	}
-	commit := func() error { return b.Commit(out, copt) }
+	commit := func() error { return r.run(out) }
 	if opt.Confirm != nil {
-		err = confirmed(opt, b, names, commit)
+		err = confirmed(opt, b, r.names, commit)
 	} else {
 		err = commit()
 	}
 	if err != nil {
 		return err
 	}
-	if copt.Test {
-		verbose("%s: checked %d table(s) through %s; nothing was changed", name, len(out.Tables), b.Name())
+	if r.commit.Test {
+		verbose("%s: checked %d table(s) through %s; nothing was changed", name, len(r.names), b.Name())
 	} else {
-		verbose("%s: restored %d table(s) through %s", name, len(out.Tables), b.Name())
+		verbose("%s: restored %d table(s) through %s", name, len(r.names), b.Name())
 	}
 	return nil
+}
+
+// restoring is one restore of a file under way.
+type restoring struct {
+	opt     *RestoreOptions
+	b       kernel.Backend
+	name    string
+	src     []byte
+	dopt    format.DecodeOptions
+	apply   table.ApplyOptions
+	commit  kernel.CommitOptions
+	session kernel.Session // the reading applied to (--noflush, --keep-chains)
+	names   []string       // the tables the file touches, in its order
+	tries   int            // readings of the kernel given up because it changed
+}
+
+// prepare applies the file, reading the kernel's tables again as long as
+// they change under the reading (and the backend's pacing allows), and
+// returns the tables to commit; nil when the file touches none.
+func (r *restoring) prepare() (*table.Ruleset, error) {
+	for {
+		out, err := r.applyFile()
+		if !r.changed(err) {
+			return out, err
+		}
+	}
+}
+
+// changed reports whether err says the ruleset changed under the
+// session's reading, and whether to read it again: someone else wrote it
+// between fw's reading and its commit.
+func (r *restoring) changed(err error) bool {
+	if r.session == nil || !errors.Is(err, kernel.ErrRulesetChanged) || !r.session.Again() {
+		return false
+	}
+	if r.opt.Verbose {
+		logger{r.opt.Log, r.opt.Prog}.say("the ruleset changed while it was read; reading it again")
+	}
+	return true
+}
+
+// run commits out, and while the ruleset changes under the reading it was
+// made from, reads the kernel again and applies the file to it again, as
+// iptables-restore --noflush does. The session is closed after, so that
+// a confirmation's wait does not hold the xtables lock.
+func (r *restoring) run(out *table.Ruleset) error {
+	if r.session != nil {
+		defer r.session.Close()
+	}
+	for {
+		err := r.b.Commit(out, r.commit)
+		if !r.changed(err) {
+			return err
+		}
+		if out, err = r.prepare(); err != nil || out == nil {
+			return err
+		}
+	}
+}
+
+// applyFile decodes the file and applies it in one pass, straight onto
+// the tables it names. With --noflush (and --keep-chains) those start
+// from what the kernel has, read through the session when the file first
+// names them (a backend that can read a table's chains without their
+// rules does, and the rules of a chain are read when a command needs
+// them). Otherwise a restore keeps nothing of a table but the policies of
+// built-in chains the file does not set, which are read afterwards, and
+// only where the file leaves one unset (it seldom does).
+func (r *restoring) applyFile() (*table.Ruleset, error) {
+	fam := r.opt.Family
+	var base func(string) *table.Table
+	var readErr error
+	apply := r.apply
+	if r.session != nil {
+		// A read that fails is remembered as it is: the Applier reports
+		// it at a line of the file, and the restore must tell a ruleset
+		// that moved under it from a read that failed.
+		apply.ReadChain = func(t, chain string) ([]*table.Rule, error) {
+			rules, err := r.session.Chain(t, chain)
+			readErr = firstErr(readErr, err)
+			return rules, err
+		}
+		base = func(name string) *table.Table {
+			t, err := r.session.Table(name)
+			readErr = firstErr(readErr, err)
+			return t
+		}
+	}
+	a := table.NewApplier(fam, apply, base)
+	derr := format.ApplySource(r.name, r.src, r.dopt, a)
+	if err := firstErr(readErr, derr); err != nil {
+		return nil, err
+	}
+	cur := &table.Ruleset{Family: fam}
+	err := a.Finish(cur)
+	if err := firstErr(readErr, err); err != nil {
+		return nil, err
+	}
+	if a.Zeroed() {
+		// -Z changes only counters, which a commit that leaves alone
+		// what the kernel already has would not write: replace the
+		// tables, with the counters the file leaves them.
+		r.commit.NoFlush, r.commit.ReplaceUnchanged = false, true
+	}
+	r.names = a.Tables()
+	if len(r.names) == 0 {
+		return nil, nil
+	}
+	if r.session == nil {
+		if err := keepPolicies(r.b, fam, a, cur); err != nil {
+			return nil, err
+		}
+	}
+	// Tables go to Commit in print order, newest first: it creates
+	// missing ones oldest first, so they appear in the kernel in the
+	// order the file names them, as iptables-restore would leave them.
+	out := &table.Ruleset{Family: fam}
+	for i := len(r.names) - 1; i >= 0; i-- {
+		if t := cur.Table(r.names[i]); t != nil {
+			out.Tables = append(out.Tables, t)
+		}
+	}
+	return out, nil
 }
 
 // check decodes and applies a file on its own, to empty tables.

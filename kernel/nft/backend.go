@@ -32,8 +32,6 @@ type Backend struct {
 	// other writers change the ruleset (DefaultRetryFor when zero).
 	RetryFor time.Duration
 
-	partial *partialRead // what LoadChains and ReadChain read with
-
 	// onRead, when a test sets it, runs when an incremental commit reads
 	// the tables from the kernel (instead of trusting the state file).
 	onRead func()
@@ -440,9 +438,10 @@ func (b *Backend) Skeleton(f table.Family, names []string) (*table.Ruleset, erro
 }
 
 // ErrRulesetChanged is returned by Commit when the nf_tables ruleset
-// changed between fw reading it and fw's batch reaching the kernel, twice
-// in a row.
-var ErrRulesetChanged = errors.New("the ruleset changed while fw was working on it (someone else wrote it); try again")
+// changed between fw reading it and fw's batch reaching the kernel, and
+// went on changing until b.RetryFor passed; or at once, when the tables
+// were read in part by a Session, whose user reads them again.
+var ErrRulesetChanged = kernel.ErrRulesetChanged
 
 // ObjectError is a kernel refusal of a table or chain message.
 type ObjectError struct {
