@@ -139,8 +139,6 @@ func commitOrder(rs *table.Ruleset) ([]*table.Table, error) {
 	return out, nil
 }
 
-var _ kernel.DigestUser = (*Backend)(nil)
-
 // UsesDigests says which commits digest every rule: all but a full
 // commit's check, which writes no state file.
 func (b *Backend) UsesDigests(opt kernel.CommitOptions) bool { return incremental(opt) || !opt.Test }
