@@ -187,7 +187,7 @@ func (p *partialRead) snapshot(c *conn, rulesOf func(tbl, chain string) bool, mo
 		return nil, err
 	}
 	if err := s.loadRules(c, nfproto(p.f), rulesOf, mode); err != nil {
-		return nil, err
+		return nil, p.moved(err)
 	}
 	if err := sameGen(c, p.gen); err != nil {
 		return nil, err

@@ -227,6 +227,7 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		path = here
 	}
 	p := b.pacer()
+	foreignTries := 0
 	for attempt := 0; ; attempt++ {
 		// Each rule of a table to replace is checked against the shape
 		// iptables gives its rules, which costs a dump of the table;
@@ -252,12 +253,15 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		if err != nil {
 			return b.opErr("read", "", err)
 		}
-		for _, t := range tables {
-			if old := snap.Tables[t.Name]; old != nil {
-				if why := old.incompatible(); why != "" {
-					return b.opErr(op, t.Name, &IncompatibleError{Table: t.Name, Reason: why})
-				}
+		if name, why := incompatibleOf(snap, tables); why != "" {
+			// Seen beside concurrent restores: a reading that shows a
+			// table in a shape no single commit leaves it in. A table
+			// that really is foreign is so on every reading.
+			if foreignTries < maxForeignTries && p.again() {
+				foreignTries++
+				continue
 			}
+			return b.opErr(op, name, &IncompatibleError{Table: name, Reason: why})
 		}
 		bt := c.newBatch(nfproto(f), snap.GenID)
 		made := make([][]*stChain, len(tables))
@@ -279,6 +283,23 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		}
 		return err
 	}
+}
+
+// maxForeignTries is how many more readings a commit makes of a table in
+// a shape iptables does not use before it believes it.
+const maxForeignTries = 3
+
+// incompatibleOf names the first of tables that the snapshot holds in a
+// shape iptables does not use, and why.
+func incompatibleOf(snap *snapshot, tables []*table.Table) (name, why string) {
+	for _, t := range tables {
+		if old := snap.Tables[t.Name]; old != nil {
+			if why := old.incompatible(); why != "" {
+				return t.Name, why
+			}
+		}
+	}
+	return "", ""
 }
 
 // recordFull writes the state after a full commit: the tables it made,
