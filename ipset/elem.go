@@ -250,13 +250,12 @@ type expander struct {
 	s     *Set
 	limit uint64
 	// Each address part: the values it takes, in the kernel's order.
-	ip1, ip2  []netVal
-	ports     []uint16
-	proto     uint8
-	base      Elem
-	hasPort   bool
-	hasPart2  bool
-	lastGiven bool
+	ip1, ip2 []netVal
+	ports    []uint16
+	proto    uint8
+	base     Elem
+	hasPort  bool
+	hasPart2 bool
 }
 
 // netVal is one value of an address part: an address and the prefix it

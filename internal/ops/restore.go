@@ -189,7 +189,6 @@ type restoring struct {
 	commit  kernel.CommitOptions
 	session kernel.Session // the reading applied to (--noflush, --keep-chains)
 	names   []string       // the tables the file touches, in its order
-	tries   int            // readings of the kernel given up because it changed
 }
 
 // prepare applies the file, reading the kernel's tables again as long as

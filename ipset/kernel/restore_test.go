@@ -29,24 +29,6 @@ func actions(p *Plan) string {
 	return strings.Join(l, " ")
 }
 
-// saveNoInitval is ipset save without the random initval of sets
-// created without one.
-func saveNoInitval(t *testing.T, ns *kerneltest.Netns) string {
-	var b strings.Builder
-	for _, l := range strings.SplitAfter(run(t, ns, nil, "save"), "\n") {
-		b.WriteString(dropInitval(l))
-	}
-	return b.String()
-}
-
-func dropInitval(l string) string {
-	i := strings.Index(l, " initval 0x")
-	if i < 0 {
-		return l
-	}
-	return l[:i] + l[i+len(" initval 0x")+8:]
-}
-
 // TestRestoreActions restores a file over a kernel that has some of its
 // sets: kept, created, swapped (members or a swappable option changed,
 // while a rule uses the set), recreated (type changed, unused), pruned

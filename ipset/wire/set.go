@@ -474,7 +474,7 @@ func decodeElem(s *ipset.Set, a attrs) (ipset.Entry, error) {
 			e.Proto = a.u8()
 		case a.typ == AttrEther && dims[ipset.DimMAC]:
 			if len(a.data) != 6 {
-				return e, fmt.Errorf("Ethernet address of %d bytes", len(a.data))
+				return e, fmt.Errorf("an Ethernet address of %d bytes", len(a.data))
 			}
 			copy(e.MAC[:], a.data)
 			e.HasMAC = true

@@ -30,7 +30,7 @@ func TestPacer(t *testing.T) {
 	if p.again() {
 		t.Error("retry allowed after the deadline")
 	}
-	if d := (&Backend{}).pacer().until.Sub(time.Now()); d < DefaultRetryFor-time.Second {
+	if d := time.Until((&Backend{}).pacer().until); d < DefaultRetryFor-time.Second {
 		t.Errorf("unset RetryFor gives a deadline in %v, want DefaultRetryFor", d)
 	}
 }
