@@ -48,7 +48,7 @@ type worker struct {
 }
 
 func newWorker(name string, opt DecodeOptions) *worker {
-	return &worker{d: newDecoder(&File{Name: name}, opt), words: newInterner()}
+	return &worker{d: newDecoder(&File{Name: name}, opt), words: new(interner)}
 }
 
 // decode fills in c.items and c.errs.

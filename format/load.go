@@ -15,7 +15,7 @@ import (
 // ever holds an operation per line of the whole file.
 
 // chunksAhead bounds how many chunks may wait for the merge.
-const chunksAhead = 8
+const chunksAhead = 4
 
 // DecodeOptions say how to read a file.
 type DecodeOptions struct {

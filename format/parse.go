@@ -95,7 +95,7 @@ func (f *File) Bytes() []byte {
 func Parse(name string, src []byte) (*File, error) {
 	f := &File{Name: name}
 	var errs table.ErrorList
-	lines := lineReader{f: f, src: bytes.Clone(src), words: newInterner()}
+	lines := lineReader{f: f, src: bytes.Clone(src), words: new(interner)}
 	for {
 		l := &Line{}
 		ok, err := lines.next(l)

@@ -9,7 +9,7 @@ import "bytes"
 // chunkSize is about how much text one chunk holds: big enough that
 // handing chunks around costs nothing, small enough that a few of them
 // in flight hold little.
-const chunkSize = 128 << 10
+const chunkSize = 64 << 10
 
 // chunk is a piece of the input that ends at a line end (or the end of
 // the input), and, once parsed, what its lines mean (see parse.go's
