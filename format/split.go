@@ -12,8 +12,8 @@ import "bytes"
 const chunkSize = 64 << 10
 
 // chunk is a piece of the input that ends at a line end (or the end of
-// the input), and, once parsed, what its lines mean (see parse.go's
-// worker): items in line order, their errors apart.
+// the input), and, once a worker has decoded it (decode.go), what its
+// lines mean: items in line order, their errors apart.
 type chunk struct {
 	src       []byte
 	firstLine int
