@@ -48,6 +48,15 @@ type cmd struct {
 	fctx     table.FinishContext
 }
 
+// loaded is an extension instance on the rule being parsed.
+type loaded struct {
+	info   *table.ExtInfo
+	val    table.Ext
+	pos    table.Pos
+	seen   table.OptSet
+	target bool
+}
+
 type seenOpt struct {
 	id  optID
 	pos table.Pos
@@ -452,9 +461,9 @@ func (c *cmd) builtin(b *builtinOpt, w *Word, arg *Word) {
 			return
 		}
 		if b.id == oIn {
-			c.ip.In, c.ip.InvIn = c.d.own(name), inv
+			c.ip.In, c.ip.InvIn = name, inv
 		} else {
-			c.ip.Out, c.ip.InvOut = c.d.own(name), inv
+			c.ip.Out, c.ip.InvOut = name, inv
 		}
 	case oFrag:
 		if fam == table.IPv6 {
@@ -567,7 +576,7 @@ func (c *cmd) commandArgs(id optID, w *Word, arg *Word) {
 			}
 		}
 	case oNewChain:
-		op.Kind, op.Chain = table.OpNewChain, c.d.own(arg.Text)
+		op.Kind, op.Chain = table.OpNewChain, arg.Text
 	case oPolicy:
 		op.Kind, op.Chain = table.OpPolicy, arg.Text
 		vw := c.next()
@@ -590,7 +599,7 @@ func (c *cmd) commandArgs(id optID, w *Word, arg *Word) {
 			c.fail(w, "-E needs the new chain name")
 			return
 		}
-		op.NewName = c.d.own(nw.Text)
+		op.NewName = nw.Text
 	default:
 		c.fail(w, "%s is not supported in a rules file", builtinName(id))
 	}
@@ -702,7 +711,7 @@ func (c *cmd) extOption(e *loaded, o *table.Option, w *Word, val *Word) {
 		}
 	}
 	c.last = argWord
-	c.args.Set(o, inv, c.d.opt.Family, &c.ip, arg, hasArg, c.nextWord, c.d.ownFn)
+	c.args.Set(o, inv, c.d.opt.Family, &c.ip, arg, hasArg, c.nextWord)
 	if err := e.val.Parse(&c.args); err != nil {
 		c.failErr(c.last, fmt.Errorf("%s --%s: %w", e.info.Name, o.Name, err))
 	}

@@ -2,217 +2,153 @@ package format
 
 import (
 	"strings"
-	"unsafe"
+	"sync"
 
 	"github.com/fwkit/fw/table"
 )
 
-// DecodeOptions say how to read a file.
-type DecodeOptions struct {
-	Family   table.Family
-	Registry *table.Registry
-	// OnlyTable, when set, skips the lines of every other table's block
-	// without looking at them (iptables-restore -T).
-	OnlyTable string
-	// Digests sets every rule's Digest (table.Rule) as the rule is made,
-	// on the decoding goroutines: for a backend that compares rules by
-	// digest (nft), at a fraction of the cost of a pass over the ruleset
-	// afterwards.
-	Digests bool
+// The second step of reading a file: each chunk's lines are parsed and
+// decoded on their own, by a worker, into items that the merge (merge.go)
+// walks in file order. Everything a line means without the lines before
+// it is done here: the command line is parsed as iptables parses it (see
+// command.go), rules are built with their extensions and digests.
+
+// lineItem is what a worker makes of one line that is not blank or a
+// comment. Its errors are kept apart, in the chunk, since few lines
+// have any.
+type lineItem struct {
+	kind LineKind
+	ok   bool
+	// op is the operation of a chain or command line (valid when ok);
+	// for other lines only op.Pos (the line, column 1) and, for a table
+	// line, op.Chain (the table's name) are set.
+	op table.Op
 }
 
-// Decode turns a parsed file into a restore script: every command line is
-// parsed as iptables parses it, with the extensions in the registry. All
-// errors are collected (up to table.MaxErrors) with their positions.
-func Decode(f *File, opt DecodeOptions) (*table.Script, error) {
-	d := newDecoder(f, opt, len(f.Lines))
-	for _, l := range f.Lines {
-		if d.full {
+// itemErrs are the errors of one item: perr is a syntax error of the
+// line (reported even inside a skipped block, as iptables-restore does);
+// errs are the decoding errors, which count only inside a block.
+type itemErrs struct {
+	item int
+	perr *table.Error
+	errs []*table.Error
+}
+
+// itemPool recycles the items of chunks the merge is done with: it hands
+// each operation on before it moves to the next chunk, so only the chunks
+// in flight ever hold items.
+var itemPool = sync.Pool{New: func() any { return new([]lineItem) }}
+
+// worker parses and decodes chunks with state of its own: the decoder's
+// slabs and command state, and the interner that gives the words their
+// text.
+type worker struct {
+	d     *decoder
+	words *interner
+}
+
+func newWorker(name string, opt DecodeOptions) *worker {
+	return &worker{d: newDecoder(&File{Name: name}, opt), words: new(interner)}
+}
+
+// decode fills in c.items and c.errs.
+func (w *worker) decode(c *chunk) {
+	items := *itemPool.Get().(*[]lineItem)
+	if cap(items) < c.lines+1 {
+		items = make([]lineItem, 0, c.lines+1)
+	}
+	items = items[:0]
+	lines := lineReader{f: w.d.f, src: c.src, num: c.firstLine - 1, words: w.words}
+	var l Line
+	for {
+		ok, perr := lines.next(&l)
+		if !ok {
 			break
 		}
-		d.line(l)
+		if perr == nil && (l.Kind == Blank || l.Kind == Comment) {
+			continue
+		}
+		items = append(items, lineItem{kind: l.Kind})
+		it := &items[len(items)-1]
+		if perr != nil {
+			it.op.Pos = w.d.f.Pos(&l, nil)
+			c.errs = append(c.errs, itemErrs{item: len(items) - 1, perr: perr})
+			continue
+		}
+		if errs := w.d.line(&l, it); len(errs) > 0 {
+			c.errs = append(c.errs, itemErrs{item: len(items) - 1, errs: errs})
+		}
 	}
-	return d.end()
+	c.items = items
 }
 
+// decoder decodes lines one at a time; nothing it keeps points to a line
+// or its words, which the caller may reuse.
 type decoder struct {
 	f    *File
 	opt  DecodeOptions
-	s    *table.Script
-	errs table.ErrorList
-	full bool
-
-	cur  *table.Block
-	skip bool
-	last int // number of the last line seen
-	cmd  cmd // reused for every command line
-
-	// ops backs the Ops of every block: blocks follow each other, so
-	// one array sized by the line count serves them all without the
-	// repeated copying of growing a 100k-element slice.
-	ops []table.Op
+	errs table.ErrorList // every error found, in the order found
+	cmd  cmd             // reused for every command line
 
 	ruleSlab    slab[table.Rule]
 	rulePtrSlab slab[*table.Rule]
 	matchSlab   slab[table.Match]
 	jumpSlab    slab[table.Jump]
 
-	// src is the input text being decoded (the chunk at hand), and kept
-	// the arena of the text the ruleset keeps from it: see own.
-	src  []byte
-	kept arena
-	// ownFn is own as a func value, made once.
-	ownFn func(string) string
 	// digester is set when opt.Digests is.
 	digester *table.Digester
 }
 
-// own returns s in memory that is not the input's: a string pointing into
-// src is copied into the decoder's arena, any other (a quoted word, which
-// is unquoted into an arena already) is returned as it is. Every piece of
-// text the ruleset keeps goes through own (extensions through
-// OptArgs.Keep), so that the input can be released once it is decoded:
-// fw-restore does, before the kernel call, which is then made with that
-// much less memory held.
-func (d *decoder) own(s string) string {
-	if len(s) == 0 || len(d.src) == 0 {
-		return s
-	}
-	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
-	lo := uintptr(unsafe.Pointer(unsafe.SliceData(d.src)))
-	if p < lo || p >= lo+uintptr(len(d.src)) {
-		return s
-	}
-	return d.kept.string(unsafe.Slice(unsafe.StringData(s), len(s)))
-}
-
-// newDecoder prepares to decode a file of about lines lines.
-func newDecoder(f *File, opt DecodeOptions, lines int) *decoder {
-	d := &decoder{f: f, opt: opt, s: &table.Script{Family: opt.Family}, ops: make([]table.Op, 0, lines)}
-	d.ownFn = d.own
+func newDecoder(f *File, opt DecodeOptions) *decoder {
+	d := &decoder{f: f, opt: opt}
 	if opt.Digests {
 		d.digester = table.NewStableDigester(opt.Family)
 	}
 	return d
 }
 
-// addOp appends op to the open block.
-func (d *decoder) addOp(op table.Op) {
-	d.cur.Ops = append(d.cur.Ops, op)
-}
-
-// openBlock starts a block whose Ops use the rest of d.ops.
-func (d *decoder) openBlock(b table.Block) {
-	b.Ops = d.ops[len(d.ops):len(d.ops)]
-	d.s.Blocks = append(d.s.Blocks, b)
-	d.cur = &d.s.Blocks[len(d.s.Blocks)-1]
-}
-
-// closeBlock caps the block's Ops so that the next block's appends cannot
-// reach them.
-func (d *decoder) closeBlock() {
-	n := len(d.cur.Ops)
-	d.cur.Ops = d.cur.Ops[:n:n]
-	if n <= cap(d.ops)-len(d.ops) {
-		d.ops = d.ops[:len(d.ops)+n]
-	}
-	d.cur = nil
-}
-
 func (d *decoder) errorf(pos table.Pos, format string, args ...any) *table.Error {
 	e := table.Errorf(pos, format, args...)
-	if d.errs.Add(e) {
-		d.full = true
-	}
+	d.errs = append(d.errs, e)
 	return e
 }
 
-func (d *decoder) add(e *table.Error) {
-	if d.errs.Add(e) {
-		d.full = true
-	}
-}
+func (d *decoder) add(e *table.Error) { d.errs = append(d.errs, e) }
 
-// line decodes one line. The line and its words may be reused by the
-// caller afterwards: nothing keeps a pointer to them.
-func (d *decoder) line(l *Line) {
-	d.last = l.Num
-	pos := d.f.Pos(l, nil)
+// line decodes what l means on its own into it and returns the errors
+// found in it.
+func (d *decoder) line(l *Line, it *lineItem) []*table.Error {
+	mark := len(d.errs)
+	*it = lineItem{kind: l.Kind}
 	switch l.Kind {
-	case Blank, Comment:
 	case TableLine:
-		if d.cur != nil || d.skip {
-			e := d.errorf(pos, "table line inside a table block")
-			e.Hint = "end the previous table with COMMIT first"
-			return
-		}
-		if len(l.Words) == 0 || l.Words[0].Off != 1 {
-			d.errorf(pos, "missing table name after '*'")
-			return
-		}
-		name := strings.Clone(l.Words[0].Text)
-		if len(l.Words) > 1 {
-			d.errorf(d.f.Pos(l, &l.Words[1]), "unexpected %q after table name", l.Words[1].Text)
-		}
-		if table.LookupTable(name) == nil {
-			e := d.errorf(d.f.Pos(l, &l.Words[0]), "unknown table %q", name)
-			e.Hint = "tables are " + strings.Join(table.TableNames(), ", ")
-		}
-		if d.opt.OnlyTable != "" && name != d.opt.OnlyTable {
-			d.skip = true
-			return
-		}
-		d.openBlock(table.Block{Table: name, Pos: pos})
-	case CommitLine:
-		if d.skip {
-			d.skip = false
-			return
-		}
-		if d.cur == nil {
-			d.errorf(pos, "COMMIT outside a table block")
-			return
-		}
-		d.cur.Commit = pos
-		d.closeBlock()
+		it.op.Chain, it.ok = d.tableLine(l)
 	case ChainLine:
-		if d.skip {
-			return
-		}
-		if d.cur == nil {
-			e := d.errorf(pos, "chain line outside a table block")
-			e.Hint = "start the table with a line such as '*filter'"
-			return
-		}
-		if op, ok := d.chainLine(l); ok {
-			d.addOp(op)
-		}
+		it.op, it.ok = d.chainLine(l)
 	case CommandLine:
-		if d.skip {
-			return
-		}
-		if d.cur == nil {
-			e := d.errorf(pos, "command outside a table block")
-			e.Hint = "start the table with a line such as '*filter'"
-			return
-		}
-		if op, ok := d.command(l); ok {
-			d.addOp(op)
-		}
+		it.op, it.ok = d.command(l)
 	}
+	if it.op.Pos.Line == 0 {
+		it.op.Pos = d.f.Pos(l, nil)
+	}
+	return d.errs[mark:len(d.errs):len(d.errs)]
 }
 
-// end finishes the file: a table block still open is an error.
-func (d *decoder) end() (*table.Script, error) {
-	if d.cur != nil && !d.full {
-		p := table.Pos{File: d.f.Name, Line: max(d.last, 1)}
-		e := d.errorf(p, "missing COMMIT for table %q started at line %d", d.cur.Table, d.cur.Pos.Line)
-		e.Hint = "end every table block with a line 'COMMIT'"
+// tableLine returns the name of a "*table" line's table.
+func (d *decoder) tableLine(l *Line) (string, bool) {
+	if len(l.Words) == 0 || l.Words[0].Off != 1 {
+		d.errorf(d.f.Pos(l, nil), "missing table name after '*'")
+		return "", false
 	}
-	if len(d.errs) > 0 {
-		d.errs.Sort()
-		return d.s, d.errs
+	name := l.Words[0].Text
+	if len(l.Words) > 1 {
+		d.errorf(d.f.Pos(l, &l.Words[1]), "unexpected %q after table name", l.Words[1].Text)
 	}
-	return d.s, nil
+	if table.LookupTable(name) == nil {
+		e := d.errorf(d.f.Pos(l, &l.Words[0]), "unknown table %q", name)
+		e.Hint = "tables are " + strings.Join(table.TableNames(), ", ")
+	}
+	return name, true
 }
 
 func (d *decoder) chainLine(l *Line) (table.Op, bool) {
@@ -221,7 +157,7 @@ func (d *decoder) chainLine(l *Line) (table.Op, bool) {
 		d.errorf(pos, "missing chain name after ':'")
 		return table.Op{}, false
 	}
-	op := table.Op{Kind: table.OpDeclare, Pos: pos, Chain: d.own(l.Words[0].Text)}
+	op := table.Op{Kind: table.OpDeclare, Pos: pos, Chain: l.Words[0].Text}
 	if len(l.Words) < 2 {
 		e := d.errorf(pos, "chain line for %q has no policy", op.Chain)
 		e.Hint = "write ':CHAIN ACCEPT [0:0]' for a built-in chain or ':CHAIN - [0:0]' for a user chain"
@@ -285,148 +221,4 @@ func parseDecimal(s string) (uint64, bool) {
 		v = n
 	}
 	return v, true
-}
-
-// optID names the built-in options of the iptables command line.
-type optID uint8
-
-const (
-	oNone optID = iota
-	// commands
-	oAppend
-	oCheck
-	oDelete
-	oInsert
-	oReplace
-	oList
-	oListRules
-	oFlush
-	oZero
-	oNewChain
-	oDeleteChain
-	oRename
-	oPolicy
-	// rule parameters
-	oSource
-	oDest
-	oProto
-	oIn
-	oOut
-	oJump
-	oGoto
-	oMatch
-	oFrag
-	oCounters
-	// other
-	oTable
-	oIPv4
-	oIPv6
-	oNumeric
-	oVerbose
-	oExact
-	oWait
-	oWaitInterval
-	oLineNumbers
-	oModprobe
-	oHelp
-	oVersion
-)
-
-type builtinOpt struct {
-	long  string
-	short byte
-	id    optID
-	arg   bool
-}
-
-// builtins is iptables' own option table, in its order: getopt prefers an
-// exact name and otherwise accepts an unambiguous prefix.
-var builtins = []builtinOpt{
-	{"append", 'A', oAppend, true},
-	{"delete", 'D', oDelete, true},
-	{"check", 'C', oCheck, true},
-	{"insert", 'I', oInsert, true},
-	{"replace", 'R', oReplace, true},
-	{"list", 'L', oList, false},
-	{"list-rules", 'S', oListRules, false},
-	{"flush", 'F', oFlush, false},
-	{"zero", 'Z', oZero, false},
-	{"new-chain", 'N', oNewChain, true},
-	{"delete-chain", 'X', oDeleteChain, false},
-	{"rename-chain", 'E', oRename, true},
-	{"policy", 'P', oPolicy, true},
-	{"source", 's', oSource, true},
-	{"src", 0, oSource, true},
-	{"destination", 'd', oDest, true},
-	{"dst", 0, oDest, true},
-	{"protocol", 'p', oProto, true},
-	{"in-interface", 'i', oIn, true},
-	{"jump", 'j', oJump, true},
-	{"table", 't', oTable, true},
-	{"match", 'm', oMatch, true},
-	{"numeric", 'n', oNumeric, false},
-	{"out-interface", 'o', oOut, true},
-	{"verbose", 'v', oVerbose, false},
-	{"wait", 'w', oWait, false},
-	{"wait-interval", 'W', oWaitInterval, false},
-	{"exact", 'x', oExact, false},
-	{"fragment", 'f', oFrag, false},
-	{"version", 'V', oVersion, false},
-	{"help", 'h', oHelp, false},
-	{"line-numbers", 0, oLineNumbers, false},
-	{"modprobe", 'M', oModprobe, true},
-	{"set-counters", 'c', oCounters, true},
-	{"goto", 'g', oGoto, true},
-	{"ipv4", '4', oIPv4, false},
-	{"ipv6", '6', oIPv6, false},
-}
-
-var builtinByLong = func() map[string]*builtinOpt {
-	m := map[string]*builtinOpt{}
-	for i := range builtins {
-		m[builtins[i].long] = &builtins[i]
-	}
-	return m
-}()
-
-var builtinByShort = func() (m [256]*builtinOpt) {
-	for i := range builtins {
-		if b := &builtins[i]; b.short != 0 {
-			m[b.short] = b
-		}
-	}
-	return m
-}()
-
-func builtinName(id optID) string {
-	if int(id) < len(builtinNames) && builtinNames[id] != "" {
-		return builtinNames[id]
-	}
-	return "?"
-}
-
-// builtinNames is how messages name each option: its short form if it
-// has one.
-var builtinNames = func() []string {
-	names := make([]string, oVersion+1)
-	for _, b := range builtins {
-		if names[b.id] != "" {
-			continue
-		}
-		if b.short != 0 {
-			names[b.id] = "-" + string(b.short)
-		} else {
-			names[b.id] = "--" + b.long
-		}
-	}
-	return names
-}()
-
-// loaded is an extension instance on the rule being parsed.
-type loaded struct {
-	info   *table.ExtInfo
-	val    table.Ext
-	pos    table.Pos
-	seen   table.OptSet
-	target bool
 }

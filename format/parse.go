@@ -1,15 +1,17 @@
 // Package format reads and writes the iptables-save / iptables-restore text
-// format. Parse builds a lossless syntax tree (Print gives back the input
-// byte for byte); Decode turns the tree into a table.Script using the
-// extension registry; Encode prints a table.Ruleset exactly as
-// iptables-save does.
+// format. Load and ApplySource read a file the way the commands do (see
+// load.go: split into chunks, parse and decode each chunk, merge in file
+// order); Parse builds a lossless syntax tree (Print gives back the input
+// byte for byte) and Decode turns such a tree into a table.Script; Encode
+// prints a table.Ruleset exactly as iptables-save does. Whatever the
+// reader returns owns its text: no string or slice of it points into the
+// caller's input.
 package format
 
 import (
 	"bytes"
 	"io"
 	"strings"
-	"unsafe"
 
 	"github.com/fwkit/fw/table"
 )
@@ -85,16 +87,15 @@ func (f *File) Bytes() []byte {
 	return b.Bytes()
 }
 
-// Parse splits src into lines and words. Words that need no unquoting
-// refer into src instead of copying it, so src must not change while the
-// File, or anything decoded from it, is in use. It fails only on what no later
-// stage could make sense of: NUL and control bytes, unterminated quotes,
+// Parse splits src into lines and words. The File keeps a copy of src, so
+// src may change once Parse returns. It fails only on what no later stage
+// could make sense of: NUL and control bytes, unterminated quotes,
 // over-long lines and words, malformed counters. All such errors are
 // collected.
 func Parse(name string, src []byte) (*File, error) {
 	f := &File{Name: name}
 	var errs table.ErrorList
-	lines := lineReader{f: f, src: src}
+	lines := lineReader{f: f, src: bytes.Clone(src), words: new(interner)}
 	for {
 		l := &Line{}
 		ok, err := lines.next(l)
@@ -112,33 +113,15 @@ func Parse(name string, src []byte) (*File, error) {
 	return f, nil
 }
 
-// lineReader hands out the lines of a source one by one, parsed.
+// lineReader hands out the lines of a source one by one, parsed. Raw
+// points into src; the words' text is copied out of it (see interner).
 type lineReader struct {
-	f     *File
-	src   []byte
-	num   int
-	sawCR bool
-	strs  arena
-}
-
-// arena keeps the text of quoted words in large shared blocks instead of
-// one allocation per word (kube-proxy quotes a comment on every rule).
-// Blocks are never reused, so the strings stay valid.
-type arena struct {
-	buf     []byte
+	f       *File
+	src     []byte
+	num     int
+	sawCR   bool
+	words   *interner
 	scratch []byte // a quoted word being unquoted
-}
-
-func (a *arena) string(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if cap(a.buf)-len(a.buf) < len(b) {
-		a.buf = make([]byte, 0, max(len(b), 64<<10))
-	}
-	n := len(a.buf)
-	a.buf = append(a.buf, b...)
-	return unsafe.String(&a.buf[n], len(b))
 }
 
 // next parses the next line into l, reusing l's word slice. It returns
@@ -152,7 +135,7 @@ func (r *lineReader) next(l *Line) (bool, *table.Error) {
 		}
 		*l = Line{Num: r.num, Raw: r.src[:n:n], Words: l.Words[:0]}
 		r.src = r.src[n:]
-		err := parseLine(r.f, l, &r.strs)
+		err := r.parseLine(l)
 		if err != nil && strings.HasPrefix(err.Msg, "carriage return") {
 			// DOS line endings are one mistake, not one per line.
 			if r.sawCR {
@@ -166,10 +149,10 @@ func (r *lineReader) next(l *Line) (bool, *table.Error) {
 	return false, nil
 }
 
-func parseLine(f *File, l *Line, strs *arena) *table.Error {
+func (r *lineReader) parseLine(l *Line) *table.Error {
 	raw := l.Raw
 	body := bytes.TrimSuffix(raw, []byte("\n"))
-	at := wordPos{f.Name, l.Num}
+	at := wordPos{r.f.Name, l.Num}
 	if len(body) > table.MaxLineLen {
 		return table.Errorf(at.at(table.MaxLineLen), "line is too long (%d bytes, at most %d)", len(body), table.MaxLineLen)
 	}
@@ -198,13 +181,13 @@ func parseLine(f *File, l *Line, strs *arena) *table.Error {
 		if err := firstBadByte(body[:end+1], at, nil); err != nil {
 			return err
 		}
-		l.counters = Word{Text: unsafe.String(&body[0], end+1), Off: 0, End: end + 1}
+		l.counters = Word{Text: r.words.str(body[:end+1]), Off: 0, End: end + 1}
 		l.Counters = &l.counters
 		start = end + 1
 	default:
 		l.Kind = CommandLine
 	}
-	words, err := splitWords(l.Words, body, start, at, strs)
+	words, err := r.splitWords(l.Words, body, start, at)
 	if err != nil {
 		return err
 	}
@@ -268,10 +251,10 @@ func firstBadByte(b []byte, at wordPos, err *table.Error) *table.Error {
 // quote ends the word. Outside quotes backslashes and single quotes are
 // ordinary bytes. A control character anywhere in body is an error, and
 // the one reported first.
-func splitWords(words []Word, body []byte, start int, pos wordPos, strs *arena) ([]Word, *table.Error) {
+func (r *lineReader) splitWords(words []Word, body []byte, start int, pos wordPos) ([]Word, *table.Error) {
 	words = words[:0]
 	i := start
-	buf := strs.scratch
+	buf := r.scratch
 	// fail reports err unless the line holds a bad byte, which comes
 	// first whatever else is wrong.
 	fail := func(err *table.Error) ([]Word, *table.Error) {
@@ -296,7 +279,7 @@ func splitWords(words []Word, body []byte, start int, pos wordPos, strs *arena) 
 			if i-off > table.MaxWordLen {
 				return fail(table.Errorf(pos.at(off), "word is too long (%d bytes, at most %d)", i-off, table.MaxWordLen))
 			}
-			words = append(words, Word{Text: unsafe.String(&body[off], i-off), Off: off, End: i})
+			words = append(words, Word{Text: r.words.str(body[off:i]), Off: off, End: i})
 			continue
 		}
 		buf = append(buf[:0], body[off:i]...)
@@ -344,8 +327,8 @@ func splitWords(words []Word, body []byte, start int, pos wordPos, strs *arena) 
 		if len(buf) > table.MaxWordLen {
 			return fail(table.Errorf(pos.at(off), "word is too long (%d bytes, at most %d)", len(buf), table.MaxWordLen))
 		}
-		words = append(words, Word{Text: strs.string(buf), Off: off, End: i, Quoted: quoted})
-		strs.scratch = buf
+		words = append(words, Word{Text: r.words.str(buf), Off: off, End: i, Quoted: quoted})
+		r.scratch = buf
 		if quoted && i < len(body) && byteClass[body[i]] != byteBlank {
 			return fail(table.Errorf(pos.at(i), "text right after a closing quote").Hinted("iptables ends a word at its closing quote; put a space after it or move the quote"))
 		}

@@ -175,21 +175,13 @@ type OptArgs struct {
 	HasArg bool
 	// extra serves Next: the words after the argument.
 	extra func() (string, bool)
-	// keep serves Keep.
-	keep func(string) string
 }
 
-// Keep returns s (the argument or a word from Next, or a part of one) in
-// memory of its own: an extension passes every piece of argument text it
-// stores in its value through Keep. The parser's words point into the
-// input file, which fw-restore releases once the file is decoded, before
-// the kernel call; text that is only read during Parse needs no Keep.
-func (a *OptArgs) Keep(s string) string {
-	if a.keep == nil {
-		return s
-	}
-	return a.keep(s)
-}
+// Keep returns s. The argument and the words from Next are strings of
+// their own (the parser copies every word out of its input), so an
+// extension may keep any of them, or a part of one, in its value as it
+// is; Keep has nothing left to do and goes once no extension calls it.
+func (a *OptArgs) Keep(s string) string { return s }
 
 // Key is the option's main name: its own, or the one it is an alias of.
 func (o *Option) Key() string {
@@ -203,9 +195,9 @@ func (o *Option) Key() string {
 func (a *OptArgs) Key() string { return a.Opt.Key() }
 
 // Set refills a for the next option; parsers reuse one OptArgs, so an
-// extension must not keep the pointer. keep (nil: none) serves Keep.
-func (a *OptArgs) Set(opt *Option, invert bool, fam Family, ip *IPHeader, arg string, hasArg bool, next func() (string, bool), keep func(string) string) {
-	*a = OptArgs{Opt: opt, Invert: invert, Family: fam, IP: ip, Arg: arg, HasArg: hasArg, extra: next, keep: keep}
+// extension must not keep the pointer.
+func (a *OptArgs) Set(opt *Option, invert bool, fam Family, ip *IPHeader, arg string, hasArg bool, next func() (string, bool)) {
+	*a = OptArgs{Opt: opt, Invert: invert, Family: fam, IP: ip, Arg: arg, HasArg: hasArg, extra: next}
 }
 
 // Next takes one more word from the rule (for options such as --tcp-flags
