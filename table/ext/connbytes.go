@@ -43,13 +43,13 @@ func (m *Connbytes) Name() string         { return "connbytes" }
 func (m *Connbytes) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "connbytes":
-		v, n, err := ctParseMint(a.Arg, math.MaxUint64)
+		lo, hi, n, err := parseUintRange(a.Arg, math.MaxUint64)
 		if err != nil {
 			return err
 		}
-		m.From, m.To = v[0], math.MaxUint64
+		m.From, m.To = lo, math.MaxUint64
 		if n == 2 {
-			m.To = v[1]
+			m.To = hi
 		}
 		if m.To < m.From {
 			return fmt.Errorf("invalid range %q (%d is more than %d)", a.Arg, m.From, m.To)

@@ -55,11 +55,11 @@ func (m *Connlimit) Parse(a *table.OptArgs) error {
 			m.Flags |= connlimitInvert
 		}
 	case "connlimit-mask":
-		mask, err := ctParseMask(a.Arg, a.Family)
+		n, err := parsePlen(a.Arg, a.Family)
 		if err != nil {
 			return err
 		}
-		m.Mask = mask
+		m.Mask = plenMask(int(n))
 	case "connlimit-saddr":
 		m.Flags &^= connlimitDaddr
 	case "connlimit-daddr":

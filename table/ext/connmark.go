@@ -26,11 +26,11 @@ func (m *Connmark) Parse(a *table.OptArgs) error {
 	if a.Key() != "mark" {
 		return unknownOption(a)
 	}
-	v, mask, err := parseValueMask(a.Arg, 0xffffffff)
+	v, mask, err := parseMarkMask(a.Arg, nil, nil)
 	if err != nil {
 		return err
 	}
-	m.Mark, m.Mask = uint32(v), uint32(mask)
+	m.Mark, m.Mask = v, mask
 	if a.Invert {
 		m.Invert = 1
 	}
@@ -45,16 +45,7 @@ func (m *Connmark) Finish(c *table.FinishContext) error {
 }
 
 func (m *Connmark) Print(w *table.Writer) {
-	w.Opt(m.Invert != 0, "mark", ctMarkMaskText(m.Mark, m.Mask))
-}
-
-// ctMarkMaskText prints value/mask as libxtables does for marks: hex, the
-// mask left out when it is all ones.
-func ctMarkMaskText(v, mask uint32) string {
-	if mask == 0xffffffff {
-		return hex(uint64(v))
-	}
-	return hex(uint64(v)) + "/" + hex(uint64(mask))
+	w.Opt(m.Invert != 0, "mark", markMaskText(m.Mark, m.Mask, nil, nil))
 }
 
 // struct xt_connmark_mtinfo1: mark@0 mask@4 (u32), invert@8 (u8), 3 bytes

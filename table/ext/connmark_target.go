@@ -44,11 +44,14 @@ func (t *ConnmarkTarget) Name() string         { return "CONNMARK" }
 
 func (t *ConnmarkTarget) Parse(a *table.OptArgs) error {
 	k := a.Key()
-	var v, mask uint64
+	var v uint64
+	var mask uint32
 	var err error
 	switch k {
 	case "set-xmark", "set-mark":
-		v, mask, err = parseValueMask(a.Arg, 0xffffffff)
+		var v32 uint32
+		v32, mask, err = parseMarkMask(a.Arg, nil, nil)
+		v = uint64(v32)
 	case "and-mark", "or-mark", "xor-mark", "ctmask", "nfmask", "mask":
 		v, err = parseUint(a.Arg, 0, 0xffffffff)
 	case "left-shift-mark", "right-shift-mark":
@@ -61,9 +64,9 @@ func (t *ConnmarkTarget) Parse(a *table.OptArgs) error {
 	val := uint32(v)
 	switch k {
 	case "set-xmark":
-		t.Mode, t.CtMark, t.CtMask = connmarkSet, val, uint32(mask)
+		t.Mode, t.CtMark, t.CtMask = connmarkSet, val, mask
 	case "set-mark":
-		t.Mode, t.CtMark, t.CtMask = connmarkSet, val, val|uint32(mask)
+		t.Mode, t.CtMark, t.CtMask = connmarkSet, val, val|mask
 	case "and-mark":
 		t.Mode, t.CtMark, t.CtMask = connmarkSet, 0, ^val
 	case "or-mark":

@@ -26,7 +26,7 @@ func (m *CPU) Parse(a *table.OptArgs) error {
 	if a.Key() != "cpu" {
 		return unknownOption(a)
 	}
-	v, err := rtUint("cpu", a.Arg, 0, math.MaxUint32)
+	v, err := parseUint(a.Arg, 0, math.MaxUint32)
 	if err != nil {
 		return err
 	}

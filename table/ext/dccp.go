@@ -50,7 +50,7 @@ func (m *DCCP) Parse(a *table.OptArgs) error {
 	var bit uint16
 	switch a.Key() {
 	case "source-port", "destination-port":
-		r, err := parsePortRC(a.Arg)
+		r, err := parseServicePortRange(a.Arg, a.Names)
 		if err != nil {
 			return err
 		}

@@ -33,9 +33,9 @@ var devgroupInfo = &table.ExtInfo{
 func (m *DevGroup) Info() *table.ExtInfo { return devgroupInfo }
 func (m *DevGroup) Name() string         { return "devgroup" }
 
-// Parse takes "value[/mask]" or a group name from DevGroupsFile.
+// Parse takes "value[/mask]" or a device group name (iproute2's group file).
 func (m *DevGroup) Parse(a *table.OptArgs) error {
-	v, mask, err := hdrValueMask(a.Arg, devGroupNames())
+	v, mask, err := parseMarkMask(a.Arg, a.Names, devGroupMap)
 	if err != nil {
 		return err
 	}
@@ -63,10 +63,10 @@ func (m *DevGroup) Finish(c *table.FinishContext) error {
 // PREROUTING, INPUT and FORWARD, the outgoing one only in FORWARD, OUTPUT
 // and POSTROUTING.
 func (m *DevGroup) Check(c *table.CheckContext) error {
-	if m.Flags&devgroupMatchSrc != 0 && !hdrHooksOnly(c.Hooks, table.PreRouting, table.Input, table.Forward) {
+	if m.Flags&devgroupMatchSrc != 0 && !hooksOnly(c.Hooks, table.PreRouting, table.Input, table.Forward) {
 		return fmt.Errorf("devgroup --src-group is only valid in PREROUTING, INPUT and FORWARD")
 	}
-	if m.Flags&devgroupMatchDst != 0 && !hdrHooksOnly(c.Hooks, table.Forward, table.Output, table.PostRouting) {
+	if m.Flags&devgroupMatchDst != 0 && !hooksOnly(c.Hooks, table.Forward, table.Output, table.PostRouting) {
 		return fmt.Errorf("devgroup --dst-group is only valid in FORWARD, OUTPUT and POSTROUTING")
 	}
 	return nil
@@ -74,10 +74,10 @@ func (m *DevGroup) Check(c *table.CheckContext) error {
 
 func (m *DevGroup) Print(w *table.Writer) {
 	if m.Flags&devgroupMatchSrc != 0 {
-		w.Opt(m.Flags&devgroupInvertSrc != 0, "src-group", hdrValueMaskText(m.SrcGroup, m.SrcMask, devGroupNames()))
+		w.Opt(m.Flags&devgroupInvertSrc != 0, "src-group", markMaskText(m.SrcGroup, m.SrcMask, w.Resolver(), devGroupMap))
 	}
 	if m.Flags&devgroupMatchDst != 0 {
-		w.Opt(m.Flags&devgroupInvertDst != 0, "dst-group", hdrValueMaskText(m.DstGroup, m.DstMask, devGroupNames()))
+		w.Opt(m.Flags&devgroupInvertDst != 0, "dst-group", markMaskText(m.DstGroup, m.DstMask, w.Resolver(), devGroupMap))
 	}
 }
 

@@ -71,10 +71,10 @@ func parseDSCPTgClass(s string) (uint8, error) {
 }
 
 func (t *DSCPTarget) Finish(c *table.FinishContext) error {
-	if err := mgRequireOne(c, "set-dscp", "set-dscp-class"); err != nil {
+	if err := requireOne(c, "set-dscp", "set-dscp-class"); err != nil {
 		return err
 	}
-	return mgOnlyOne(c, "set-dscp", "set-dscp-class")
+	return onlyOne(c, "set-dscp", "set-dscp-class")
 }
 
 func (t *DSCPTarget) Print(w *table.Writer) {

@@ -69,13 +69,13 @@ func (t *ECNTarget) Parse(a *table.OptArgs) error {
 }
 
 func (t *ECNTarget) Finish(c *table.FinishContext) error {
-	if err := mgRequireOne(c, "ecn-tcp-remove", "ecn-tcp-cwr", "ecn-tcp-ece", "ecn-ip-ect"); err != nil {
+	if err := requireOne(c, "ecn-tcp-remove", "ecn-tcp-cwr", "ecn-tcp-ece", "ecn-ip-ect"); err != nil {
 		return err
 	}
-	if err := mgOnlyOne(c, "ecn-tcp-remove", "ecn-tcp-cwr"); err != nil {
+	if err := onlyOne(c, "ecn-tcp-remove", "ecn-tcp-cwr"); err != nil {
 		return err
 	}
-	return mgOnlyOne(c, "ecn-tcp-remove", "ecn-tcp-ece")
+	return onlyOne(c, "ecn-tcp-remove", "ecn-tcp-ece")
 }
 
 // Check refuses TCP header changes on a rule that does not match only TCP,

@@ -40,7 +40,7 @@ func (m *Frag) Name() string         { return "frag" }
 func (m *Frag) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "fragid":
-		lo, hi, _, err := v6lRange(a.Arg, 0xffffffff)
+		lo, hi, _, err := parseUintRange(a.Arg, 0xffffffff)
 		if err != nil {
 			return err
 		}

@@ -3,7 +3,6 @@ package ext
 import (
 	"bytes"
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/fwkit/fw/internal/xtbin"
@@ -67,18 +66,9 @@ func parseIPRange(s string, f table.Family) (lo, hi [16]byte, err error) {
 		to = from
 	}
 	for i, part := range []string{from, to} {
-		var b [16]byte
-		if f == table.IPv6 {
-			var ok bool
-			if b, ok = ipv6Literal(part); !ok {
-				return lo, hi, fmt.Errorf("invalid IPv6 address %q in range %q", part, s)
-			}
-		} else {
-			a, ok := hdrIPv4(part)
-			if !ok {
-				return lo, hi, fmt.Errorf("invalid IPv4 address %q in range %q", part, s)
-			}
-			copy(b[:], a[:])
+		b, err := parseAddr16(part, f, viaXtablesNumeric, nil)
+		if err != nil {
+			return lo, hi, fmt.Errorf("in range %q: %w", s, err)
 		}
 		if i == 0 {
 			lo = b
@@ -110,10 +100,7 @@ func (m *IPRange) Print(w *table.Writer) {
 
 // rangeText prints both ends; an IPv4 range uses the first four bytes.
 func (m *IPRange) rangeText(lo, hi [16]byte) string {
-	if m.fam != table.IPv6 {
-		return hdrIPv4Text([4]byte(lo[:4])) + "-" + hdrIPv4Text([4]byte(hi[:4]))
-	}
-	return table.FormatIP(netip.AddrFrom16(lo)) + "-" + table.FormatIP(netip.AddrFrom16(hi))
+	return addr16Text(lo, m.fam) + "-" + addr16Text(hi, m.fam)
 }
 
 // struct xt_iprange_mtinfo: src_min@0 src_max@16 dst_min@32 dst_max@48

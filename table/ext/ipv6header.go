@@ -59,7 +59,7 @@ func (m *IPv6Header) Parse(a *table.OptArgs) error {
 			if name == "" {
 				continue
 			}
-			bit, err := ipv6HeaderBit(name)
+			bit, err := ipv6HeaderBit(name, a.Names)
 			if err != nil {
 				return err
 			}
@@ -82,13 +82,13 @@ func (m *IPv6Header) Parse(a *table.OptArgs) error {
 
 // ipv6HeaderBit resolves a header name as iptables does: /etc/protocols
 // first (names only, numbers are not looked up there), then its own list.
-func ipv6HeaderBit(name string) (uint8, error) {
+func ipv6HeaderBit(name string, names table.Resolver) (uint8, error) {
 	proto, ok := uint8(0), false
 	if _, isNum := table.ParseUint(name, 0, 255); !isNum && name != "all" {
 		// table.ParseProtocol also knows iptables' -p names; "all" is
 		// the only one of them that is a header protocol and unknown to
 		// /etc/protocols.
-		proto, ok = table.ParseProtocol(name)
+		proto, ok = table.ParseProtocol(name, names)
 	}
 	if !ok {
 		proto, ok = ipv6HeaderNames[name]
@@ -120,7 +120,7 @@ func (m *IPv6Header) Print(w *table.Writer) {
 		name := h.name
 		if h.proto != 0 {
 			// iptables asks /etc/protocols first (except for 0).
-			if n := table.ProtocolName(h.proto); n != strconv.Itoa(int(h.proto)) {
+			if n := table.ProtocolName(h.proto, w.Resolver()); n != strconv.Itoa(int(h.proto)) {
 				name = n
 			}
 		}

@@ -55,19 +55,19 @@ func (m *IPVS) Parse(a *table.OptArgs) error {
 	case "ipvs":
 		bit = ipvsProperty
 	case "vproto":
-		p, ok := table.ParseProtocol(a.Arg)
+		p, ok := table.ParseProtocol(a.Arg, a.Names)
 		if !ok {
 			return table.WithHint("use a name from /etc/protocols or a number 0-255", "unknown protocol %q", a.Arg)
 		}
 		m.L4Proto, bit = p, ipvsProto
 	case "vaddr":
-		addr, mask, err := ctParseHostMask(a.Arg, a.Family)
+		h, err := parseHostMask(a.Arg, a.Family, a.Names)
 		if err != nil {
 			return err
 		}
-		m.VAddr, m.VMask, bit = addr, mask, ipvsVAddr
+		m.VAddr, m.VMask, bit = h.Addr, h.Mask, ipvsVAddr
 	case "vport", "vportctl":
-		p, err := ctGetPort(a.Arg)
+		p, err := parseServicePort(a.Arg, a.Names)
 		if err != nil {
 			return err
 		}
@@ -133,7 +133,7 @@ func (m *IPVS) Print(w *table.Writer) {
 		w.OptUint(m.inv(ipvsProto), "vproto", uint64(m.L4Proto))
 	}
 	if m.Bitmask&ipvsVAddr != 0 {
-		w.Opt(m.inv(ipvsVAddr), "vaddr", ctAddrText(m.VAddr, m.VMask, m.fam))
+		w.Opt(m.inv(ipvsVAddr), "vaddr", hostMaskText(m.VAddr, m.VMask, m.fam))
 	}
 	if m.Bitmask&ipvsVPort != 0 {
 		w.OptUint(m.inv(ipvsVPort), "vport", uint64(m.VPort))

@@ -26,14 +26,11 @@ func (m *Length) Parse(a *table.OptArgs) error {
 	if a.Key() != "length" {
 		return unknownOption(a)
 	}
-	vals, err := rtRangeList("length", a.Arg, 0xFFFF, 2)
+	lo, hi, _, err := parseUintRange(a.Arg, 0xFFFF)
 	if err != nil {
 		return err
 	}
-	m.Min, m.Max = uint16(vals[0]), uint16(vals[0])
-	if len(vals) > 1 {
-		m.Max = uint16(vals[1])
-	}
+	m.Min, m.Max = uint16(lo), uint16(hi)
 	if a.Invert {
 		m.Invert = 1
 	}
@@ -69,6 +66,6 @@ func (m *Length) PutPayload(_ table.Family, dst []byte) error {
 func (m *Length) UnmarshalPayload(_ table.Family, data []byte) error {
 	r := xtbin.NewReader(data)
 	m.Min, m.Max, m.Invert = r.U16(0), r.U16(2), r.U8(4)
-	rtWhole(r, lengthSize)
+	needWhole(r, lengthSize)
 	return r.Err()
 }

@@ -41,29 +41,6 @@ func (m *Mac) Parse(a *table.OptArgs) error {
 	return nil
 }
 
-// parseMAC reads six colon-separated bytes as libxtables does: each part is
-// strtoul base 16 of at most two characters, so "4" and even an empty part
-// (0) or "-1" (0xff) are accepted.
-func parseMAC(s string) ([6]byte, bool) {
-	var out [6]byte
-	for i := range out {
-		v, rest, _, _ := cStrtoumax(s, 16)
-		n := len(s) - len(rest)
-		if n > 2 {
-			return out, false
-		}
-		out[i] = byte(v)
-		s = s[n:]
-		if i < len(out)-1 {
-			if s == "" || s[0] != ':' {
-				return out, false
-			}
-			s = s[1:]
-		}
-	}
-	return out, s == ""
-}
-
 func (m *Mac) Finish(c *table.FinishContext) error {
 	if !c.Seen.Has("mac-source") {
 		return fmt.Errorf("--mac-source is required")
@@ -73,7 +50,7 @@ func (m *Mac) Finish(c *table.FinishContext) error {
 
 func (m *Mac) Print(w *table.Writer) {
 	a := m.SrcAddr
-	w.Opt(m.Invert != 0, "mac-source", fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", a[0], a[1], a[2], a[3], a[4], a[5]))
+	w.Opt(m.Invert != 0, "mac-source", macText(a))
 }
 
 // struct xt_mac_info: srcaddr[6]@0, 2 bytes of padding, invert int@8 (host

@@ -26,7 +26,7 @@ func (m *Mark) Parse(a *table.OptArgs) error {
 	if a.Key() != "mark" {
 		return unknownOption(a)
 	}
-	v, mask, err := hdrValueMask(a.Arg, nil)
+	v, mask, err := parseMarkMask(a.Arg, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func (m *Mark) Finish(c *table.FinishContext) error {
 }
 
 func (m *Mark) Print(w *table.Writer) {
-	w.Opt(m.Invert != 0, "mark", hdrValueMaskText(m.Mark, m.Mask, nil))
+	w.Opt(m.Invert != 0, "mark", markMaskText(m.Mark, m.Mask, nil, nil))
 }
 
 // struct xt_mark_mtinfo1: mark u32@0 mask u32@4 (host order) invert u8@8,

@@ -29,11 +29,11 @@ func (t *MarkTarget) Name() string         { return "MARK" }
 func (t *MarkTarget) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "set-xmark", "set-mark":
-		v, m, err := parseValueMask(a.Arg, 0xffffffff)
+		v, m, err := parseMarkMask(a.Arg, nil, nil)
 		if err != nil {
 			return err
 		}
-		t.Mark, t.Mask = uint32(v), uint32(m)
+		t.Mark, t.Mask = v, m
 		if a.Key() == "set-mark" {
 			// --set-mark ORs the value in: the bits it sets are cleared
 			// first whatever the mask says.
@@ -59,10 +59,10 @@ func (t *MarkTarget) Parse(a *table.OptArgs) error {
 }
 
 func (t *MarkTarget) Finish(c *table.FinishContext) error {
-	if err := mgRequireOne(c, markTgOptions...); err != nil {
+	if err := requireOne(c, markTgOptions...); err != nil {
 		return err
 	}
-	return mgOnlyOne(c, markTgOptions...)
+	return onlyOne(c, markTgOptions...)
 }
 
 func (t *MarkTarget) Print(w *table.Writer) {

@@ -39,7 +39,7 @@ func (t *NFQUEUE) Parse(a *table.OptArgs) error {
 		}
 		t.QueueNum = uint16(v)
 	case "queue-balance":
-		lo, hi, n, err := v6lRange(a.Arg, nfqMaxQueueID)
+		lo, hi, n, err := parseUintRange(a.Arg, nfqMaxQueueID)
 		if err != nil {
 			return err
 		}

@@ -43,10 +43,10 @@ func (m *PhysDev) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "physdev-in":
 		bit = physdevIn
-		m.PhysInDev, m.InMask, err = hdrIface(a.Arg)
+		m.PhysInDev, m.InMask, err = parseIface(a.Arg)
 	case "physdev-out":
 		bit = physdevOut
-		m.PhysOutDev, m.OutMask, err = hdrIface(a.Arg)
+		m.PhysOutDev, m.OutMask, err = parseIface(a.Arg)
 	case "physdev-is-in":
 		bit = physdevIsIn
 	case "physdev-is-out":
@@ -85,13 +85,13 @@ func (m *PhysDev) Print(w *table.Writer) {
 		w.Flag(m.Invert&physdevIsIn != 0, "physdev-is-in")
 	}
 	if m.Bitmask&physdevIn != 0 {
-		w.Opt(m.Invert&physdevIn != 0, "physdev-in", hdrCString(m.PhysInDev[:]))
+		w.Opt(m.Invert&physdevIn != 0, "physdev-in", cString(m.PhysInDev[:]))
 	}
 	if m.Bitmask&physdevIsOut != 0 {
 		w.Flag(m.Invert&physdevIsOut != 0, "physdev-is-out")
 	}
 	if m.Bitmask&physdevOut != 0 {
-		w.Opt(m.Invert&physdevOut != 0, "physdev-out", hdrCString(m.PhysOutDev[:]))
+		w.Opt(m.Invert&physdevOut != 0, "physdev-out", cString(m.PhysOutDev[:]))
 	}
 	if m.Bitmask&physdevBridged != 0 {
 		w.Flag(m.Invert&physdevBridged != 0, "physdev-is-bridged")

@@ -141,7 +141,8 @@ func TestRateCodecLayout(t *testing.T) {
 // TestRateCodecDecodeErrors: short payloads and counts that would make
 // printing index past the fixed arrays are errors, not panics.
 func TestRateCodecDecodeErrors(t *testing.T) {
-	for _, info := range group_rate {
+	for _, info := range []*table.ExtInfo{limitInfo, hashlimitInfo, recentInfo, statisticInfo, timeInfo, quotaInfo,
+		nfacctInfo, rateestInfo, cpuInfo, cgroupInfo, bpfInfo, stringInfo, u32Info, lengthInfo} {
 		v := info.New(table.IPv4).(table.Payload)
 		if err := v.UnmarshalPayload(table.IPv4, make([]byte, info.Size-1)); err == nil {
 			t.Errorf("%s accepted a %d-byte payload", info.Name, info.Size-1)

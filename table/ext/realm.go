@@ -25,12 +25,12 @@ var realmInfo = &table.ExtInfo{
 func (m *Realm) Info() *table.ExtInfo { return realmInfo }
 func (m *Realm) Name() string         { return "realm" }
 
-// Parse takes "value[/mask]" or a realm name from RealmsFile.
+// Parse takes "value[/mask]" or a realm name (iproute2's rt_realms).
 func (m *Realm) Parse(a *table.OptArgs) error {
 	if a.Key() != "realm" {
 		return unknownOption(a)
 	}
-	v, mask, err := hdrValueMask(a.Arg, realmNames())
+	v, mask, err := parseMarkMask(a.Arg, a.Names, realmMap)
 	if err != nil {
 		return err
 	}
@@ -48,10 +48,10 @@ func (m *Realm) Finish(c *table.FinishContext) error {
 	return nil
 }
 
-// Print uses the realm's name from RealmsFile when it has one and the mask
+// Print uses the realm's name when it has one and the mask
 // is full, as iptables-save does.
 func (m *Realm) Print(w *table.Writer) {
-	w.Opt(m.Invert != 0, "realm", hdrValueMaskText(m.ID, m.Mask, realmNames()))
+	w.Opt(m.Invert != 0, "realm", markMaskText(m.ID, m.Mask, w.Resolver(), realmMap))
 }
 
 // struct xt_realm_info: id u32@0 mask u32@4 (host order) invert u8@8, 3

@@ -93,7 +93,7 @@ func (m *SCTP) Name() string         { return "sctp" }
 func (m *SCTP) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "source-port", "destination-port":
-		r, err := parsePortRange(a.Arg, "sctp")
+		r, err := parsePortRange(a.Arg, "sctp", a.Names)
 		if err != nil {
 			return err
 		}

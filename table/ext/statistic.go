@@ -56,13 +56,13 @@ func (m *Statistic) Parse(a *table.OptArgs) error {
 		}
 		m.Every = statProbability(p)
 	case "every":
-		v, err := rtUint("every", a.Arg, 1, math.MaxUint32)
+		v, err := parseUint(a.Arg, 1, math.MaxUint32)
 		if err != nil {
 			return err
 		}
 		m.Every = uint32(v - 1)
 	case "packet":
-		v, err := rtUint("packet", a.Arg, 0, math.MaxUint32)
+		v, err := parseUint(a.Arg, 0, math.MaxUint32)
 		if err != nil {
 			return err
 		}
@@ -140,6 +140,6 @@ func (m *Statistic) UnmarshalPayload(_ table.Family, data []byte) error {
 	m.Mode, m.Flags = r.U16(0), r.U16(2)
 	m.Every, m.Packet, m.Count = r.U32(4), r.U32(8), r.U32(12)
 	m.Master = 0
-	rtWhole(r, statisticSize)
+	needWhole(r, statisticSize)
 	return r.Err()
 }

@@ -40,10 +40,10 @@ func (m *TCP) Parse(a *table.OptArgs) error {
 	var err error
 	switch a.Key() {
 	case "source-port":
-		m.Spts, err = parsePortRange(a.Arg, "tcp")
+		m.Spts, err = parsePortRange(a.Arg, "tcp", a.Names)
 		m.Invflags |= invBit(a.Invert, tcpInvSrcPt)
 	case "destination-port":
-		m.Dpts, err = parsePortRange(a.Arg, "tcp")
+		m.Dpts, err = parsePortRange(a.Arg, "tcp", a.Names)
 		m.Invflags |= invBit(a.Invert, tcpInvDstPt)
 	case "syn", "tcp-flags":
 		if a.Key() == "syn" && (a.Opt.Name == "syn") {

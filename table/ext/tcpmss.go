@@ -24,7 +24,7 @@ func (m *TCPMSS) Name() string         { return "tcpmss" }
 // Parse reads "v", "a:b", ":b", "a:" or ":" (C numbers); a negated full
 // range is refused because it never matches.
 func (m *TCPMSS) Parse(a *table.OptArgs) error {
-	lo, hi, err := parseUintRC(a.Arg, 0xffff)
+	lo, hi, _, err := parseUintRange(a.Arg, 0xffff)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func (t *TCPMSSTarget) Parse(a *table.OptArgs) error {
 }
 
 func (t *TCPMSSTarget) Finish(c *table.FinishContext) error {
-	return mgRequireOne(c, "set-mss", "clamp-mss-to-pmtu")
+	return requireOne(c, "set-mss", "clamp-mss-to-pmtu")
 }
 
 // Check applies the kernel's rules: the target rewrites a TCP option, so
@@ -60,7 +60,7 @@ func (t *TCPMSSTarget) Check(c *table.CheckContext) error {
 		return err
 	}
 	if t.MSS == tcpmssTgClamp && c.Hooks&^tcpmssTgClampHooks != 0 {
-		return fmt.Errorf("TCPMSS --clamp-mss-to-pmtu is only valid in FORWARD, OUTPUT and POSTROUTING, not in %s", mgHookNames(c.Hooks&^tcpmssTgClampHooks))
+		return fmt.Errorf("TCPMSS --clamp-mss-to-pmtu is only valid in FORWARD, OUTPUT and POSTROUTING, not in %s", hookNames(c.Hooks&^tcpmssTgClampHooks))
 	}
 	for _, m := range c.Rule.Matches {
 		if tcp, ok := m.(*TCP); ok && tcp.FlgCmp&tcpSYN != 0 && tcp.Invflags&tcpInvFlags == 0 {

@@ -83,7 +83,7 @@ func (m *TimeMatch) Parse(a *table.OptArgs) error {
 
 // timeStrtoul is strtoul(s, &e, 10) assigned to an unsigned int.
 func timeStrtoul(s string) (uint32, string) {
-	v, rest, _, _ := cStrtoumax(s, 10)
+	v, rest, _, _ := table.Strtoumax(s, 10)
 	return uint32(v), rest
 }
 
@@ -146,7 +146,7 @@ func timeSegments(s string, size int) []string {
 	var out []string
 	for s != "" {
 		seg, rest, found := strings.Cut(s, ",")
-		out = append(out, rtTruncate(seg, size-1))
+		out = append(out, truncate(seg, size-1))
 		if !found {
 			break
 		}
@@ -158,7 +158,7 @@ func timeSegments(s string, size int) []string {
 func timeParseMonthdays(s string) (uint32, error) {
 	var mask uint32
 	for _, day := range timeSegments(s, 3) {
-		v, rest, _, _ := cStrtoumax(day, 0)
+		v, rest, _, _ := table.Strtoumax(day, 0)
 		if rest != "" || uint32(v) > 31 {
 			return 0, table.WithHint("days of the month are 1 to 31", "invalid --monthdays day %q", day)
 		}
@@ -170,7 +170,7 @@ func timeParseMonthdays(s string) (uint32, error) {
 func timeParseWeekdays(s string) (uint8, error) {
 	var mask uint32
 	for _, day := range timeSegments(s, 4) {
-		if v, rest, _, _ := cStrtoumax(day, 0); rest == "" {
+		if v, rest, _, _ := table.Strtoumax(day, 0); rest == "" {
 			if uint32(v) == 0 {
 				return 0, table.WithHint("weekdays are 1 (Monday) to 7 (Sunday)", "invalid --weekdays day %q", day)
 			}
@@ -281,6 +281,6 @@ func (m *TimeMatch) UnmarshalPayload(_ table.Family, data []byte) error {
 	m.DaytimeStart, m.DaytimeStop = r.U32(8), r.U32(12)
 	m.MonthdaysMatch = r.U32(16)
 	m.WeekdaysMatch, m.Flags = r.U8(20), r.U8(21)
-	rtWhole(r, timeSize)
+	needWhole(r, timeSize)
 	return r.Err()
 }

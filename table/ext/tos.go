@@ -52,7 +52,7 @@ func (m *TOS) Parse(a *table.OptArgs) error {
 // default) or a symbolic name, which gets symMask: the names only speak of
 // the bits under it.
 func parseTOSMask(s string, symMask uint8) (v, mask uint8, err error) {
-	n, rest, ok := xtStrtoulPrefix(s, 0, 255)
+	n, rest, ok := table.StrtoulPrefix(s, 0, 255)
 	if !ok {
 		for _, sym := range tosSymbols {
 			if strings.EqualFold(s, sym.name) {
@@ -64,7 +64,7 @@ func parseTOSMask(s string, symMask uint8) (v, mask uint8, err error) {
 	v, mask = uint8(n), 0xff
 	if strings.HasPrefix(rest, "/") {
 		var mk uint64
-		mk, rest, ok = xtStrtoulPrefix(rest[1:], 0, 255)
+		mk, rest, ok = table.StrtoulPrefix(rest[1:], 0, 255)
 		if !ok {
 			return 0, 0, fmt.Errorf("invalid TOS mask in %q (expected a number from 0 to 255)", s)
 		}

@@ -32,7 +32,7 @@ func (m *UDP) Name() string         { return "udp" }
 // negated full range are accepted by iptables but never match; the latter
 // is even saved without its '!', so a reload would match everything.
 func (m *UDP) Parse(a *table.OptArgs) error {
-	r, err := parsePortRC(a.Arg)
+	r, err := parseServicePortRange(a.Arg, a.Names)
 	if err != nil {
 		return err
 	}
