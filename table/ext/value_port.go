@@ -56,7 +56,8 @@ func parsePortRange(s, proto string, names table.Resolver) ([2]uint16, error) {
 // parseServicePort parses a port as xtables_getportbyname does, through
 // getaddrinfo(NULL, s): a decimal number (after optional blanks and one
 // '+'; leading zeros are not octal, "0x10" is a name), else a service name
-// known for tcp or, failing that, udp. getaddrinfo keeps only the low 16
+// of the first of the protocols glibc tries, in its order (the port of the
+// first address getaddrinfo returns). getaddrinfo keeps only the low 16
 // bits of a larger number and reads an empty argument as port 0; fw
 // refuses both.
 func parseServicePort(s string, names table.Resolver) (uint16, error) {
@@ -68,7 +69,7 @@ func parseServicePort(s string, names table.Resolver) (uint16, error) {
 		}
 		return uint16(v), nil
 	}
-	for _, proto := range [...]string{"tcp", "udp"} {
+	for _, proto := range [...]string{"tcp", "udp", "dccp", "udplite", "sctp"} {
 		if p, ok := names.Service(s, proto); ok {
 			return p, nil
 		}
