@@ -18,7 +18,7 @@ import (
 // same bytes.
 func ctRoundTrip(t *testing.T, fam table.Family, tbl, chain, rule string) {
 	t.Helper()
-	reg := Registry()
+	reg := testRegistry()
 	input := fmt.Sprintf("*%s\n-A %s %s\nCOMMIT\n", tbl, chain, rule)
 	rs, err := format.Load("test", []byte(input), format.LoadOptions{Family: fam, Registry: reg})
 	if err != nil {
@@ -59,7 +59,7 @@ func ctRoundTrip(t *testing.T, fam table.Family, tbl, chain, rule string) {
 			t.Errorf("%s (%s): unmarshal %s: %v", rule, fam, e.Name(), err)
 			continue
 		}
-		var want, got table.Writer
+		want, got := table.Writer{Names: testNames}, table.Writer{Names: testNames}
 		e.Print(&want)
 		back.Print(&got)
 		if back.Name() != e.Name() || back.Info() != info || got.String() != want.String() {

@@ -32,3 +32,7 @@ sctponly 1000/sctp
 	table.DevGroups.Path():  {Data: []byte("0 default\n7 lan\n")},
 	table.ConnLabels.Path(): {Data: []byte("1 eth0-in\n2 eth0-out\n")},
 })
+
+// testRegistry is the registry of the package's tests that parse rules
+// offline, with testNames.
+func testRegistry() *table.Registry { return Registry().WithNames(testNames) }

@@ -16,7 +16,7 @@ import (
 func rtParse(t *testing.T, fam table.Family, rule string) []table.Ext {
 	t.Helper()
 	input := fmt.Sprintf("*filter\n-A INPUT %s\nCOMMIT\n", rule)
-	rs, err := format.Load("test", []byte(input), format.LoadOptions{Family: fam, Registry: Registry()})
+	rs, err := format.Load("test", []byte(input), format.LoadOptions{Family: fam, Registry: testRegistry()})
 	if err != nil {
 		t.Fatalf("%s (%s): %v", rule, fam, err)
 	}
@@ -29,7 +29,7 @@ func rtParse(t *testing.T, fam table.Family, rule string) []table.Ext {
 // again. It returns the payloads.
 func rtRoundTrip(t *testing.T, fam table.Family, rule string) [][]byte {
 	t.Helper()
-	reg := Registry()
+	reg := testRegistry()
 	var out [][]byte
 	for _, e := range rtParse(t, fam, rule) {
 		info := e.Info()
@@ -52,7 +52,7 @@ func rtRoundTrip(t *testing.T, fam table.Family, rule string) [][]byte {
 			t.Errorf("%s (%s): unmarshal %s: %v", rule, fam, e.Name(), err)
 			continue
 		}
-		var want, got table.Writer
+		want, got := table.Writer{Names: testNames}, table.Writer{Names: testNames}
 		e.Print(&want)
 		back.Print(&got)
 		if back.Name() != e.Name() || got.String() != want.String() {
@@ -163,7 +163,7 @@ func TestRateCodecDecodeErrors(t *testing.T) {
 	if err := m.UnmarshalPayload(table.IPv4, u); err != nil {
 		t.Fatal(err)
 	}
-	var w table.Writer
+	w := table.Writer{Names: testNames}
 	m.Print(&w)
 	if got := w.String(); got != ` --u32 "0x0=0x0"` {
 		t.Errorf("u32 without numbers prints %q", got)
@@ -208,7 +208,7 @@ func TestRateSharedObjects(t *testing.T) {
 		{"-j RATEEST --rateest-name a --rateest-interval 1s --rateest-ewmalog 4s", "-j RATEEST --rateest-name a --rateest-interval 1s --rateest-ewmalog 5s", 0},
 	} {
 		input := fmt.Sprintf("*filter\n:zzz - [0:0]\n-A INPUT -j zzz\n-A zzz %s\n-A INPUT %s\nCOMMIT\n", c.first, c.second)
-		_, err := format.Load("test", []byte(input), format.LoadOptions{Family: table.IPv4, Registry: Registry()})
+		_, err := format.Load("test", []byte(input), format.LoadOptions{Family: table.IPv4, Registry: testRegistry()})
 		switch {
 		case c.line == 0 && err != nil:
 			t.Errorf("%s / %s: %v", c.first, c.second, err)
