@@ -11,7 +11,11 @@ import (
 
 // ICMP is the IPv4 icmp match; it mirrors struct ipt_icmp. Type 255 means
 // any type (the kernel ignores the codes then).
-type ICMP struct {
+type ICMP struct{ icmpMatch }
+
+// icmpMatch is what the icmp and icmp6 matches hold, the same layout under
+// two names (struct ipt_icmp, struct ip6t_icmp).
+type icmpMatch struct {
 	Type     uint8
 	Code     [2]uint8
 	Invflags uint8
@@ -23,7 +27,7 @@ var icmpInfo = &table.ExtInfo{
 	Name: "icmp", Kind: table.MatchKind, Family: table.IPv4, Size: icmpSize,
 	Options: opts("!icmp-type="),
 	New: func(table.Family) table.Ext {
-		return &ICMP{Type: 0xff, Code: [2]uint8{0, 0xff}}
+		return &ICMP{icmpMatch{Type: 0xff, Code: [2]uint8{0, 0xff}}}
 	},
 }
 
@@ -85,13 +89,20 @@ func (m *ICMP) Parse(a *table.OptArgs) error {
 	if typ == 0xff && a.Invert {
 		return table.WithHint("drop the match, or the '!'", "! --icmp-type %s would never match", a.Arg)
 	}
-	if typ != 0xff {
+	// Any type matches whatever its codes, which are stored as given.
+	return m.set(typ, code, a.Invert, typ != 0xff)
+}
+
+// set stores a type and code range; with check it refuses code ranges
+// that iptables-save would shorten.
+func (m *icmpMatch) set(typ uint8, code [2]uint8, inv, check bool) error {
+	if check {
 		if err := checkICMPCode(code); err != nil {
 			return err
 		}
 	}
 	m.Type, m.Code = typ, code
-	m.Invflags |= invBit(a.Invert, icmpInv)
+	m.Invflags |= invBit(inv, icmpInv)
 	return nil
 }
 
@@ -124,10 +135,10 @@ func icmpTypeText(typ uint8, code [2]uint8) string {
 	return s
 }
 
-// struct ipt_icmp: type@0 code[2]@1 invflags@3; 4 bytes.
+// type@0 code[2]@1 invflags@3; 4 bytes.
 const icmpSize = 4
 
-func (m *ICMP) PutPayload(_ table.Family, dst []byte) error {
+func (m *icmpMatch) PutPayload(_ table.Family, dst []byte) error {
 	w := xtbin.Writer{B: dst}
 	w.U8(0, m.Type)
 	w.U8(1, m.Code[0])
@@ -136,7 +147,7 @@ func (m *ICMP) PutPayload(_ table.Family, dst []byte) error {
 	return nil
 }
 
-func (m *ICMP) UnmarshalPayload(_ table.Family, data []byte) error {
+func (m *icmpMatch) UnmarshalPayload(_ table.Family, data []byte) error {
 	r := xtbin.NewReader(data)
 	m.Type, m.Code, m.Invflags = r.U8(0), [2]uint8{r.U8(1), r.U8(2)}, r.U8(3)
 	return r.Err()
