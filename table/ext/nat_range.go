@@ -480,3 +480,82 @@ func (t *NPT) UnmarshalPayload(_ table.Family, data []byte) error {
 	t.SrcPfxLen, t.DstPfxLen = rd.U8(32), rd.U8(33)
 	return rd.Err()
 }
+
+// natSpec is what tells the NAT targets of revisions 0 and 1 apart beyond
+// their names: the option that prints their range, and their own check.
+type natSpec struct {
+	opt       string // to-source or to-ports
+	portsOnly bool   // the range is ports alone (--to-ports)
+	finish    func(c *table.FinishContext, flags uint32) error
+}
+
+// natCompatTarget is an IPv4 NAT target of revision 0 (SNAT, MASQUERADE,
+// REDIRECT): struct nf_nat_ipv4_multi_range_compat, with rangesize 1 even
+// when no option is given (the kernel refuses anything else).
+type natCompatTarget struct {
+	NATIPv4MultiRangeCompat
+	spec *natSpec
+}
+
+func newNATCompat(spec *natSpec) natCompatTarget {
+	return natCompatTarget{NATIPv4MultiRangeCompat{RangeSize: 1}, spec}
+}
+
+func (t *natCompatTarget) Parse(a *table.OptArgs) error {
+	r := t.range2()
+	if err := parseNATOption(a, &r); err != nil {
+		return err
+	}
+	t.setRange2(r)
+	return nil
+}
+
+func (t *natCompatTarget) Finish(c *table.FinishContext) error {
+	t.RangeSize = 1
+	return t.spec.finish(c, t.Range[0].Flags)
+}
+
+func (t *natCompatTarget) Print(w *table.Writer) {
+	printNATRange(w, t.range2(), table.IPv4, t.spec.opt, t.spec.portsOnly)
+}
+
+func (t *natCompatTarget) PutPayload(_ table.Family, dst []byte) error {
+	t.put(dst)
+	return nil
+}
+
+func (t *natCompatTarget) UnmarshalPayload(_ table.Family, data []byte) error {
+	return t.unmarshal(data)
+}
+
+// natRangeTarget is an IPv6 NAT target of revision 0 or 1 (SNAT,
+// MASQUERADE, REDIRECT): struct nf_nat_range, all zero when no option is
+// given.
+type natRangeTarget struct {
+	NATRange
+	spec *natSpec
+}
+
+func (t *natRangeTarget) Parse(a *table.OptArgs) error {
+	r := t.range2()
+	if err := parseNATOption(a, &r); err != nil {
+		return err
+	}
+	t.setRange2(r)
+	return nil
+}
+
+func (t *natRangeTarget) Finish(c *table.FinishContext) error { return t.spec.finish(c, t.Flags) }
+
+func (t *natRangeTarget) Print(w *table.Writer) {
+	printNATRange(w, t.range2(), table.IPv6, t.spec.opt, t.spec.portsOnly)
+}
+
+func (t *natRangeTarget) PutPayload(_ table.Family, dst []byte) error {
+	t.put(dst)
+	return nil
+}
+
+func (t *natRangeTarget) UnmarshalPayload(_ table.Family, data []byte) error {
+	return t.unmarshal(data)
+}
