@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -94,15 +93,12 @@ func (m *Connlabel) Print(w *table.Writer) {
 // struct xt_connlabel_mtinfo: bit@0 options@2 (u16 host order).
 const connlabelSize = 4
 
+func (m *Connlabel) fields() []field { return []field{{0, &m.Bit}, {2, &m.Options}} }
+
 func (m *Connlabel) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U16(0, m.Bit)
-	w.U16(2, m.Options)
-	return nil
+	return putFields(dst, m.fields()...)
 }
 
 func (m *Connlabel) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Bit, m.Options = r.U16(0), r.U16(2)
-	return r.Err()
+	return getFields(data, m.fields()...)
 }

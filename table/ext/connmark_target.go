@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -139,20 +138,14 @@ func (t *ConnmarkTarget) Print(w *table.Writer) {
 // shift_dir@12 shift_bits@13 mode@14 (u8), 1 byte of tail padding.
 const connmarkTargetSize = 16
 
+func (t *ConnmarkTarget) fields() []field {
+	return []field{{0, &t.CtMark}, {4, &t.CtMask}, {8, &t.NfMask}, {12, &t.ShiftDir}, {13, &t.ShiftBits}, {14, &t.Mode}}
+}
+
 func (t *ConnmarkTarget) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, t.CtMark)
-	w.U32(4, t.CtMask)
-	w.U32(8, t.NfMask)
-	w.U8(12, t.ShiftDir)
-	w.U8(13, t.ShiftBits)
-	w.U8(14, t.Mode)
-	return nil
+	return putFields(dst, t.fields()...)
 }
 
 func (t *ConnmarkTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.CtMark, t.CtMask, t.NfMask = r.U32(0), r.U32(4), r.U32(8)
-	t.ShiftDir, t.ShiftBits, t.Mode = r.U8(12), r.U8(13), r.U8(14)
-	return r.Err()
+	return getFields(data, t.fields()...)
 }

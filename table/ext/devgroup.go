@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -85,19 +84,12 @@ func (m *DevGroup) Print(w *table.Writer) {
 // dst_mask@16, all u32 host order.
 const devgroupSize = 20
 
-func (m *DevGroup) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, m.Flags)
-	w.U32(4, m.SrcGroup)
-	w.U32(8, m.SrcMask)
-	w.U32(12, m.DstGroup)
-	w.U32(16, m.DstMask)
-	return nil
+func (m *DevGroup) fields() []field {
+	return []field{{0, &m.Flags}, {4, &m.SrcGroup}, {8, &m.SrcMask}, {12, &m.DstGroup}, {16, &m.DstMask}}
 }
 
+func (m *DevGroup) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
+
 func (m *DevGroup) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Flags, m.SrcGroup, m.SrcMask = r.U32(0), r.U32(4), r.U32(8)
-	m.DstGroup, m.DstMask = r.U32(12), r.U32(16)
-	return r.Err()
+	return getFields(data, m.fields()...)
 }

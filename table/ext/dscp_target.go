@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -84,14 +83,12 @@ func (t *DSCPTarget) Print(w *table.Writer) {
 // struct xt_DSCP_info: dscp u8@0.
 const dscpTgSize = 1
 
+func (t *DSCPTarget) fields() []field { return []field{{0, &t.DSCP}} }
+
 func (t *DSCPTarget) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, t.DSCP)
-	return nil
+	return putFields(dst, t.fields()...)
 }
 
 func (t *DSCPTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.DSCP = r.U8(0)
-	return r.Err()
+	return getFields(data, t.fields()...)
 }

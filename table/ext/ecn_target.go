@@ -1,7 +1,6 @@
 package ext
 
 import (
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -110,16 +109,12 @@ func (t *ECNTarget) Print(w *table.Writer) {
 // the bytes match.
 const ecnTgSize = 3
 
+func (t *ECNTarget) fields() []field { return []field{{0, &t.Operation}, {1, &t.IPECT}, {2, &t.TCP}} }
+
 func (t *ECNTarget) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, t.Operation)
-	w.U8(1, t.IPECT)
-	w.U8(2, t.TCP)
-	return nil
+	return putFields(dst, t.fields()...)
 }
 
 func (t *ECNTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.Operation, t.IPECT, t.TCP = r.U8(0), r.U8(1), r.U8(2)
-	return r.Err()
+	return getFields(data, t.fields()...)
 }

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -138,16 +137,14 @@ func (m *IPv6Header) Print(w *table.Writer) {
 // struct ip6t_ipv6header_info: matchflags u8@0 invflags u8@1 modeflag u8@2.
 const ipv6headerSize = 3
 
+func (m *IPv6Header) fields() []field {
+	return []field{{0, &m.MatchFlags}, {1, &m.InvFlags}, {2, &m.ModeFlag}}
+}
+
 func (m *IPv6Header) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, m.MatchFlags)
-	w.U8(1, m.InvFlags)
-	w.U8(2, m.ModeFlag)
-	return nil
+	return putFields(dst, m.fields()...)
 }
 
 func (m *IPv6Header) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.MatchFlags, m.InvFlags, m.ModeFlag = r.U8(0), r.U8(1), r.U8(2)
-	return r.Err()
+	return getFields(data, m.fields()...)
 }

@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -56,16 +55,12 @@ func (m *markMatch) Print(w *table.Writer) {
 // mark u32@0 mask u32@4 (host order) invert u8@8, 3 bytes of padding.
 const markMatchSize = 12
 
+func (m *markMatch) fields() []field { return []field{{0, &m.Mark}, {4, &m.Mask}, {8, &m.Invert}} }
+
 func (m *markMatch) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, m.Mark)
-	w.U32(4, m.Mask)
-	w.U8(8, m.Invert)
-	return nil
+	return putFields(dst, m.fields()...)
 }
 
 func (m *markMatch) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Mark, m.Mask, m.Invert = r.U32(0), r.U32(4), r.U8(8)
-	return r.Err()
+	return getFields(data, m.fields()...)
 }

@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -72,15 +71,12 @@ func (t *MarkTarget) Print(w *table.Writer) {
 // struct xt_mark_tginfo2: mark u32@0 mask u32@4 (host order).
 const markTgSize = 8
 
+func (t *MarkTarget) fields() []field { return []field{{0, &t.Mark}, {4, &t.Mask}} }
+
 func (t *MarkTarget) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, t.Mark)
-	w.U32(4, t.Mask)
-	return nil
+	return putFields(dst, t.fields()...)
 }
 
 func (t *MarkTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.Mark, t.Mask = r.U32(0), r.U32(4)
-	return r.Err()
+	return getFields(data, t.fields()...)
 }

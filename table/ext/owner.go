@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -129,21 +128,12 @@ func (m *Owner) Print(w *table.Writer) {
 // (u32 host order), match u8@16 invert u8@17, 2 bytes of padding.
 const ownerSize = 20
 
-func (m *Owner) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, m.UIDMin)
-	w.U32(4, m.UIDMax)
-	w.U32(8, m.GIDMin)
-	w.U32(12, m.GIDMax)
-	w.U8(16, m.Match)
-	w.U8(17, m.Invert)
-	return nil
+func (m *Owner) fields() []field {
+	return []field{{0, &m.UIDMin}, {4, &m.UIDMax}, {8, &m.GIDMin}, {12, &m.GIDMax}, {16, &m.Match}, {17, &m.Invert}}
 }
 
+func (m *Owner) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
+
 func (m *Owner) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.UIDMin, m.UIDMax = r.U32(0), r.U32(4)
-	m.GIDMin, m.GIDMax = r.U32(8), r.U32(12)
-	m.Match, m.Invert = r.U8(16), r.U8(17)
-	return r.Err()
+	return getFields(data, m.fields()...)
 }

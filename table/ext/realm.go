@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -58,16 +57,10 @@ func (m *Realm) Print(w *table.Writer) {
 // bytes of padding.
 const realmSize = 12
 
-func (m *Realm) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, m.ID)
-	w.U32(4, m.Mask)
-	w.U8(8, m.Invert)
-	return nil
-}
+func (m *Realm) fields() []field { return []field{{0, &m.ID}, {4, &m.Mask}, {8, &m.Invert}} }
+
+func (m *Realm) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
 
 func (m *Realm) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.ID, m.Mask, m.Invert = r.U32(0), r.U32(4), r.U8(8)
-	return r.Err()
+	return getFields(data, m.fields()...)
 }

@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -81,14 +80,12 @@ func (t *TCPMSSTarget) Print(w *table.Writer) {
 // struct xt_tcpmss_info: mss u16@0 (host order; 0xffff = clamp to PMTU).
 const tcpmssTgSize = 2
 
+func (t *TCPMSSTarget) fields() []field { return []field{{0, &t.MSS}} }
+
 func (t *TCPMSSTarget) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U16(0, t.MSS)
-	return nil
+	return putFields(dst, t.fields()...)
 }
 
 func (t *TCPMSSTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.MSS = r.U16(0)
-	return r.Err()
+	return getFields(data, t.fields()...)
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -90,16 +89,10 @@ func (m *TOS) Print(w *table.Writer) {
 // struct xt_tos_match_info: tos_mask u8@0 tos_value u8@1 invert u8@2.
 const tosSize = 3
 
-func (m *TOS) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, m.TOSMask)
-	w.U8(1, m.TOSValue)
-	w.U8(2, m.Invert)
-	return nil
-}
+func (m *TOS) fields() []field { return []field{{0, &m.TOSMask}, {1, &m.TOSValue}, {2, &m.Invert}} }
+
+func (m *TOS) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
 
 func (m *TOS) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.TOSMask, m.TOSValue, m.Invert = r.U8(0), r.U8(1), r.U8(2)
-	return r.Err()
+	return getFields(data, m.fields()...)
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -105,15 +104,12 @@ func (t *TOSTarget) Print(w *table.Writer) {
 // struct xt_tos_target_info: tos_value u8@0 tos_mask u8@1.
 const tosTgSize = 2
 
+func (t *TOSTarget) fields() []field { return []field{{0, &t.Value}, {1, &t.Mask}} }
+
 func (t *TOSTarget) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, t.Value)
-	w.U8(1, t.Mask)
-	return nil
+	return putFields(dst, t.fields()...)
 }
 
 func (t *TOSTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.Value, t.Mask = r.U8(0), r.U8(1)
-	return r.Err()
+	return getFields(data, t.fields()...)
 }
