@@ -145,10 +145,10 @@ func (m *AddrType) Print(w *table.Writer) {
 // order).
 const addrtypeSize = 8
 
-func (m *AddrType) fields() []field { return []field{{0, &m.Source}, {2, &m.Dest}, {4, &m.Flags}} }
+func (m *AddrType) layout() []field { return []field{{0, &m.Source}, {2, &m.Dest}, {4, &m.Flags}} }
 
-func (m *AddrType) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
+func (m *AddrType) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *AddrType) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, m.fields()...)
+	return getFields(data, m.layout()...)
 }

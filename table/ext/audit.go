@@ -53,10 +53,10 @@ func (t *AUDIT) Print(w *table.Writer) {
 // struct xt_audit_info: type u8@0.
 const auditSize = 1
 
-func (t *AUDIT) fields() []field { return []field{{0, &t.Type}} }
+func (t *AUDIT) layout() []field { return []field{{0, &t.Type}} }
 
-func (t *AUDIT) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.fields()...) }
+func (t *AUDIT) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.layout()...) }
 
 func (t *AUDIT) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, t.fields()...)
+	return getFields(data, t.layout()...)
 }

@@ -50,10 +50,10 @@ func (t *CHECKSUM) Print(w *table.Writer) {
 // struct xt_CHECKSUM_info: operation u8@0.
 const checksumSize = 1
 
-func (t *CHECKSUM) fields() []field { return []field{{0, &t.Operation}} }
+func (t *CHECKSUM) layout() []field { return []field{{0, &t.Operation}} }
 
-func (t *CHECKSUM) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.fields()...) }
+func (t *CHECKSUM) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.layout()...) }
 
 func (t *CHECKSUM) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, t.fields()...)
+	return getFields(data, t.layout()...)
 }

@@ -76,10 +76,10 @@ func (t *CLASSIFY) Print(w *table.Writer) {
 // struct xt_classify_target_info: priority u32@0.
 const classifySize = 4
 
-func (t *CLASSIFY) fields() []field { return []field{{0, &t.Priority}} }
+func (t *CLASSIFY) layout() []field { return []field{{0, &t.Priority}} }
 
-func (t *CLASSIFY) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.fields()...) }
+func (t *CLASSIFY) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.layout()...) }
 
 func (t *CLASSIFY) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, t.fields()...)
+	return getFields(data, t.layout()...)
 }

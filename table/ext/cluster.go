@@ -95,12 +95,12 @@ func (m *Cluster) Print(w *table.Writer) {
 // flags@12 (u32 host order).
 const clusterSize = 16
 
-func (m *Cluster) fields() []field {
+func (m *Cluster) layout() []field {
 	return []field{{0, &m.TotalNodes}, {4, &m.NodeMask}, {8, &m.HashSeed}, {12, &m.Flags}}
 }
 
-func (m *Cluster) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
+func (m *Cluster) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *Cluster) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, m.fields()...)
+	return getFields(data, m.layout()...)
 }

@@ -93,12 +93,12 @@ func (m *Connlabel) Print(w *table.Writer) {
 // struct xt_connlabel_mtinfo: bit@0 options@2 (u16 host order).
 const connlabelSize = 4
 
-func (m *Connlabel) fields() []field { return []field{{0, &m.Bit}, {2, &m.Options}} }
+func (m *Connlabel) layout() []field { return []field{{0, &m.Bit}, {2, &m.Options}} }
 
 func (m *Connlabel) PutPayload(_ table.Family, dst []byte) error {
-	return putFields(dst, m.fields()...)
+	return putFields(dst, m.layout()...)
 }
 
 func (m *Connlabel) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, m.fields()...)
+	return getFields(data, m.layout()...)
 }

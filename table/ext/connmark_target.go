@@ -138,14 +138,14 @@ func (t *ConnmarkTarget) Print(w *table.Writer) {
 // shift_dir@12 shift_bits@13 mode@14 (u8), 1 byte of tail padding.
 const connmarkTargetSize = 16
 
-func (t *ConnmarkTarget) fields() []field {
+func (t *ConnmarkTarget) layout() []field {
 	return []field{{0, &t.CtMark}, {4, &t.CtMask}, {8, &t.NfMask}, {12, &t.ShiftDir}, {13, &t.ShiftBits}, {14, &t.Mode}}
 }
 
 func (t *ConnmarkTarget) PutPayload(_ table.Family, dst []byte) error {
-	return putFields(dst, t.fields()...)
+	return putFields(dst, t.layout()...)
 }
 
 func (t *ConnmarkTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, t.fields()...)
+	return getFields(data, t.layout()...)
 }

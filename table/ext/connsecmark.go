@@ -63,12 +63,12 @@ func (t *Connsecmark) Print(w *table.Writer) {
 // struct xt_connsecmark_target_info: mode@0 (u8).
 const connsecmarkSize = 1
 
-func (t *Connsecmark) fields() []field { return []field{{0, &t.Mode}} }
+func (t *Connsecmark) layout() []field { return []field{{0, &t.Mode}} }
 
 func (t *Connsecmark) PutPayload(_ table.Family, dst []byte) error {
-	return putFields(dst, t.fields()...)
+	return putFields(dst, t.layout()...)
 }
 
 func (t *Connsecmark) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, t.fields()...)
+	return getFields(data, t.layout()...)
 }

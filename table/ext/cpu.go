@@ -48,10 +48,10 @@ func (m *CPU) Print(w *table.Writer) { w.OptUint(m.Invert != 0, "cpu", uint64(m.
 // struct xt_cpu_info: cpu u32@0 invert u32@4.
 const cpuSize = 8
 
-func (m *CPU) fields() []field { return []field{{0, &m.CPU}, {4, &m.Invert}} }
+func (m *CPU) layout() []field { return []field{{0, &m.CPU}, {4, &m.Invert}} }
 
-func (m *CPU) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
+func (m *CPU) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *CPU) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, m.fields()...)
+	return getFields(data, m.layout()...)
 }

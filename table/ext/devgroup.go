@@ -84,12 +84,12 @@ func (m *DevGroup) Print(w *table.Writer) {
 // dst_mask@16, all u32 host order.
 const devgroupSize = 20
 
-func (m *DevGroup) fields() []field {
+func (m *DevGroup) layout() []field {
 	return []field{{0, &m.Flags}, {4, &m.SrcGroup}, {8, &m.SrcMask}, {12, &m.DstGroup}, {16, &m.DstMask}}
 }
 
-func (m *DevGroup) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
+func (m *DevGroup) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *DevGroup) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, m.fields()...)
+	return getFields(data, m.layout()...)
 }

@@ -87,10 +87,10 @@ func (m *DSCP) Print(w *table.Writer) {
 // struct xt_dscp_info: dscp u8@0 invert u8@1.
 const dscpSize = 2
 
-func (m *DSCP) fields() []field { return []field{{0, &m.DSCP}, {1, &m.Invert}} }
+func (m *DSCP) layout() []field { return []field{{0, &m.DSCP}, {1, &m.Invert}} }
 
-func (m *DSCP) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
+func (m *DSCP) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *DSCP) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, m.fields()...)
+	return getFields(data, m.layout()...)
 }

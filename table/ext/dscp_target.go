@@ -83,12 +83,12 @@ func (t *DSCPTarget) Print(w *table.Writer) {
 // struct xt_DSCP_info: dscp u8@0.
 const dscpTgSize = 1
 
-func (t *DSCPTarget) fields() []field { return []field{{0, &t.DSCP}} }
+func (t *DSCPTarget) layout() []field { return []field{{0, &t.DSCP}} }
 
 func (t *DSCPTarget) PutPayload(_ table.Family, dst []byte) error {
-	return putFields(dst, t.fields()...)
+	return putFields(dst, t.layout()...)
 }
 
 func (t *DSCPTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, t.fields()...)
+	return getFields(data, t.layout()...)
 }

@@ -83,12 +83,12 @@ func (m *ECN) Print(w *table.Writer) {
 // proto.tcp.ect u8@3.
 const ecnSize = 4
 
-func (m *ECN) fields() []field {
+func (m *ECN) layout() []field {
 	return []field{{0, &m.Operation}, {1, &m.Invert}, {2, &m.IPECT}, {3, &m.TCPECT}}
 }
 
-func (m *ECN) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
+func (m *ECN) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *ECN) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, m.fields()...)
+	return getFields(data, m.layout()...)
 }

@@ -109,12 +109,12 @@ func (t *ECNTarget) Print(w *table.Writer) {
 // the bytes match.
 const ecnTgSize = 3
 
-func (t *ECNTarget) fields() []field { return []field{{0, &t.Operation}, {1, &t.IPECT}, {2, &t.TCP}} }
+func (t *ECNTarget) layout() []field { return []field{{0, &t.Operation}, {1, &t.IPECT}, {2, &t.TCP}} }
 
 func (t *ECNTarget) PutPayload(_ table.Family, dst []byte) error {
-	return putFields(dst, t.fields()...)
+	return putFields(dst, t.layout()...)
 }
 
 func (t *ECNTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, t.fields()...)
+	return getFields(data, t.layout()...)
 }

@@ -34,10 +34,10 @@ func (m *HL) Print(w *table.Writer) { printTTLMode(w, "hl", m.Mode, m.HopLimit) 
 // struct ip6t_hl_info: mode u8@0 hop_limit u8@1.
 const hlSize = 2
 
-func (m *HL) fields() []field { return []field{{0, &m.Mode}, {1, &m.HopLimit}} }
+func (m *HL) layout() []field { return []field{{0, &m.Mode}, {1, &m.HopLimit}} }
 
-func (m *HL) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
+func (m *HL) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *HL) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, m.fields()...)
+	return getFields(data, m.layout()...)
 }

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -138,19 +137,16 @@ func icmpTypeText(typ uint8, code [2]uint8) string {
 // type@0 code[2]@1 invflags@3; 4 bytes.
 const icmpSize = 4
 
+func (m *icmpMatch) layout() []field {
+	return []field{{0, &m.Type}, {1, &m.Code}, {3, &m.Invflags}}
+}
+
 func (m *icmpMatch) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, m.Type)
-	w.U8(1, m.Code[0])
-	w.U8(2, m.Code[1])
-	w.U8(3, m.Invflags)
-	return nil
+	return putFields(dst, m.layout()...)
 }
 
 func (m *icmpMatch) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Type, m.Code, m.Invflags = r.U8(0), [2]uint8{r.U8(1), r.U8(2)}, r.U8(3)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }
 
 // icmpName is one entry of libxtables' ICMP and ICMPv6 type name tables:

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -108,23 +107,13 @@ func (m *IPRange) rangeText(lo, hi [16]byte) string {
 // bytes, the rest zero), flags u8@64, 3 bytes of padding.
 const iprangeSize = 68
 
-func (m *IPRange) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.Bytes(0, m.SrcMin[:])
-	w.Bytes(16, m.SrcMax[:])
-	w.Bytes(32, m.DstMin[:])
-	w.Bytes(48, m.DstMax[:])
-	w.U8(64, m.Flags)
-	return nil
+func (m *IPRange) layout() []field {
+	return []field{{0, &m.SrcMin}, {16, &m.SrcMax}, {32, &m.DstMin}, {48, &m.DstMax}, {64, &m.Flags}}
 }
 
+func (m *IPRange) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *IPRange) UnmarshalPayload(f table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	r.Bytes(0, m.SrcMin[:])
-	r.Bytes(16, m.SrcMax[:])
-	r.Bytes(32, m.DstMin[:])
-	r.Bytes(48, m.DstMax[:])
-	m.Flags = r.U8(64)
 	m.fam = f
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -137,14 +137,14 @@ func (m *IPv6Header) Print(w *table.Writer) {
 // struct ip6t_ipv6header_info: matchflags u8@0 invflags u8@1 modeflag u8@2.
 const ipv6headerSize = 3
 
-func (m *IPv6Header) fields() []field {
+func (m *IPv6Header) layout() []field {
 	return []field{{0, &m.MatchFlags}, {1, &m.InvFlags}, {2, &m.ModeFlag}}
 }
 
 func (m *IPv6Header) PutPayload(_ table.Family, dst []byte) error {
-	return putFields(dst, m.fields()...)
+	return putFields(dst, m.layout()...)
 }
 
 func (m *IPv6Header) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, m.fields()...)
+	return getFields(data, m.layout()...)
 }

@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -57,16 +56,12 @@ func (m *Mac) Print(w *table.Writer) {
 // order).
 const macSize = 12
 
-func (m *Mac) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.Bytes(0, m.SrcAddr[:])
-	w.U32(8, uint32(m.Invert))
-	return nil
+func (m *Mac) layout() []field {
+	return []field{{0, &m.SrcAddr}, {8, &m.Invert}}
 }
 
+func (m *Mac) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *Mac) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	r.Bytes(0, m.SrcAddr[:])
-	m.Invert = int32(r.U32(8))
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -55,12 +55,12 @@ func (m *markMatch) Print(w *table.Writer) {
 // mark u32@0 mask u32@4 (host order) invert u8@8, 3 bytes of padding.
 const markMatchSize = 12
 
-func (m *markMatch) fields() []field { return []field{{0, &m.Mark}, {4, &m.Mask}, {8, &m.Invert}} }
+func (m *markMatch) layout() []field { return []field{{0, &m.Mark}, {4, &m.Mask}, {8, &m.Invert}} }
 
 func (m *markMatch) PutPayload(_ table.Family, dst []byte) error {
-	return putFields(dst, m.fields()...)
+	return putFields(dst, m.layout()...)
 }
 
 func (m *markMatch) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, m.fields()...)
+	return getFields(data, m.layout()...)
 }

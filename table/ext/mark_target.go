@@ -71,12 +71,12 @@ func (t *MarkTarget) Print(w *table.Writer) {
 // struct xt_mark_tginfo2: mark u32@0 mask u32@4 (host order).
 const markTgSize = 8
 
-func (t *MarkTarget) fields() []field { return []field{{0, &t.Mark}, {4, &t.Mask}} }
+func (t *MarkTarget) layout() []field { return []field{{0, &t.Mark}, {4, &t.Mask}} }
 
 func (t *MarkTarget) PutPayload(_ table.Family, dst []byte) error {
-	return putFields(dst, t.fields()...)
+	return putFields(dst, t.layout()...)
 }
 
 func (t *MarkTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, t.fields()...)
+	return getFields(data, t.layout()...)
 }

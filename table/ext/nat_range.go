@@ -460,25 +460,16 @@ func (r *NATRange2) unmarshal(data []byte) error {
 	return rd.Err()
 }
 
-// PutPayload writes the prefixes; the adjustment is left zero, as
-// iptables leaves it, for the kernel to compute.
-func (t *NPT) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.Bytes(0, t.SrcPfx[:])
-	w.Bytes(16, t.DstPfx[:])
-	w.U8(32, t.SrcPfxLen)
-	w.U8(33, t.DstPfxLen)
-	return nil
+// layout leaves out the adjustment: userspace writes it zero, as iptables
+// does, and the kernel computes it (and returns it filled in).
+func (t *NPT) layout() []field {
+	return []field{{0, &t.SrcPfx}, {16, &t.DstPfx}, {32, &t.SrcPfxLen}, {33, &t.DstPfxLen}}
 }
 
-// UnmarshalPayload ignores the adjustment, which the kernel returns
-// filled in.
+func (t *NPT) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.layout()...) }
+
 func (t *NPT) UnmarshalPayload(_ table.Family, data []byte) error {
-	rd := xtbin.NewReader(data)
-	rd.Bytes(0, t.SrcPfx[:])
-	rd.Bytes(16, t.DstPfx[:])
-	t.SrcPfxLen, t.DstPfxLen = rd.U8(32), rd.U8(33)
-	return rd.Err()
+	return getFields(data, t.layout()...)
 }
 
 // natSpec is what tells the NAT targets of revisions 0 and 1 apart beyond

@@ -92,12 +92,12 @@ func (t *NFQUEUE) Print(w *table.Writer) {
 // struct xt_NFQ_info_v3: queuenum u16@0 queues_total u16@2 flags u16@4.
 const nfqueueSize = 6
 
-func (t *NFQUEUE) fields() []field {
+func (t *NFQUEUE) layout() []field {
 	return []field{{0, &t.QueueNum}, {2, &t.QueuesTotal}, {4, &t.Flags}}
 }
 
-func (t *NFQUEUE) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.fields()...) }
+func (t *NFQUEUE) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.layout()...) }
 
 func (t *NFQUEUE) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, t.fields()...)
+	return getFields(data, t.layout()...)
 }

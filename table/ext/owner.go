@@ -128,12 +128,12 @@ func (m *Owner) Print(w *table.Writer) {
 // (u32 host order), match u8@16 invert u8@17, 2 bytes of padding.
 const ownerSize = 20
 
-func (m *Owner) fields() []field {
+func (m *Owner) layout() []field {
 	return []field{{0, &m.UIDMin}, {4, &m.UIDMax}, {8, &m.GIDMin}, {12, &m.GIDMax}, {16, &m.Match}, {17, &m.Invert}}
 }
 
-func (m *Owner) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
+func (m *Owner) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *Owner) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, m.fields()...)
+	return getFields(data, m.layout()...)
 }

@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -104,23 +103,12 @@ func (m *PhysDev) Print(w *table.Writer) {
 // mask and needs no NUL.
 const physdevSize = 66
 
-func (m *PhysDev) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.Bytes(0, m.PhysInDev[:])
-	w.Bytes(16, m.InMask[:])
-	w.Bytes(32, m.PhysOutDev[:])
-	w.Bytes(48, m.OutMask[:])
-	w.U8(64, m.Invert)
-	w.U8(65, m.Bitmask)
-	return nil
+func (m *PhysDev) layout() []field {
+	return []field{{0, &m.PhysInDev}, {16, &m.InMask}, {32, &m.PhysOutDev}, {48, &m.OutMask}, {64, &m.Invert}, {65, &m.Bitmask}}
 }
 
+func (m *PhysDev) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *PhysDev) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	r.Bytes(0, m.PhysInDev[:])
-	r.Bytes(16, m.InMask[:])
-	r.Bytes(32, m.PhysOutDev[:])
-	r.Bytes(48, m.OutMask[:])
-	m.Invert, m.Bitmask = r.U8(64), r.U8(65)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -57,10 +57,10 @@ func (m *Realm) Print(w *table.Writer) {
 // bytes of padding.
 const realmSize = 12
 
-func (m *Realm) fields() []field { return []field{{0, &m.ID}, {4, &m.Mask}, {8, &m.Invert}} }
+func (m *Realm) layout() []field { return []field{{0, &m.ID}, {4, &m.Mask}, {8, &m.Invert}} }
 
-func (m *Realm) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
+func (m *Realm) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *Realm) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, m.fields()...)
+	return getFields(data, m.layout()...)
 }

@@ -66,10 +66,10 @@ func (m *RPFilter) Print(w *table.Writer) {
 // struct xt_rpfilter_info: flags u8@0.
 const rpfilterSize = 1
 
-func (m *RPFilter) fields() []field { return []field{{0, &m.Flags}} }
+func (m *RPFilter) layout() []field { return []field{{0, &m.Flags}} }
 
-func (m *RPFilter) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
+func (m *RPFilter) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *RPFilter) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, m.fields()...)
+	return getFields(data, m.layout()...)
 }

@@ -59,10 +59,10 @@ func (m *Socket) Print(w *table.Writer) {
 // struct xt_socket_mtinfo3: flags u8@0.
 const socketSize = 1
 
-func (m *Socket) fields() []field { return []field{{0, &m.Flags}} }
+func (m *Socket) layout() []field { return []field{{0, &m.Flags}} }
 
-func (m *Socket) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
+func (m *Socket) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *Socket) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, m.fields()...)
+	return getFields(data, m.layout()...)
 }

@@ -101,10 +101,10 @@ func (t *SynProxy) Print(w *table.Writer) {
 // order).
 const synproxySize = 4
 
-func (t *SynProxy) fields() []field { return []field{{0, &t.Options}, {1, &t.Wscale}, {2, &t.MSS}} }
+func (t *SynProxy) layout() []field { return []field{{0, &t.Options}, {1, &t.Wscale}, {2, &t.MSS}} }
 
-func (t *SynProxy) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.fields()...) }
+func (t *SynProxy) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.layout()...) }
 
 func (t *SynProxy) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, t.fields()...)
+	return getFields(data, t.layout()...)
 }

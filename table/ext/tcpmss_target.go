@@ -80,12 +80,12 @@ func (t *TCPMSSTarget) Print(w *table.Writer) {
 // struct xt_tcpmss_info: mss u16@0 (host order; 0xffff = clamp to PMTU).
 const tcpmssTgSize = 2
 
-func (t *TCPMSSTarget) fields() []field { return []field{{0, &t.MSS}} }
+func (t *TCPMSSTarget) layout() []field { return []field{{0, &t.MSS}} }
 
 func (t *TCPMSSTarget) PutPayload(_ table.Family, dst []byte) error {
-	return putFields(dst, t.fields()...)
+	return putFields(dst, t.layout()...)
 }
 
 func (t *TCPMSSTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, t.fields()...)
+	return getFields(data, t.layout()...)
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -263,24 +262,14 @@ func (m *TimeMatch) Print(w *table.Writer) {
 // bytes of padding.
 const timeSize = 24
 
+func (m *TimeMatch) layout() []field {
+	return []field{{0, &m.DateStart}, {4, &m.DateStop}, {8, &m.DaytimeStart}, {12, &m.DaytimeStop}, {16, &m.MonthdaysMatch}, {20, &m.WeekdaysMatch}, {21, &m.Flags}}
+}
+
 func (m *TimeMatch) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, m.DateStart)
-	w.U32(4, m.DateStop)
-	w.U32(8, m.DaytimeStart)
-	w.U32(12, m.DaytimeStop)
-	w.U32(16, m.MonthdaysMatch)
-	w.U8(20, m.WeekdaysMatch)
-	w.U8(21, m.Flags)
-	return nil
+	return putFields(dst, m.layout()...)
 }
 
 func (m *TimeMatch) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.DateStart, m.DateStop = r.U32(0), r.U32(4)
-	m.DaytimeStart, m.DaytimeStop = r.U32(8), r.U32(12)
-	m.MonthdaysMatch = r.U32(16)
-	m.WeekdaysMatch, m.Flags = r.U8(20), r.U8(21)
-	needWhole(r, timeSize)
-	return r.Err()
+	return getWhole(data, timeSize, m.layout()...)
 }

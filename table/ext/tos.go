@@ -89,10 +89,10 @@ func (m *TOS) Print(w *table.Writer) {
 // struct xt_tos_match_info: tos_mask u8@0 tos_value u8@1 invert u8@2.
 const tosSize = 3
 
-func (m *TOS) fields() []field { return []field{{0, &m.TOSMask}, {1, &m.TOSValue}, {2, &m.Invert}} }
+func (m *TOS) layout() []field { return []field{{0, &m.TOSMask}, {1, &m.TOSValue}, {2, &m.Invert}} }
 
-func (m *TOS) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
+func (m *TOS) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *TOS) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, m.fields()...)
+	return getFields(data, m.layout()...)
 }

@@ -104,12 +104,12 @@ func (t *TOSTarget) Print(w *table.Writer) {
 // struct xt_tos_target_info: tos_value u8@0 tos_mask u8@1.
 const tosTgSize = 2
 
-func (t *TOSTarget) fields() []field { return []field{{0, &t.Value}, {1, &t.Mask}} }
+func (t *TOSTarget) layout() []field { return []field{{0, &t.Value}, {1, &t.Mask}} }
 
 func (t *TOSTarget) PutPayload(_ table.Family, dst []byte) error {
-	return putFields(dst, t.fields()...)
+	return putFields(dst, t.layout()...)
 }
 
 func (t *TOSTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, t.fields()...)
+	return getFields(data, t.layout()...)
 }

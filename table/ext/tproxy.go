@@ -1,7 +1,6 @@
 package ext
 
 import (
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -62,22 +61,15 @@ func (t *TPROXY) Print(w *table.Writer) {
 	w.Opt(false, "tproxy-mark", hex(uint64(t.MarkValue))+"/"+hex(uint64(t.MarkMask)))
 }
 
-// PutPayload writes struct xt_tproxy_target_info_v1 (layout at
-// tproxySize) for either family.
-func (t *TPROXY) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, t.MarkMask)
-	w.U32(4, t.MarkValue)
-	w.Bytes(8, t.Laddr[:])
-	w.BE16(24, t.Lport)
-	return nil
+// layout is struct xt_tproxy_target_info_v1 (see tproxySize), the same
+// for either family.
+func (t *TPROXY) layout() []field {
+	return []field{{0, &t.MarkMask}, {4, &t.MarkValue}, {8, &t.Laddr}, {24, (*bigEndian16)(&t.Lport)}}
 }
 
+func (t *TPROXY) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.layout()...) }
+
 func (t *TPROXY) UnmarshalPayload(f table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
 	t.fam = f
-	t.MarkMask, t.MarkValue = r.U32(0), r.U32(4)
-	r.Bytes(8, t.Laddr[:])
-	t.Lport = r.BE16(24)
-	return r.Err()
+	return getFields(data, t.layout()...)
 }

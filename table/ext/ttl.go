@@ -94,10 +94,10 @@ func (m *TTL) Print(w *table.Writer) { printTTLMode(w, "ttl", m.Mode, m.TTL) }
 // struct ipt_ttl_info: mode u8@0 ttl u8@1.
 const ttlSize = 2
 
-func (m *TTL) fields() []field { return []field{{0, &m.Mode}, {1, &m.TTL}} }
+func (m *TTL) layout() []field { return []field{{0, &m.Mode}, {1, &m.TTL}} }
 
-func (m *TTL) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.fields()...) }
+func (m *TTL) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *TTL) UnmarshalPayload(_ table.Family, data []byte) error {
-	return getFields(data, m.fields()...)
+	return getFields(data, m.layout()...)
 }

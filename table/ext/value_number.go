@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -108,12 +107,3 @@ func parseSPIRange(a *table.OptArgs) ([2]uint32, error) {
 // spiText prints a 32-bit range the way the IPsec matches save it: "a"
 // when both ends are equal, else "a:b".
 func spiText(r [2]uint32) string { return rangeText(uint64(r[0]), uint64(r[1])) }
-
-// putSPIs writes an SPI range of esp, ah and ipcomp: two host-order u32.
-func putSPIs(w *xtbin.Writer, off int, s [2]uint32) {
-	w.U32(off, s[0])
-	w.U32(off+4, s[1])
-}
-
-// getSPIs reads what putSPIs writes.
-func getSPIs(r *xtbin.Reader, off int) [2]uint32 { return [2]uint32{r.U32(off), r.U32(off + 4)} }

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -111,13 +110,3 @@ func printPorts(w *table.Writer, inv bool, name string, r [2]uint16) {
 	w.Space()
 	w.Range(uint64(r[0]), uint64(r[1]))
 }
-
-// putPorts writes a [2]uint16 range (ports, MSS) in host order at off, as
-// the protocol matches store their ranges.
-func putPorts(w *xtbin.Writer, off int, r [2]uint16) {
-	w.U16(off, r[0])
-	w.U16(off+2, r[1])
-}
-
-// getPorts reads what putPorts writes.
-func getPorts(r *xtbin.Reader, off int) [2]uint16 { return [2]uint16{r.U16(off), r.U16(off + 2)} }
