@@ -472,6 +472,22 @@ func (t *NPT) UnmarshalPayload(_ table.Family, data []byte) error {
 	return getFields(data, t.layout()...)
 }
 
+// natRanger is a NAT struct that holds (part of) an nf_nat_range2.
+type natRanger interface {
+	range2() NATRange2
+	setRange2(NATRange2)
+}
+
+// parseNATInto applies one NAT option to the range t holds.
+func parseNATInto(a *table.OptArgs, t natRanger) error {
+	r := t.range2()
+	if err := parseNATOption(a, &r); err != nil {
+		return err
+	}
+	t.setRange2(r)
+	return nil
+}
+
 // natSpec is what tells the NAT targets of revisions 0 and 1 apart beyond
 // their names: the option that prints their range, and their own check.
 type natSpec struct {
@@ -492,14 +508,7 @@ func newNATCompat(spec *natSpec) natCompatTarget {
 	return natCompatTarget{NATIPv4MultiRangeCompat{RangeSize: 1}, spec}
 }
 
-func (t *natCompatTarget) Parse(a *table.OptArgs) error {
-	r := t.range2()
-	if err := parseNATOption(a, &r); err != nil {
-		return err
-	}
-	t.setRange2(r)
-	return nil
-}
+func (t *natCompatTarget) Parse(a *table.OptArgs) error { return parseNATInto(a, t) }
 
 func (t *natCompatTarget) Finish(c *table.FinishContext) error {
 	t.RangeSize = 1
@@ -527,14 +536,7 @@ type natRangeTarget struct {
 	spec *natSpec
 }
 
-func (t *natRangeTarget) Parse(a *table.OptArgs) error {
-	r := t.range2()
-	if err := parseNATOption(a, &r); err != nil {
-		return err
-	}
-	t.setRange2(r)
-	return nil
-}
+func (t *natRangeTarget) Parse(a *table.OptArgs) error { return parseNATInto(a, t) }
 
 func (t *natRangeTarget) Finish(c *table.FinishContext) error { return t.spec.finish(c, t.Flags) }
 
