@@ -94,6 +94,37 @@ func (b *Batch) Input() string {
 // Rules is what a save prints for case i: the rule bodies of its chain.
 func (b *Batch) Rules(save string, i int) []string { return RulesOf(save, b.Chain(i)) }
 
+// FwText is save (the reference's save of the batch's table) with the
+// rules of every case fw prints otherwise on purpose (Case.Fw) as fw
+// prints them: what fw's save of the same table must print.
+func (b *Batch) FwText(save string) string {
+	fw := map[string][]string{} // "-A chain" -> fw's rule bodies
+	for i, cs := range b.Cases {
+		if cs.Fw != nil {
+			fw["-A "+b.Chain(i)] = cs.Fw
+		}
+	}
+	if len(fw) == 0 {
+		return save
+	}
+	var out strings.Builder
+	for _, l := range strings.SplitAfter(save, "\n") {
+		head, _, _ := strings.Cut(strings.TrimSuffix(l, "\n"), " ")
+		if head == "-A" {
+			f := strings.Fields(l)
+			if bodies, ok := fw["-A "+f[1]]; ok {
+				for _, body := range bodies {
+					out.WriteString(strings.TrimSuffix("-A "+f[1]+" "+body, " ") + "\n")
+				}
+				fw["-A "+f[1]] = nil
+				continue
+			}
+		}
+		out.WriteString(l)
+	}
+	return out.String()
+}
+
 // Name names the batch in messages: the case for a single case, else the
 // file, family and table.
 func (b *Batch) Name() string {

@@ -72,7 +72,7 @@ func TestCorpus(t *testing.T) {
 						t.Errorf("%s (%s): %s: fw refused: %v", cs.Pos(), fam, cs.Rule, err)
 						continue
 					}
-					if d := cmp.Diff(cs.Output, got); d != "" {
+					if d := cmp.Diff(cs.FwOutput(), got); d != "" {
 						t.Errorf("%s (%s): %s: output differs (-want +got):\n%s", cs.Pos(), fam, cs.Rule, d)
 					}
 					for _, u := range used {

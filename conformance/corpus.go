@@ -18,6 +18,9 @@
 //	RULE => (none)         accepted but no rule results (a -4 line in an IPv6 file)
 //	RULE => FAIL           refused by iptables and by fw
 //	RULE => STRICT         accepted by iptables, refused by fw on purpose
+//	... [fw: OUTPUT]       (suffix) fw prints OUTPUT where the reference prints
+//	                       what "=>" says, on purpose (README: deliberate
+//	                       differences); OUTPUT as after "=>"
 //	... [kernel]           (suffix) refused by the reference only because of kernel
 //	                       state a file cannot show (a missing set or module);
 //	                       fw accepts it offline and the oracle does not compare it
@@ -54,7 +57,38 @@ type Case struct {
 	Rule    string
 	Expect  Expect
 	Output  []string // for Accept: the rule bodies printed after "-A CHAIN "
+	Fw      []string // where fw prints otherwise on purpose; nil: as Output
 	Kernel  bool     // the reference refuses it for want of kernel state
+}
+
+// FwOutput is what fw prints for an accepted case.
+func (cs *Case) FwOutput() []string {
+	if cs.Fw != nil {
+		return cs.Fw
+	}
+	return cs.Output
+}
+
+// outputs reads the right side of "=>" or of "[fw:".
+func outputs(out string) []string {
+	switch out {
+	case "(none)":
+		return []string{}
+	case "(empty)":
+		return []string{""}
+	}
+	return strings.Split(out, " ;; ")
+}
+
+// writeOutputs is the inverse of outputs.
+func writeOutputs(out []string) string {
+	switch {
+	case len(out) == 0:
+		return "(none)"
+	case len(out) == 1 && out[0] == "":
+		return "(empty)"
+	}
+	return strings.Join(out, " ;; ")
 }
 
 // Corpus is one file: its lines (kept for rewriting) and cases.
@@ -141,6 +175,10 @@ func LoadFile(path string) (*Corpus, error) {
 			cs.Kernel = true
 			t = strings.TrimSuffix(t, " [kernel]")
 		}
+		if i := strings.LastIndex(t, " [fw: "); i >= 0 && strings.HasSuffix(t, "]") {
+			cs.Fw = outputs(t[i+len(" [fw: ") : len(t)-1])
+			t = t[:i]
+		}
 		rule, out, has := strings.Cut(t, " =>")
 		cs.Rule = strings.TrimSpace(rule)
 		switch out = strings.TrimSpace(out); {
@@ -152,10 +190,8 @@ func LoadFile(path string) (*Corpus, error) {
 			cs.Expect = Strict
 		case out == "(none)":
 			cs.Output = nil
-		case out == "(empty)":
-			cs.Output = []string{""}
 		default:
-			cs.Output = strings.Split(out, " ;; ")
+			cs.Output = outputs(out)
 		}
 		c.cases[idx] = cs
 		c.Cases = append(c.Cases, cs)
@@ -223,12 +259,11 @@ func (c *Corpus) Rewrite() error {
 		case cs.Expect == Strict:
 			b.WriteString(" => STRICT")
 		case len(cs.Output) == 1 && cs.Output[0] == cs.Rule:
-		case len(cs.Output) == 0:
-			b.WriteString(" => (none)")
-		case len(cs.Output) == 1 && cs.Output[0] == "":
-			b.WriteString(" => (empty)")
 		default:
-			b.WriteString(" => " + strings.Join(cs.Output, " ;; "))
+			b.WriteString(" => " + writeOutputs(cs.Output))
+		}
+		if cs.Fw != nil {
+			b.WriteString(" [fw: " + writeOutputs(cs.Fw) + "]")
 		}
 		if cs.Kernel {
 			b.WriteString(" [kernel]")

@@ -41,7 +41,8 @@ func needLegacy(t *testing.T) {
 //   - the reference wrote it, fw reads it: fw prints what the reference
 //     save prints;
 //   - fw wrote it, the reference reads it: its save prints the same;
-//   - and the kernel holds the very same bytes either way.
+//   - and the kernel holds the very same bytes either way;
+//   - what fw saved, fw restores to the reference's very bytes.
 //
 // Accepted cases are checked in batches (see Batch); refused ones one by
 // one, as a refusal ends a restore. With -update it rewrites the corpus
@@ -57,7 +58,7 @@ func TestOracleCorpus(t *testing.T) {
 		return
 	}
 	var jobs []func(w *legacyWorker)
-	var accepted, refused, tries atomic.Int64
+	var accepted, refused, tries, lossy, unrestorable atomic.Int64
 	for _, c := range corpora {
 		for _, b := range Batches(c, func(cs *Case, _ table.Family) bool { return cs.Expect == Accept && !cs.Kernel }) {
 			accepted.Add(int64(len(b.Cases)))
@@ -75,10 +76,10 @@ func TestOracleCorpus(t *testing.T) {
 	}
 	Work(Workers, jobs, func() *legacyWorker {
 		return &legacyWorker{t: t, ref: kerneltest.NewNetns(t), fw: kerneltest.NewNetns(t),
-			b: &legacy.Backend{Registry: ext.Registry(), LockWait: 30 * time.Second}}
+			b: &legacy.Backend{Registry: ext.Registry(), LockWait: 30 * time.Second}, lossy: &lossy, unrestorable: &unrestorable}
 	})
-	t.Logf("legacy oracle: %d accepted case runs in %d restores, %d FAIL/STRICT case runs one by one",
-		accepted.Load(), tries.Load(), refused.Load())
+	t.Logf("legacy oracle: %d accepted case runs in %d restores, %d FAIL/STRICT case runs one by one; round trip: %d case runs in batches whose saved text restores to other bytes, with the reference too, %d cases whose saved text neither restores",
+		accepted.Load(), tries.Load(), refused.Load(), lossy.Load(), unrestorable.Load())
 }
 
 // legacyWorker checks batches in a namespace the reference writes and one
@@ -87,6 +88,9 @@ type legacyWorker struct {
 	t       *testing.T
 	ref, fw *kerneltest.Netns
 	b       *legacy.Backend
+	// Round trip: case runs whose saved text restores to other bytes,
+	// with the reference too; cases whose saved text neither restores.
+	lossy, unrestorable *atomic.Int64
 }
 
 // refusal checks a FAIL or STRICT case against the reference.
@@ -134,8 +138,8 @@ func (w *legacyWorker) check(b *Batch, report func(string, ...any)) bool {
 	if err != nil {
 		report("%s: fw cannot read what the reference wrote: %v", b.Name(), err)
 		ok = false
-	} else if d := cmp.Diff(want, got); d != "" {
-		report("%s: fw reads it differently (-reference +fw):\n%s", b.Name(), d)
+	} else if d := cmp.Diff(b.FwText(want), got); d != "" {
+		report("%s: fw reads it differently (-reference, with fw's deliberate differences +fw):\n%s", b.Name(), d)
 		ok = false
 	}
 	// fw writes it; the reference reads it.
@@ -169,7 +173,68 @@ func (w *legacyWorker) check(b *Batch, report func(string, ...any)) bool {
 			b.Name(), off, len(refBlob), len(fwBlob), window(refBlob, off), window(fwBlob, off))
 		return false
 	}
+	// Round trip: what fw saved of the reference's table, restored by
+	// fw, puts the reference's very bytes back.
+	if got == "" {
+		return false
+	}
+	if !w.roundTrip(b, got, refBlob, report) {
+		return false
+	}
 	return ok
+}
+
+// roundTrip restores saved (fw's save of the reference's table) with fw
+// and compares what the kernel then holds with want. Where the reference
+// prints a rule in a form that restores to other bytes (a match that
+// means nothing, such as "-i +", a default spelled out) or not at all,
+// the reference's restore of the same text must do the same.
+func (w *legacyWorker) roundTrip(b *Batch, saved string, want []byte, report func(string, ...any)) bool {
+	rs, err := format.Load(b.Name()+" as fw saved it", []byte(saved), format.LoadOptions{Family: b.Family, Registry: w.b.Registry})
+	if err == nil {
+		err = w.fw.Do(func() error { return w.b.Commit(rs, kernel.CommitOptions{ReplaceUnchanged: true}) })
+	}
+	var blob []byte
+	if err == nil {
+		if err := w.fw.Do(func() error { var err error; blob, _, err = w.b.Raw(b.Family, b.Table); return err }); err != nil {
+			report("%s: reading the raw table failed: %v", b.Name(), err)
+			return false
+		}
+		if firstDiff(want, blob) < 0 {
+			return true
+		}
+	}
+	restore, _ := refTools(b.Family)
+	r, rerr := w.ref.Run([]byte(saved), restore)
+	switch {
+	case rerr != nil:
+		report("%s: %v", b.Name(), rerr)
+		return false
+	case err != nil && r.Code != 0:
+		if b.Solo {
+			w.t.Logf("%s: the reference saves a rule it cannot restore (%s); fw too: %v", b.Name(), strings.TrimSpace(r.Stderr), err)
+			w.unrestorable.Add(1)
+		}
+		return b.Solo
+	case err != nil:
+		report("%s: fw cannot restore what fw-save printed (the reference can): %v\n%s", b.Name(), err, saved)
+		return false
+	case r.Code != 0:
+		report("%s: the reference refuses what fw-save printed: %s\n%s", b.Name(), r.Stderr, saved)
+		return false
+	}
+	var own []byte
+	if err := w.ref.Do(func() error { var err error; own, _, err = w.b.Raw(b.Family, b.Table); return err }); err != nil {
+		report("%s: reading the raw table failed: %v", b.Name(), err)
+		return false
+	}
+	if off := firstDiff(own, blob); off >= 0 {
+		report("%s: after a save and restore by fw the kernel entries differ from the reference's save and restore at byte %d of %d/%d:\nreference % x\nfw        % x",
+			b.Name(), off, len(own), len(blob), window(own, off), window(blob, off))
+		return false
+	}
+	w.lossy.Add(int64(len(b.Cases)))
+	return true
 }
 
 // firstDiff returns the first offset where a and b differ, or -1.

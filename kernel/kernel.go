@@ -13,18 +13,82 @@ import (
 )
 
 // Backend reads and writes the iptables tables of one kernel interface.
+// Every ability an operation may need is part of it, so that the
+// operations (internal/ops) pick their path by asking the backend, never
+// by its name or by what else it happens to implement.
 type Backend interface {
-	// Name is "legacy" or "nft".
+	// Name is "legacy" or "nft" (a test's fake has a name of its own):
+	// what messages call the backend, and how a second one of the same
+	// kind is asked for.
 	Name() string
 	// Tables lists the tables of family f that exist in the kernel, in
 	// the order the backend's iptables-save prints them.
 	Tables(f table.Family) ([]string, error)
 	// Load reads the named tables (all existing ones when names is nil).
 	Load(f table.Family, names []string) (*table.Ruleset, error)
+	// Stream is Load into a table.Sink, table by table, so that saving a
+	// 100k-rule ruleset never holds it whole. When StreamRestarts, the
+	// sink may be restarted (table.Restarter) and given everything again.
+	Stream(f table.Family, names []string, sink table.Sink) error
+	// StreamRestarts reports whether Stream may have to read again
+	// because the ruleset changed under it (an nf_tables dump is not
+	// atomic; a legacy table is read in one call): what it hands a sink
+	// is then final only once Stream returns, and text written on the
+	// way to a writer that cannot take it back must be held until then.
+	StreamRestarts() bool
+	// Skeleton reads just the built-in chains and their policies (and
+	// policy counters) of the named tables, which is all a restore
+	// without --noflush needs from the kernel: it replaces everything
+	// else. Tables that do not exist come back as new, empty tables, and
+	// reading must not create them.
+	Skeleton(f table.Family, names []string) (*table.Ruleset, error)
+	// Begin starts a reading of family f's tables for a restore that
+	// applies a file to what the kernel has (--noflush, --keep-chains):
+	// what the Session reads is of one state of the ruleset, and a Commit
+	// given the Session (CommitOptions.Session) writes on top of that
+	// state or fails with ErrRulesetChanged, changing nothing. How a
+	// backend holds the state still is its own: legacy takes the xtables
+	// lock, which keeps every iptables writer out until the Session is
+	// closed; nf_tables remembers the generation it read, which the
+	// commit's batch carries.
+	Begin(f table.Family) (Session, error)
+	// UsesDigests reports whether Commit with opt compares or records
+	// rules by their stable digests (table.Rule.Digest): a restore then
+	// has its decoder compute them as it goes (format.DecodeOptions.
+	// Digests) rather than leave the backend a pass over the whole
+	// ruleset.
+	UsesDigests(opt CommitOptions) bool
 	// Commit makes the tables of rs what the kernel has, every table of
 	// rs or none of them. Tables not in rs are not touched.
 	Commit(rs *table.Ruleset, opt CommitOptions) error
 }
+
+// Session is one reading of a family's tables (Backend.Begin), used by
+// one goroutine. Close lets go of what it holds (a socket, the xtables
+// lock), after the commit that takes it; it may be called more than once.
+type Session interface {
+	// Table reads table name. A backend that can read a table's chains
+	// without their rules leaves them Unread (table.Chain.Unread), to be
+	// read by Chain when the restore needs them: a file that names 300 of
+	// a kube-proxy table's 35,000 chains reads those 300. A backend that
+	// reads whole tables returns the table whole. A table that does not
+	// exist comes back new and empty, as from Load.
+	Table(name string) (*table.Table, error)
+	// Chain reads the rules of chain of table tbl, as Load would.
+	Chain(tbl, chain string) ([]*table.Rule, error)
+	// Again starts the reading over after a Commit or a read failed with
+	// ErrRulesetChanged, pausing as the backend paces its own retries,
+	// and reports false once the backend's deadline for them has passed
+	// (or when the reading cannot change under it, as under a lock).
+	Again() bool
+	Close() error
+}
+
+// ErrRulesetChanged is a reading, or the commit of what was read, that
+// another writer got in the way of: the ruleset changed since it was
+// read. A restore that applies a file to what it read reads again and
+// applies the file again (Session.Again).
+var ErrRulesetChanged = errors.New("the ruleset changed while fw was working on it (someone else wrote it); try again")
 
 // CommitOptions tune a commit.
 type CommitOptions struct {
@@ -60,6 +124,11 @@ type CommitOptions struct {
 	// Incremental), so that the rules the file leaves alone keep their
 	// handles and counters, as the reference tool leaves them.
 	NoFlush bool
+	// Session, when set, is the reading (Backend.Begin) the tables of rs
+	// were made from: the commit writes on top of the state it read, or
+	// fails with ErrRulesetChanged. Tables with Unread chains must come
+	// with the Session that read them.
+	Session Session
 }
 
 // OpError is a kernel failure: which backend, which operation, which
@@ -106,47 +175,6 @@ func Explain(err error) string {
 		return "the kernel refused the ruleset as invalid (see dmesg for the extension's reason)"
 	}
 	return fmt.Sprintf("%v", errno)
-}
-
-// SkeletonLoader is implemented by backends that can read just the
-// built-in chains and their policies of tables, which is all a restore
-// without --noflush needs from the kernel (it replaces everything else).
-// Tables that do not exist come back as new, empty tables, and reading
-// must not create them.
-type SkeletonLoader interface {
-	Skeleton(f table.Family, names []string) (*table.Ruleset, error)
-}
-
-// Streamer is implemented by backends that can hand tables to a
-// table.Sink while they read them, so that saving a 100k-rule ruleset
-// never holds it whole. Stream reads the named tables (every existing
-// table when names is nil) like Load, and gives the sink what Load would
-// have returned, table by table.
-type Streamer interface {
-	Stream(f table.Family, names []string, sink table.Sink) error
-}
-
-// DigestUser is implemented by backends whose Commit with opt compares
-// or records rules by their stable digests (table.Rule.Digest): a restore
-// has its decoder compute them as it goes (format.DecodeOptions.Digests)
-// rather than leave the backend a pass over the whole ruleset.
-type DigestUser interface {
-	UsesDigests(opt CommitOptions) bool
-}
-
-// ChainLoader is implemented by backends that can read a table's chains
-// without their rules, and then the rules of one chain at a time: a
-// restore --noflush of a file that names 300 of a kube-proxy table's
-// 35,000 chains reads those 300 (table.Chain.Unread). Everything read
-// is of one version of the ruleset, and a Commit with NoFlush of tables
-// read this way fails, changing nothing, when the ruleset changed since
-// (someone else wrote it): the file was applied to what was read.
-type ChainLoader interface {
-	// LoadChains reads table name with every chain Unread. A table that
-	// does not exist comes back new and empty, as from Load.
-	LoadChains(f table.Family, name string) (*table.Table, error)
-	// ReadChain reads the rules of chain of table tbl, as Load would.
-	ReadChain(f table.Family, tbl, chain string) ([]*table.Rule, error)
 }
 
 // ErrUnread is a commit that would replace a table whole when some of its

@@ -90,6 +90,9 @@ func flock(f *os.File, how int) error {
 	}
 }
 
+// Held reports whether the lock is still held (not released).
+func (l *Lock) Held() bool { return l != nil && l.f != nil }
+
 // Release lets go of the lock.
 func (l *Lock) Release() error {
 	if l == nil || l.f == nil {

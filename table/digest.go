@@ -38,8 +38,8 @@ func NewStableDigester(f Family) *Digester { return &Digester{f: f, stable: true
 
 // DigestVersion names the layout stable digests are made of: a file of
 // them from another version is not to be trusted. 2: payloads lose their
-// trailing zero bytes.
-const DigestVersion = 2
+// trailing zero bytes; 3: Normalizer forms.
+const DigestVersion = 3
 
 // Cached returns r's digest, taking a stable one from r.Digest when the
 // rule carries it.
@@ -56,8 +56,10 @@ func (d *Digester) Digest(r *Rule) Digest {
 	ip := &r.IP
 	b = digestAddr(b, ip.Src)
 	b = digestAddr(b, ip.Dst)
-	b = appendStr(b, ip.In)
-	b = appendStr(b, ip.Out)
+	// "-i +" matches every interface, as no -i does; the kernel stores
+	// the two alike (legacy) or nearly (nft: a bare meta load).
+	b = appendStr(b, anyIface(ip.In, ip.InvIn))
+	b = appendStr(b, anyIface(ip.Out, ip.InvOut))
 	flags := uint16(0)
 	for i, on := range [...]bool{ip.InvSrc, ip.InvDst, ip.InvIn, ip.InvOut, ip.InvProto, ip.ProtoFlag, ip.Frag, ip.InvFrag} {
 		if on {
@@ -102,6 +104,9 @@ func (d *Digester) appendExt(b []byte, e Ext) []byte {
 	if a, ok := e.(Aliased); ok {
 		e = a.Unaliased()
 	}
+	if n, ok := e.(Normalizer); ok {
+		e = n.Normal(d.f)
+	}
 	info := e.Info()
 	b = appendStr(b, info.KernelName())
 	b = append(b, info.Revision)
@@ -129,6 +134,13 @@ func (d *Digester) appendExt(b []byte, e Ext) []byte {
 	var w Writer
 	e.Print(&w)
 	return append(appendStr(b, w.String()), 0)
+}
+
+func anyIface(name string, inv bool) string {
+	if name == "+" && !inv {
+		return ""
+	}
+	return name
 }
 
 func appendStr(b []byte, s string) []byte {

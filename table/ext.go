@@ -256,6 +256,18 @@ type CheckContext struct {
 	// with each other (one hashlimit name with two configurations, one
 	// IDLETIMER label with two timer types).
 	Table *Table
+	// NFTCompat says the rule goes to nf_tables' compat layer
+	// (iptables-nft), whose checkentry calls set par->nft_compat: some
+	// extensions skip checks that need a whole x_tables entry then.
+	NFTCompat bool
+}
+
+// Normalizer is an extension whose payload can hold bytes the kernel
+// ignores for a family (the IPv6 part of an address or mask in an IPv4
+// rule), so that two payloads that match the same packets differ. Digests,
+// and so fw-diff and the incremental commit, compare its Normal form.
+type Normalizer interface {
+	Normal(f Family) Ext
 }
 
 // Registry holds every extension fw knows. Text lookups go by user name

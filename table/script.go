@@ -86,6 +86,9 @@ type ApplyOptions struct {
 	// means NewTable. The legacy kernel puts new tables first in its list,
 	// which is the order iptables-legacy-save prints; Apply does the same.
 	NewTable func(name string) *Table
+	// NFTCompat validates for nf_tables' compat layer (iptables-nft),
+	// where the kernel skips some of an extension's checks (CheckContext).
+	NFTCompat bool
 }
 
 // Apply runs the script against rs, as iptables-legacy-restore would run it
@@ -207,7 +210,7 @@ func (a *Applier) Op(op *Op) {
 // errors already.
 func (a *Applier) Commit() {
 	if a.cur != nil && len(a.errs) == a.curErrs {
-		for _, err := range a.cur.Validate(a.fam) {
+		for _, err := range a.cur.ValidateFor(a.fam, a.opt.NFTCompat) {
 			if a.errs.Add(err) {
 				break
 			}

@@ -153,9 +153,11 @@ func AppendIP(b []byte, a netip.Addr) []byte {
 }
 
 func writeIface(w *Writer, inv bool, flag, name string) {
-	// "+" alone matches every interface; the kernel stores an all-zero
-	// mask and iptables-save prints nothing, negated or not.
-	if name == "" || name == "+" {
+	// "+" alone matches every interface and is not printed. Negated, it
+	// matches nothing, and is printed (as iptables-nft-save does, and
+	// legacy from 1.8.11 on): iptables-legacy-save 1.8.9 drops it, so its
+	// output matches every packet where the rule matched none.
+	if name == "" || name == "+" && !inv {
 		return
 	}
 	writeShortFlag(w, inv, flag)

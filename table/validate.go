@@ -10,7 +10,11 @@ import (
 // no jump loops, and every extension only where the kernel accepts it
 // (its tables, the hooks its chain is reachable from, its own checkentry
 // rules). It returns every problem found, each at the rule's position.
-func (t *Table) Validate(f Family) ErrorList {
+func (t *Table) Validate(f Family) ErrorList { return t.ValidateFor(f, false) }
+
+// ValidateFor is Validate for the legacy kernel (nftCompat false) or for
+// nf_tables' compat layer, which skips some checks (CheckContext.NFTCompat).
+func (t *Table) ValidateFor(f Family, nftCompat bool) ErrorList {
 	var errs ErrorList
 	hooks, loop := t.reach()
 	if loop != nil {
@@ -21,12 +25,12 @@ func (t *Table) Validate(f Family) ErrorList {
 		h := hooks[ci]
 		for _, r := range c.Rules {
 			for _, m := range r.Matches {
-				if err := checkExt(&ctx, f, t, c.Name, h, r, m); err != nil && errs.Add(err) {
+				if err := checkExt(&ctx, f, nftCompat, t, c.Name, h, r, m); err != nil && errs.Add(err) {
 					return errs
 				}
 			}
 			if e, ok := r.Target.(Ext); ok {
-				if err := checkExt(&ctx, f, t, c.Name, h, r, e); err != nil && errs.Add(err) {
+				if err := checkExt(&ctx, f, nftCompat, t, c.Name, h, r, e); err != nil && errs.Add(err) {
 					return errs
 				}
 			}
@@ -35,7 +39,7 @@ func (t *Table) Validate(f Family) ErrorList {
 	return errs
 }
 
-func checkExt(ctx *CheckContext, f Family, t *Table, chain string, hooks HookMask, r *Rule, e Ext) *Error {
+func checkExt(ctx *CheckContext, f Family, nftCompat bool, t *Table, chain string, hooks HookMask, r *Rule, e Ext) *Error {
 	tbl := t.Name
 	info := e.Info()
 	if info.Tables != nil && !slices.Contains(info.Tables, tbl) {
@@ -50,7 +54,7 @@ func checkExt(ctx *CheckContext, f Family, t *Table, chain string, hooks HookMas
 		return Errorf(r.Pos, "%s %s is only valid in %s, not in %s", e.Name(), info.Kind, hookList(info.Hooks), where)
 	}
 	if ch, ok := e.(Checker); ok {
-		*ctx = CheckContext{Family: f, TableName: tbl, Chain: chain, Hooks: hooks, Rule: r, Table: t}
+		*ctx = CheckContext{Family: f, TableName: tbl, Chain: chain, Hooks: hooks, Rule: r, Table: t, NFTCompat: nftCompat}
 		if err := ch.Check(ctx); err != nil {
 			return At(r.Pos, err)
 		}

@@ -10,9 +10,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/fwkit/fw/format"
 	"github.com/fwkit/fw/internal/backends"
 	"github.com/fwkit/fw/internal/cliutil"
+	"github.com/fwkit/fw/internal/ops"
 	"github.com/fwkit/fw/table"
 	"github.com/fwkit/fw/table/diff"
 	"github.com/fwkit/fw/table/ext"
@@ -49,54 +49,21 @@ func run(c *cli.Context) error {
 		return cliutil.Usage("unknown table %q", only)
 	}
 	reg := ext.Registry()
-	load := func(arg string) (*table.Ruleset, error) {
-		name, src, err := cliutil.ReadInput(arg)
-		if err != nil {
-			return nil, err
-		}
-		rs, err := format.Load(name, src, format.LoadOptions{Family: fam, Registry: reg, Apply: table.ApplyOptions{Counters: c.Bool("counters")}})
-		return rs, err
-	}
-	oldName := c.Args().Get(0)
-	newName := c.Args().Get(1)
-	heap := cliutil.HeapPerInputByte * cliutil.InputSize(oldName, 0)
+	oldName, newName := c.Args().Get(0), c.Args().Get(1)
+	work := cliutil.Workload{Input: cliutil.InputSize(oldName, 0), KernelRead: c.NArg() == 1}
 	if c.NArg() == 2 {
-		heap += cliutil.HeapPerInputByte * cliutil.InputSize(newName, 0)
-	} else {
-		heap += cliutil.HeapForKernel
+		work.Input += cliutil.InputSize(newName, 0)
 	}
-	cliutil.PrimeHeap(heap)
-	var a, b *table.Ruleset
-	if c.NArg() == 2 {
-		// The two sides are independent: read them at the same time.
-		var errB error
-		done := make(chan struct{})
-		go func() { b, errB = load(newName); close(done) }()
-		a, err = load(oldName)
-		<-done
-		if err != nil {
-			return err
-		}
-		if errB != nil {
-			return errB
-		}
-	} else {
-		if a, err = load(oldName); err != nil {
-			return err
-		}
-		be, _, err := backends.Open(backends.Options{Name: c.String("backend"), Registry: reg, Warn: os.Stderr}, fam)
-		if err != nil {
-			return err
-		}
-		newName = "kernel (" + be.Name() + ")"
-		if b, err = be.Load(fam, nil); err != nil {
-			return err
-		}
+	cliutil.Tune(work)
+	res, err := ops.Diff(ops.DiffOptions{
+		Family: fam, Registry: reg, Read: cliutil.ReadInput,
+		Open: backends.Opener(backends.Options{Name: c.String("backend"), Registry: reg, Warn: os.Stderr}, fam),
+		Old:  oldName, New: newName, Kernel: c.NArg() == 1, Table: only, Counters: c.Bool("counters"),
+	})
+	if err != nil {
+		return err
 	}
-	if only != "" {
-		a.Tables, b.Tables = pick(a, only), pick(b, only)
-	}
-	changes := diff.Compare(a, b, diff.Options{Counters: c.Bool("counters")})
+	changes := res.Changes
 	w := bufio.NewWriter(os.Stdout)
 	switch c.String("format") {
 	case "text":
@@ -105,13 +72,13 @@ func run(c *cli.Context) error {
 			return err
 		}
 		if len(changes) > 0 {
-			err = diff.WriteText(w, a, b, changes, diff.TextOptions{OldName: oldName, NewName: newName, Color: color})
+			err = diff.WriteText(w, res.Old, res.New, changes, diff.TextOptions{OldName: res.OldName, NewName: res.NewName, Color: color})
 		}
 		if err != nil {
 			return err
 		}
 	case "json":
-		if err := diff.WriteJSON(w, oldName, newName, changes); err != nil {
+		if err := diff.WriteJSON(w, res.OldName, res.NewName, changes); err != nil {
 			return err
 		}
 	case "stat":
@@ -126,13 +93,6 @@ func run(c *cli.Context) error {
 	}
 	if len(changes) > 0 {
 		return &cliutil.ExitError{Code: 1}
-	}
-	return nil
-}
-
-func pick(rs *table.Ruleset, name string) []*table.Table {
-	if t := rs.Table(name); t != nil {
-		return []*table.Table{t}
 	}
 	return nil
 }

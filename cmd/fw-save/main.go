@@ -15,7 +15,7 @@ import (
 	"github.com/fwkit/fw/internal/backends"
 	"github.com/fwkit/fw/internal/cliutil"
 	"github.com/fwkit/fw/internal/fromscript"
-	"github.com/fwkit/fw/kernel"
+	"github.com/fwkit/fw/internal/ops"
 	"github.com/fwkit/fw/table"
 	"github.com/fwkit/fw/table/ext"
 )
@@ -66,90 +66,42 @@ func run(c *cli.Context) error {
 		}
 		opt.Program = fmt.Sprintf("%s v%s", prog, cliutil.Version)
 	}
+	file := c.String("file")
 	var rs *table.Ruleset
 	switch {
 	case c.IsSet("from") && c.IsSet("from-script"):
 		return cliutil.Usage("--from and --from-script cannot be given together")
 	case c.IsSet("from-script"):
-		cliutil.PrimeHeap(cliutil.HeapPerInputByte * cliutil.InputSize(c.String("from-script"), 0))
-		if rs, err = fromScript(c, fam, reg); err != nil {
-			return err
-		}
+		cliutil.Tune(cliutil.Workload{Input: cliutil.InputSize(c.String("from-script"), 0)})
+		rs, err = fromScript(c, fam, reg)
 	case c.IsSet("from"):
-		cliutil.PrimeHeap(cliutil.HeapPerInputByte * cliutil.InputSize(c.String("from"), 0))
-		name, src, err := cliutil.ReadInput(c.String("from"))
-		if err != nil {
-			return err
-		}
-		rs, err = format.Load(name, src, format.LoadOptions{
-			Family: fam, Registry: reg,
-			Apply: table.ApplyOptions{Counters: c.Bool("counters")},
-		})
-		if err != nil {
-			return err
+		cliutil.Tune(cliutil.Workload{Input: cliutil.InputSize(c.String("from"), 0)})
+		var name string
+		var src []byte
+		if name, src, err = cliutil.ReadInput(c.String("from")); err == nil {
+			rs, err = format.Load(name, src, format.LoadOptions{Family: fam, Registry: reg,
+				Apply: table.ApplyOptions{Counters: c.Bool("counters")}})
 		}
 	default:
-		cliutil.PrimeHeap(cliutil.HeapForKernel)
-		b, _, err := backends.Open(backends.Options{Name: c.String("backend"), Registry: reg, Warn: os.Stderr}, fam)
-		if err != nil {
-			return err
-		}
-		var names []string
+		cliutil.Tune(cliutil.Workload{KernelRead: true, Streams: true})
+		sopt := ops.SaveOptions{Family: fam, Encode: opt,
+			Open: backends.Opener(backends.Options{Name: c.String("backend"), Registry: reg, Warn: os.Stderr}, fam)}
 		if only != "" {
-			names = []string{only}
+			sopt.Tables = []string{only}
 		}
-		if s, ok := b.(kernel.Streamer); ok {
-			// Streaming keeps little alive but makes garbage rule
-			// after rule: collect it often rather than grow.
-			cliutil.SetGCPercent(100)
-			// Rules go from the kernel's reply straight into text. A
-			// legacy table is read in one atomic call, so its text can
-			// go out as it is made; an nf_tables dump may have to start
-			// again if the ruleset changes under it, so that text is
-			// held until it is complete.
-			return output(c, b.Name() != "legacy", func(w io.Writer) error {
-				return s.Stream(fam, names, format.NewEncoder(w, opt))
-			})
-		}
-		if rs, err = b.Load(fam, names); err != nil {
-			return err
-		}
+		return cliutil.WriteOutput(file, func(w io.Writer) error { return ops.Save(w, sopt) })
 	}
-	if only != "" && (c.IsSet("from") || c.IsSet("from-script")) {
+	if err != nil {
+		return err
+	}
+	if only != "" {
 		t := rs.Table(only)
 		rs.Tables = nil
 		if t != nil {
 			rs.Tables = []*table.Table{t}
 		}
 	}
-	return output(c, false, func(w io.Writer) error { return format.Encode(w, rs, opt) })
-}
-
-// output runs write into the -f file, atomically, or to standard output
-// (through a buffer when hold is set: what was written may have to be
-// taken back). The file is a temporary one renamed into place when
-// complete, which can start again: nothing is held for it.
-func output(c *cli.Context, hold bool, write func(io.Writer) error) error {
-	if f := c.String("file"); f != "" {
-		af, err := cliutil.CreateAtomic(f, 0o600)
-		if err != nil {
-			return err
-		}
-		if err := write(af); err != nil {
-			af.Abort()
-			return err
-		}
-		return af.Commit()
-	}
-	if !hold {
-		return write(os.Stdout)
-	}
-	var out cliutil.Chunks
-	if err := write(&out); err != nil {
-		return err
-	}
-	_, err := out.WriteTo(os.Stdout)
-	return err
+	return cliutil.WriteOutput(file, func(w io.Writer) error { return format.Encode(w, rs, opt) })
 }
 
 // fromScript converts a shell script of iptables commands, listing on

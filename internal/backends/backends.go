@@ -89,6 +89,20 @@ func Open(opt Options, f table.Family) (b kernel.Backend, note string, err error
 	return nb, "no iptables tables yet: using nf_tables", nil
 }
 
+// Opener returns a function that opens backends for family f as an
+// operation asks (internal/ops.Opener): name "" is the backend opt names
+// (or detects), with its warning; another name is that backend. The
+// lock wait is the caller's.
+func Opener(opt Options, f table.Family) func(name string, wait time.Duration) (kernel.Backend, string, error) {
+	return func(name string, wait time.Duration) (kernel.Backend, string, error) {
+		o := Options{Name: name, Registry: opt.Registry, LockWait: wait}
+		if name == "" {
+			o.Name, o.Warn = opt.Name, opt.Warn
+		}
+		return Open(o, f)
+	}
+}
+
 // Backend is kernel.Backend, named here for the picking code.
 type Backend = kernel.Backend
 

@@ -4,17 +4,18 @@ package cliutil
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"runtime/pprof"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/sys/unix"
 
+	"github.com/fwkit/fw/internal/confirm"
+	"github.com/fwkit/fw/internal/ops"
 	"github.com/fwkit/fw/kernel"
 	"github.com/fwkit/fw/table"
 )
@@ -47,45 +48,44 @@ func Family(c *cli.Context) (table.Family, error) {
 	return table.IPv4, nil
 }
 
-// ReadInput reads a file argument; "-" (or "") is standard input. The name
-// returned is what error messages call it.
-func ReadInput(name string) (string, []byte, error) {
-	display, b, _, err := ReadInputReleasable(name)
-	return display, b, err
-}
-
-// ReadInputReleasable is ReadInput that also returns release, which gives
-// the memory of a big file back at once (a no-op for one read into the
-// heap; calling it again does nothing). No slice of the text and no
-// string pointing into it may be used after: a ruleset format decoded
-// owns its text (conformance tests that for every extension), so
-// fw-restore releases its input as soon as the file is decoded, and the
-// kernel call that follows, with its tens of megabytes of encoded table,
-// is made without the text held too.
-func ReadInputReleasable(name string) (display string, text []byte, release func(), err error) {
+// ReadInput reads a file argument into memory of its own; "-" (or "")
+// is standard input. The name returned is what error messages call it.
+func ReadInput(name string) (display string, text []byte, err error) {
 	f, display := os.Stdin, "<stdin>"
 	if name != "" && name != "-" {
 		if f, err = os.Open(name); err != nil {
-			return name, nil, nil, err
+			return name, nil, err
 		}
 		defer f.Close()
 		display = name
 	}
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() >= bigInput {
-		if m, n, err := readBig(f, fi.Size()); err == nil {
-			return display, m[:n:n], func() {
-				if m != nil {
-					unix.Munmap(m)
-					m = nil
-				}
-			}, nil
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return display, nil, nil, err
-		}
+	// A regular file is read into a buffer of its size (and room to see
+	// the end), not grown by doubling.
+	size := 0
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = int(fi.Size())
 	}
-	b, err := io.ReadAll(f)
-	return display, b, func() {}, err
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	_, err = buf.ReadFrom(f)
+	return display, buf.Bytes(), err
+}
+
+// Terminal is where fw-restore --confirm reads its answer: standard
+// input when it is a terminal in the foreground and the rules came from
+// a file (file is neither "" nor "-"); otherwise the controlling
+// terminal, if there is one and this process is in its foreground, which
+// then gets the question and messages too (log). close lets go of it.
+func Terminal(file string) (term io.Reader, log io.Writer, close func()) {
+	if file != "" && file != "-" && confirm.Foreground(os.Stdin) {
+		return os.Stdin, os.Stderr, func() {}
+	}
+	if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
+		if confirm.Foreground(tty) {
+			return tty, tty, func() { tty.Close() }
+		}
+		tty.Close()
+	}
+	return nil, os.Stderr, func() {}
 }
 
 // usageError is a command-line mistake: exit status 2.
@@ -115,54 +115,29 @@ func Main(app *cli.App) {
 	app.Version = Version
 	app.HideHelpCommand = true
 	app.UseShortOptionHandling = false
-	// The heap of these short runs is almost all live data (the
-	// ruleset), which the default GOGC=100 would mark again and again as
-	// it grows; collecting at 4x the live heap instead costs little
-	// memory and saves most of that work. GOGC in the environment wins.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
 	stop := startProfile()
 	err := app.Run(os.Args)
 	stop()
 	os.Exit(Report(app.Name, err, os.Stderr))
 }
 
-// SetGCPercent sets the garbage collector's target for a phase that
-// wants another trade between memory and CPU than Main's, unless GOGC is
-// set in the environment.
-func SetGCPercent(p int) {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(p)
-	}
-}
-
-// CollectOnlyNear turns the garbage collector off for a run that builds
-// one big live structure and exits, with a soft memory limit of limit
-// bytes that turns it back on when the heap gets near: a restore's heap
-// is almost all live data (94 of 100 MB at its second collection, for
-// 85,000 rules), so collecting it finds little, and its write barriers
-// and marking cost a fifth of a legacy restore's user time (measured:
-// 345 -> 275 ms). A file that makes more garbage than usual is still
-// collected, near the limit. GOGC or GOMEMLIMIT in the environment win.
-func CollectOnlyNear(limit int64) {
-	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	debug.SetMemoryLimit(limit)
-	debug.SetGCPercent(-1)
-}
-
-// Report prints err and returns the exit status for it.
+// Report prints err and returns the exit status for it. A restore that
+// loaded its fallback (ops.FallbackError) has reported its errors: its
+// status is the file's error's.
 func Report(prog string, err error, w io.Writer) int {
 	if err == nil {
 		return ExitOK
+	}
+	var fe *ops.FallbackError
+	if errors.As(err, &fe) {
+		return Report(prog, fe.Err, io.Discard)
 	}
 	code := ExitFailure
 	var ee *ExitError
 	var ue *usageError
 	var el table.ErrorList
 	var te *table.Error
+	var pe *confirm.PendingError
 	switch {
 	case errors.As(err, &ee):
 		code = ee.Code
@@ -171,7 +146,9 @@ func Report(prog string, err error, w io.Writer) int {
 		}
 	case errors.As(err, &ue), errors.As(err, &el), errors.As(err, &te):
 		code = ExitBadInput
-	case errors.Is(err, kernel.ErrLockBusy):
+	case errors.Is(err, kernel.ErrLockBusy), errors.As(err, &pe):
+		// Another change pending is a resource in use, as a held
+		// xtables lock is.
 		code = ExitResource
 	}
 	if errors.As(err, &el) {
@@ -197,6 +174,23 @@ func WriteFileAtomic(path string, data io.WriterTo, perm os.FileMode) error {
 		return err
 	}
 	if _, err := data.WriteTo(f); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
+}
+
+// WriteOutput runs write into the file path, atomically (see
+// AtomicFile), or to standard output when path is "".
+func WriteOutput(path string, write func(io.Writer) error) error {
+	if path == "" {
+		return write(os.Stdout)
+	}
+	f, err := CreateAtomic(path, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
 		f.Abort()
 		return err
 	}
@@ -300,46 +294,4 @@ func startProfile() (stop func()) {
 			}
 		}
 	}
-}
-
-// Chunks is an in-memory file of fixed-size pieces: unlike a bytes.Buffer
-// it never copies what it holds to grow, so holding a 12 MB save costs
-// 12 MB, not twice that.
-type Chunks struct {
-	full [][]byte
-	cur  []byte
-}
-
-const chunkLen = 1 << 20
-
-func (c *Chunks) Write(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		if len(c.cur) == cap(c.cur) {
-			if c.cur != nil {
-				c.full = append(c.full, c.cur)
-			}
-			c.cur = make([]byte, 0, chunkLen)
-		}
-		k := copy(c.cur[len(c.cur):cap(c.cur)], p)
-		c.cur = c.cur[:len(c.cur)+k]
-		p = p[k:]
-	}
-	return n, nil
-}
-
-// Reset forgets everything written.
-func (c *Chunks) Reset() { *c = Chunks{} }
-
-// WriteTo writes everything to w.
-func (c *Chunks) WriteTo(w io.Writer) (int64, error) {
-	var total int64
-	for _, b := range append(c.full, c.cur) {
-		n, err := w.Write(b)
-		total += int64(n)
-		if err != nil {
-			return total, err
-		}
-	}
-	return total, nil
 }

@@ -51,8 +51,6 @@ func (b *Backend) Load(f table.Family, names []string) (*table.Ruleset, error) {
 	return &col.Ruleset, nil
 }
 
-var _ kernel.Streamer = (*Backend)(nil)
-
 // Stream is Load into a sink: each table is decoded straight out of the
 // kernel's copy, one rule at a time.
 func (b *Backend) Stream(f table.Family, names []string, sink table.Sink) error {
@@ -77,6 +75,66 @@ func (b *Backend) Stream(f table.Family, names []string, sink table.Sink) error 
 	}
 	return nil
 }
+
+// StreamRestarts is false: each table is read in one call, atomically.
+func (b *Backend) StreamRestarts() bool { return false }
+
+// Begin takes the xtables lock (waiting LockWait) and holds it until
+// the session is closed, as iptables-restore --noflush holds it from its
+// first read to its replace: an iptables -w writer waits meanwhile, so a
+// rule it adds between fw's read and fw's replace cannot be lost.
+func (b *Backend) Begin(f table.Family) (kernel.Session, error) {
+	lock, err := kernel.AcquireLock(b.LockFile, b.LockWait)
+	if err != nil {
+		return nil, err
+	}
+	return &session{b: b, f: f, lock: lock}, nil
+}
+
+// session is a reading under the xtables lock.
+type session struct {
+	b    *Backend
+	f    table.Family
+	lock *kernel.Lock
+}
+
+// Table reads the whole table: x_tables hands a table out in one piece,
+// so no chain is left Unread.
+func (s *session) Table(name string) (*table.Table, error) {
+	rs, err := s.b.Load(s.f, []string{name})
+	if err != nil {
+		return nil, err
+	}
+	return rs.Table(name), nil
+}
+
+// Chain reads the table again and returns the chain's rules. A restore
+// never needs it, since Table leaves nothing Unread.
+func (s *session) Chain(tbl, chain string) ([]*table.Rule, error) {
+	t, err := s.Table(tbl)
+	if err != nil {
+		return nil, err
+	}
+	c := t.Chain(chain)
+	if c == nil {
+		return nil, s.b.opErr("read", tbl, fmt.Errorf("no chain %q", chain))
+	}
+	return c.Rules, nil
+}
+
+// Again is false: under the lock no iptables writer changes the tables.
+func (s *session) Again() bool { return false }
+
+func (s *session) Close() error { return s.lock.Release() }
+
+// held reports whether opt's session holds the xtables lock for b.
+func (b *Backend) held(opt kernel.CommitOptions) bool {
+	s, ok := opt.Session.(*session)
+	return ok && s.b == b && s.lock.Held()
+}
+
+// UsesDigests is false: a legacy commit compares encoded tables.
+func (b *Backend) UsesDigests(kernel.CommitOptions) bool { return false }
 
 // read fetches table name and hands it to sink. The rules decoded keep
 // nothing of the kernel's copy, which is given back right after.
@@ -111,7 +169,8 @@ func (b *Backend) read(c *conn, f table.Family, name string, sink table.Sink) er
 // replaced atomically by the kernel; if a later table is refused, the
 // tables already replaced are put back as they were (rules and counters),
 // so a failed commit leaves the kernel as it found it. The xtables lock is
-// held throughout, like iptables-restore holds it.
+// held throughout, like iptables-restore holds it: taken here, or held
+// already by opt.Session (Begin), from before the tables were read.
 //
 // A table the kernel already holds exactly (the same entries; with -c the
 // same counters too) is not replaced unless opt.ReplaceUnchanged: legacy
@@ -147,11 +206,13 @@ func (b *Backend) Commit(rs *table.Ruleset, opt kernel.CommitOptions) error {
 		}
 		jobs = append(jobs, &job{t: t, blob: blob})
 	}
-	lock, err := kernel.AcquireLock(b.LockFile, b.LockWait)
-	if err != nil {
-		return err
+	if !b.held(opt) {
+		lock, err := kernel.AcquireLock(b.LockFile, b.LockWait)
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
 	}
-	defer lock.Release()
 	c, err := open(rs.Family)
 	if err != nil {
 		return b.opErr("open", "", err)

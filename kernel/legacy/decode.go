@@ -333,14 +333,8 @@ func readIP(lay *entryLayout, r *xtbin.Reader, e *rawEntry) error {
 	if !dmsk.IsUnspecified() || ip.InvDst {
 		ip.Dst = table.Addr{IP: dst, Mask: dmsk}
 	}
-	ip.In = readIface(b, lay.ifaceOff, lay.ifaceOff+32)
-	ip.Out = readIface(b, lay.ifaceOff+16, lay.ifaceOff+48)
-	if ip.In == "" {
-		ip.InvIn = false
-	}
-	if ip.Out == "" {
-		ip.InvOut = false
-	}
+	ip.In, ip.InvIn = readIface(b, lay.ifaceOff, lay.ifaceOff+32, ip.InvIn)
+	ip.Out, ip.InvOut = readIface(b, lay.ifaceOff+16, lay.ifaceOff+48, ip.InvOut)
 	proto := r.U16(lay.protoOff)
 	if proto > 255 {
 		return fmt.Errorf("protocol %d out of range", proto)
@@ -358,11 +352,15 @@ func readIP(lay *entryLayout, r *xtbin.Reader, e *rawEntry) error {
 // readIface recovers the written interface from name and mask: as many
 // bytes as the mask covers, plus '+' when the mask stops before the name
 // does (a wildcard). An all-zero mask matches every interface and reads as
-// no interface at all, as iptables-save prints it.
-func readIface(b []byte, nameOff, maskOff int) string {
+// no interface at all, as iptables-save prints it; negated, it matches
+// none and reads as "! -i +".
+func readIface(b []byte, nameOff, maskOff int, inv bool) (string, bool) {
 	name, mask := b[nameOff:nameOff+16], b[maskOff:maskOff+16]
 	if mask[0] == 0 {
-		return ""
+		if inv {
+			return "+", true
+		}
+		return "", false
 	}
 	n := 0
 	for n < 16 && mask[n] != 0 {
@@ -373,9 +371,9 @@ func readIface(b []byte, nameOff, maskOff int) string {
 		l++
 	}
 	if n > l {
-		return string(name[:l])
+		return string(name[:l]), inv
 	}
-	return string(name[:n]) + "+"
+	return string(name[:n]) + "+", inv
 }
 
 // ruleDecoder turns entries into rules, caching extension lookups by

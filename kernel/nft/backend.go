@@ -32,8 +32,6 @@ type Backend struct {
 	// other writers change the ruleset (DefaultRetryFor when zero).
 	RetryFor time.Duration
 
-	partial *partialRead // what LoadChains and ReadChain read with
-
 	// onRead, when a test sets it, runs when an incremental commit reads
 	// the tables from the kernel (instead of trusting the state file).
 	onRead func()
@@ -109,8 +107,6 @@ func (b *Backend) Load(f table.Family, names []string) (*table.Ruleset, error) {
 	return &col.Ruleset, nil
 }
 
-var _ kernel.Streamer = (*Backend)(nil)
-
 // Stream is Load into a sink, reading each chain's rules and handing them
 // on one by one, so that nothing holds the whole ruleset. A dump is not
 // atomic: when the generation moved meanwhile, the sink is restarted and
@@ -133,6 +129,10 @@ func (b *Backend) Stream(f table.Family, names []string, sink table.Sink) error 
 		}
 	}
 }
+
+// StreamRestarts is true: a dump is not atomic, and Stream reads again
+// when the generation moved meanwhile.
+func (b *Backend) StreamRestarts() bool { return true }
 
 // testHookStreamed, when set by a test, runs after every table of a
 // stream was read, before the generation is checked.
@@ -397,8 +397,6 @@ func (rr *ruleReader) chain(c *conn, tbl, chain string) ([]*table.Rule, error) {
 	return rules, err
 }
 
-var _ kernel.SkeletonLoader = (*Backend)(nil)
-
 // Skeleton reads the built-in chains' policies and counters of the named
 // tables, without their rules: all a restore without --noflush needs,
 // since it replaces everything else. Tables that do not exist come back
@@ -440,9 +438,10 @@ func (b *Backend) Skeleton(f table.Family, names []string) (*table.Ruleset, erro
 }
 
 // ErrRulesetChanged is returned by Commit when the nf_tables ruleset
-// changed between fw reading it and fw's batch reaching the kernel, twice
-// in a row.
-var ErrRulesetChanged = errors.New("the ruleset changed while fw was working on it (someone else wrote it); try again")
+// changed between fw reading it and fw's batch reaching the kernel, and
+// went on changing until b.RetryFor passed; or at once, when the tables
+// were read in part by a Session, whose user reads them again.
+var ErrRulesetChanged = kernel.ErrRulesetChanged
 
 // ObjectError is a kernel refusal of a table or chain message.
 type ObjectError struct {

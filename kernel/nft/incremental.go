@@ -74,15 +74,13 @@ const maxEcho = 4096
 
 // commitIncremental is Commit with opt.Incremental or opt.NoFlush.
 func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.Table, opt kernel.CommitOptions) error {
-	// Tables read in part (LoadChains) were read at one generation, and
+	// Tables read in part (a Session) were read at one generation, and
 	// the file was applied to them as they were then.
-	readGen, partial, err := b.partialGen(f, tables)
+	pr, err := b.partialRead(f, tables, opt)
 	if err != nil {
 		return b.opErr(op, "", err)
 	}
-	if partial {
-		defer b.closePartial()
-	}
+	partial := pr != nil
 	// The wanted rules' digests are made while the kernel is looked at.
 	digs := inBackground(func() [][][]table.Digest { return digestTables(f, tables) })
 	c, err := dial()
@@ -115,7 +113,7 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 		}
 		if fromState {
 			if partial {
-				b.partial.list = nil // not needed: garbage now
+				pr.list = nil // not needed: garbage now
 			}
 			gen = old.Gen
 			for _, n := range names {
@@ -132,7 +130,7 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 			var snap *snapshot
 			var err error
 			if partial {
-				snap, err = b.partial.snapshot(c, readChainsOf(tables), mode)
+				snap, err = pr.snapshot(c, readChainsOf(tables), mode)
 			} else {
 				snap, err = readSnapshot(c, f, someTables(names...), mode)
 			}
@@ -161,7 +159,7 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 				keysOf = &k
 			}
 		}
-		if partial && gen != readGen {
+		if partial && gen != pr.gen {
 			return b.opErr(op, "", ErrRulesetChanged)
 		}
 		// Read in part from the kernel, the tables' rules are not all
@@ -221,7 +219,8 @@ func (b *Backend) commitIncremental(op string, f table.Family, tables []*table.T
 		res, retry, err := b.sendBatch(c, bt, opt, path, op, attempt)
 		if retry {
 			// With partial, the file was applied to a ruleset that is
-			// gone: the caller applies it again to a fresh reading.
+			// gone: the caller applies it again to a fresh reading
+			// (kernel.Session.Again).
 			if !partial && p.again() {
 				continue
 			}

@@ -19,48 +19,87 @@ import (
 // through iptables-nft-save's expression gate, as iptables-nft-restore
 // --noflush does not look at them either; they are left as they are.
 
-var _ kernel.ChainLoader = (*Backend)(nil)
+// session is a partial reading (Begin): the socket and the generation of
+// the reading at hand, and the pacing of the readings that follow when
+// other writers change the ruleset under one (Again). Not safe for
+// concurrent use: a restore reads from the one goroutine that applies
+// the file.
+type session struct {
+	b *Backend
+	f table.Family
+	p *pacer
+	// read is the reading at hand; nil until the first read, and again
+	// after Again and Close.
+	read *partialRead
+}
 
-// partialRead is the socket and the generation of a partial reading.
-// LoadChains and ReadChain are not safe for concurrent use: a restore
-// calls them from the one goroutine that applies the file.
+// partialRead is one reading at one generation.
 type partialRead struct {
 	c   *conn
 	f   table.Family
 	gen uint32
 	rr  *ruleReader
-	// list is the family's tables and chains at gen, as LoadChains
-	// listed them, kept for the next LoadChains and for the commit,
-	// which then dumps only the rules it compares (listing 35,000 chains
-	// is a tenth of a second); nil when the commit will have a state
-	// file instead, so as not to hold it for nothing.
+	// list is the family's tables and chains at gen, as Table listed
+	// them, kept for the next Table and for the commit, which then dumps
+	// only the rules it compares (listing 35,000 chains is a tenth of a
+	// second); nil when the commit will have a state file instead, so as
+	// not to hold it for nothing.
 	list *snapshot
 }
 
-// partialConn returns the partial reading's socket, opening it (and
-// taking the generation) on first use.
-func (b *Backend) partialConn(f table.Family) (*partialRead, error) {
-	if b.partial != nil {
-		if b.partial.f != f {
-			return nil, b.opErr("read", "", errFamilies)
-		}
-		return b.partial, nil
+// Begin starts a partial reading of family f. Nothing is read until the
+// first Table; the commit that takes the session is guarded by the
+// generation read then.
+func (b *Backend) Begin(f table.Family) (kernel.Session, error) {
+	return &session{b: b, f: f, p: b.pacer()}, nil
+}
+
+// conn returns the reading at hand, opening its socket and taking the
+// generation on first use.
+func (s *session) conn() (*partialRead, error) {
+	if s.read != nil {
+		return s.read, nil
 	}
 	c, err := dial()
 	if err != nil {
-		return nil, b.opErr("open", "", err)
+		return nil, s.b.opErr("open", "", err)
 	}
 	gen, err := c.genID()
 	if err != nil {
 		c.close()
-		return nil, b.opErr("read", "", err)
+		return nil, s.b.opErr("read", "", err)
 	}
-	b.partial = &partialRead{c: c, f: f, gen: gen, rr: newRuleReader(f, b.Registry)}
-	return b.partial, nil
+	s.read = &partialRead{c: c, f: s.f, gen: gen, rr: newRuleReader(s.f, s.b.Registry)}
+	return s.read, nil
+}
+
+// Again ends the reading at hand and paces the next one (see pacer).
+func (s *session) Again() bool {
+	s.Close()
+	return s.p.again()
+}
+
+// Close ends the reading at hand.
+func (s *session) Close() error {
+	if s.read != nil {
+		s.read.c.close()
+		s.read = nil
+	}
+	return nil
 }
 
 // same checks that the ruleset is still at the generation first read.
 func (p *partialRead) same() error { return sameGen(p.c, p.gen) }
+
+// moved turns a failed read into ErrRulesetChanged when the ruleset
+// moved on meanwhile (a dump the kernel interrupted, a chain deleted
+// under it): the other writer's doing, to be read again.
+func (p *partialRead) moved(err error) error {
+	if errors.Is(err, errDumpIntr) || errors.Is(p.same(), ErrRulesetChanged) {
+		return ErrRulesetChanged
+	}
+	return err
+}
 
 // sameGen checks that the ruleset is at generation gen.
 func sameGen(c *conn, gen uint32) error {
@@ -74,32 +113,34 @@ func sameGen(c *conn, gen uint32) error {
 	return nil
 }
 
-// LoadChains reads table name with its chains Unread: their names, and
-// the built-in chains' policies and counters.
-func (b *Backend) LoadChains(f table.Family, name string) (*table.Table, error) {
+// Table reads table name with its chains Unread: their names, and the
+// built-in chains' policies and counters.
+func (s *session) Table(name string) (*table.Table, error) {
+	b := s.b
 	if err := validTableName(name); err != nil {
 		return nil, b.opErr("read", name, err)
 	}
-	p, err := b.partialConn(f)
+	p, err := s.conn()
 	if err != nil {
 		return nil, err
 	}
-	s := p.list
-	if s == nil {
-		s = &snapshot{GenID: p.gen, Tables: map[string]*rawTable{}}
-		if err := s.list(p.c, nfproto(f)); err != nil {
-			return nil, b.opErr("read", name, err)
+	l := p.list
+	if l == nil {
+		l = &snapshot{GenID: p.gen, Tables: map[string]*rawTable{}}
+		err := l.list(p.c, nfproto(s.f))
+		if err == nil {
+			err = p.same()
 		}
-		if err := p.same(); err != nil {
-			return nil, b.opErr("read", name, err)
+		if err != nil {
+			return nil, b.opErr("read", name, p.moved(err))
 		}
 		// Kept for the commit only when no state file will spare it
 		// reading the kernel: otherwise it is memory held for nothing.
-		if g, ok := stateGen(statePath(p.c, f), f); !ok || g != p.gen {
-			p.list = s
+		if g, ok := stateGen(statePath(p.c, s.f), s.f); !ok || g != p.gen {
+			p.list = l
 		}
 	}
-	raw := s.Tables[name]
+	raw := l.Tables[name]
 	if raw == nil {
 		return table.NewTable(name), nil
 	}
@@ -114,10 +155,10 @@ func (b *Backend) LoadChains(f table.Family, name string) (*table.Table, error) 
 	return t, nil
 }
 
-// ReadChain reads the rules of one chain, at the generation LoadChains
-// read the table at.
-func (b *Backend) ReadChain(f table.Family, tbl, chain string) ([]*table.Rule, error) {
-	p, err := b.partialConn(f)
+// Chain reads the rules of one chain, at the generation Table read the
+// table at.
+func (s *session) Chain(tbl, chain string) ([]*table.Rule, error) {
+	p, err := s.conn()
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +167,7 @@ func (b *Backend) ReadChain(f table.Family, tbl, chain string) ([]*table.Rule, e
 		err = p.same()
 	}
 	if err != nil {
-		return nil, b.opErr("read", tbl, err)
+		return nil, s.b.opErr("read", tbl, p.moved(err))
 	}
 	return rules, nil
 }
@@ -154,34 +195,24 @@ func (p *partialRead) snapshot(c *conn, rulesOf func(tbl, chain string) bool, mo
 	return s, nil
 }
 
-// partialGen returns the generation tables with Unread chains were read
-// at, and whether any of tables has one.
-func (b *Backend) partialGen(f table.Family, tables []*table.Table) (uint32, bool, error) {
+// partialRead returns the reading tables with Unread chains were read
+// in (opt.Session), and nil when none of tables has one.
+func (b *Backend) partialRead(f table.Family, tables []*table.Table, opt kernel.CommitOptions) (*partialRead, error) {
 	partial := false
 	for _, t := range tables {
 		partial = partial || t.Partial()
 	}
 	if !partial {
-		return 0, false, nil
+		return nil, nil
 	}
-	if b.partial == nil || b.partial.f != f {
-		return 0, true, errNotRead
+	s, ok := opt.Session.(*session)
+	if !ok || s.b != b || s.read == nil || s.read.f != f {
+		return nil, errNotRead
 	}
-	return b.partial.gen, true, nil
+	return s.read, nil
 }
 
-var (
-	errFamilies = errors.New("one backend reads the chains of one family at a time")
-	errNotRead  = errors.New("a table with unread chains was not read by this backend")
-)
-
-// closePartial ends a partial reading: its socket, its generation.
-func (b *Backend) closePartial() {
-	if b.partial != nil {
-		b.partial.c.close()
-		b.partial = nil
-	}
-}
+var errNotRead = errors.New("a table with unread chains was not read by this backend's session")
 
 // readChainsOf says which chains' rules a commit of tables read in part
 // reads from the kernel to compare with: those of the tables, except the

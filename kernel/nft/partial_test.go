@@ -16,26 +16,31 @@ import (
 )
 
 // partialRestore is fw-restore --noflush of src in ns (with -c when
-// counters is set), through LoadChains and ReadChain; it returns the
+// counters is set), through a Session; it returns the
 // chains it read ("table/chain"). hook, when set, runs after the file was
 // applied, before the commit.
 func partialRestore(ns *kerneltest.Netns, f table.Family, src string, counters bool, hook func()) ([]string, error) {
 	var reads []string
 	err := ns.Do(func() error {
 		b := &Backend{Registry: registry}
+		s, err := b.Begin(f)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
 		var loadErr error
 		opt := table.ApplyOptions{NoFlush: true, Counters: counters, ReadChain: func(tbl, chain string) ([]*table.Rule, error) {
 			reads = append(reads, tbl+"/"+chain)
-			return b.ReadChain(f, tbl, chain)
+			return s.Chain(tbl, chain)
 		}}
 		a := table.NewApplier(f, opt, func(name string) *table.Table {
-			t, err := b.LoadChains(f, name)
+			t, err := s.Table(name)
 			if err != nil && loadErr == nil {
 				loadErr = err
 			}
 			return t
 		})
-		err := format.ApplySource("partial", []byte(src), format.DecodeOptions{Family: f, Registry: registry}, a)
+		err = format.ApplySource("partial", []byte(src), format.DecodeOptions{Family: f, Registry: registry}, a)
 		if loadErr != nil {
 			return loadErr
 		}
@@ -49,7 +54,7 @@ func partialRestore(ns *kerneltest.Netns, f table.Family, src string, counters b
 		if hook != nil {
 			hook()
 		}
-		return b.Commit(rs, kernel.CommitOptions{NoFlush: true, Counters: counters})
+		return b.Commit(rs, kernel.CommitOptions{NoFlush: true, Counters: counters, Session: s})
 	})
 	return reads, err
 }
@@ -206,11 +211,16 @@ func TestPartialRefusals(t *testing.T) {
 		refRestore(t, ns, table.IPv4, incBase)
 		err := ns.Do(func() error {
 			b := &Backend{Registry: registry}
-			tb, err := b.LoadChains(table.IPv4, "filter")
+			s, err := b.Begin(table.IPv4)
 			if err != nil {
 				return err
 			}
-			return b.Commit(&table.Ruleset{Family: table.IPv4, Tables: []*table.Table{tb}}, kernel.CommitOptions{})
+			defer s.Close()
+			tb, err := s.Table("filter")
+			if err != nil {
+				return err
+			}
+			return b.Commit(&table.Ruleset{Family: table.IPv4, Tables: []*table.Table{tb}}, kernel.CommitOptions{Session: s})
 		})
 		if !errors.Is(err, kernel.ErrUnread) {
 			t.Fatalf("got %v, want kernel.ErrUnread", err)

@@ -116,6 +116,10 @@ func encodeAll(f table.Family, tables []*table.Table) encoded {
 // tables would print in with legacy (newest first); walking it backwards
 // creates the tables in file order, as iptables-nft-restore does. (Only
 // nft's own listing shows the difference.)
+// jumpStackSize is NFT_JUMP_STACK_SIZE: nf_tables refuses a ruleset with
+// a way of that many jumps or gotos from a base chain.
+const jumpStackSize = 16
+
 func commitOrder(rs *table.Ruleset) ([]*table.Table, error) {
 	var out []*table.Table
 	for i := len(rs.Tables) - 1; i >= 0; i-- {
@@ -123,12 +127,17 @@ func commitOrder(rs *table.Ruleset) ([]*table.Table, error) {
 		if err := validTableName(t.Name); err != nil {
 			return nil, &kernel.OpError{Backend: "nft", Op: "commit", Table: t.Name, Err: err}
 		}
+		// The kernel would refuse the jump too, but at whichever rule
+		// of the batch completes the path, which is seldom the one to
+		// change; and a check (--test) may not get that far.
+		if r, path := t.DeepJump(jumpStackSize); r != nil {
+			return nil, &kernel.OpError{Backend: "nft", Op: "commit", Table: t.Name,
+				Err: table.Errorf(r.Pos, "jumps nested %d deep (%s); nf_tables allows at most %d", jumpStackSize, table.JumpPath(path), jumpStackSize-1)}
+		}
 		out = append(out, t)
 	}
 	return out, nil
 }
-
-var _ kernel.DigestUser = (*Backend)(nil)
 
 // UsesDigests says which commits digest every rule: all but a full
 // commit's check, which writes no state file.

@@ -38,6 +38,9 @@ type Change struct {
 	NewPos  int    `json:"new_pos,omitempty"`
 	OldLine int    `json:"old_line,omitempty"`
 	NewLine int    `json:"new_line,omitempty"`
+	// Detail says in what a changed rule differs when its text does not
+	// show it (both sides print the same).
+	Detail string `json:"detail,omitempty"`
 
 	oldKey, newKey table.Digest // the rules' digests, for pairing moves
 }
@@ -159,8 +162,12 @@ func compareRules(tbl string, a, b *table.Chain, dg *table.Digester, opt Options
 		n := min(len(dels), len(adds))
 		for k := 0; k < n; k++ {
 			d, n := dels[k], adds[k]
-			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleChanged, Old: ra(d.i), New: rb(n.j), OldPos: d.i + 1, NewPos: n.j + 1, OldLine: line(a, d.i), NewLine: line(b, n.j),
-				oldKey: ka[d.i], newKey: kb[n.j]})
+			c := Change{Table: tbl, Chain: b.Name, Kind: RuleChanged, Old: ra(d.i), New: rb(n.j), OldPos: d.i + 1, NewPos: n.j + 1, OldLine: line(a, d.i), NewLine: line(b, n.j),
+				oldKey: ka[d.i], newKey: kb[n.j]}
+			if c.Old == c.New {
+				c.Detail = explain(a.Rules[d.i], b.Rules[n.j])
+			}
+			out = append(out, c)
 		}
 		for _, o := range dels[n:] {
 			out = append(out, Change{Table: tbl, Chain: b.Name, Kind: RuleRemoved, Old: ra(o.i), OldPos: o.i + 1, OldLine: line(a, o.i), oldKey: ka[o.i]})

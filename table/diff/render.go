@@ -82,6 +82,16 @@ func WriteText(w io.Writer, a, b *table.Ruleset, cs []Change, opt TextOptions) e
 				return err
 			}
 		}
+		// A rule whose text is the same on both sides shows in no diff
+		// line: say where it is and in what it differs.
+		for _, c := range byChain[k] {
+			if c.Detail != "" {
+				if _, err := fmt.Fprintf(w, "%s rule %d (%s) prints the same on both sides but differs: %s\n",
+					paint(bold, k.table+"/"+k.chain), c.NewPos, c.New, c.Detail); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	_, err := fmt.Fprintln(w, Summary(cs))
 	return err

@@ -127,3 +127,14 @@ func (m *Connlimit) UnmarshalPayload(f table.Family, data []byte) error {
 	m.fam = f
 	return getFields(data, m.layout()...)
 }
+
+// Normal clears the IPv6 part of an IPv4 rule's mask, which xt_connlimit
+// ignores.
+func (m *Connlimit) Normal(f table.Family) table.Ext {
+	if f != table.IPv4 {
+		return m
+	}
+	c := *m
+	clear(c.Mask[4:])
+	return &c
+}

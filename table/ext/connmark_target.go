@@ -149,3 +149,14 @@ func (t *ConnmarkTarget) PutPayload(_ table.Family, dst []byte) error {
 func (t *ConnmarkTarget) UnmarshalPayload(_ table.Family, data []byte) error {
 	return getFields(data, t.layout()...)
 }
+
+// Normal sets the nfmask of --set-xmark to its default: xt_CONNMARK uses
+// it only to save or restore a mark.
+func (t *ConnmarkTarget) Normal(table.Family) table.Ext {
+	if t.Mode != connmarkSet {
+		return t
+	}
+	c := *t
+	c.NfMask = 0xffffffff
+	return &c
+}

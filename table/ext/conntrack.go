@@ -390,3 +390,16 @@ func (m *Conntrack) UnmarshalPayload(f table.Family, data []byte) error {
 	m.fam = f
 	return r.Err()
 }
+
+// Normal clears the IPv6 part of an IPv4 rule's addresses and masks,
+// which xt_conntrack ignores.
+func (m *Conntrack) Normal(f table.Family) table.Ext {
+	if f != table.IPv4 {
+		return m
+	}
+	c := *m
+	for _, a := range c.conntrackAddrs() {
+		clear(a[4:])
+	}
+	return &c
+}

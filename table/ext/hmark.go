@@ -287,3 +287,15 @@ func (t *HMark) UnmarshalPayload(_ table.Family, data []byte) error {
 	t.HashRnd, t.HModulus, t.HOffset = r.U32(48), r.U32(52), r.U32(56)
 	return r.Err()
 }
+
+// Normal clears the IPv6 part of the masks, which the IPv4 HMARK ignores
+// (--hmark-src-prefix 32 read back from the kernel has it all ones).
+func (t *HMark) Normal(table.Family) table.Ext {
+	c := *t
+	clear(c.SrcMask[4:])
+	clear(c.DstMask[4:])
+	return &c
+}
+
+// Normal is the identity: the IPv6 HMARK uses the whole masks.
+func (t *HMark6) Normal(table.Family) table.Ext { return t }

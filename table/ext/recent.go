@@ -210,3 +210,15 @@ func (m *Recent) UnmarshalPayload(f table.Family, data []byte) error {
 	m.fam = f
 	return r.Err()
 }
+
+// Normal clears the IPv6 part of an IPv4 rule's mask, which xt_recent
+// ignores (without --mask it is all ones, with --mask 255.255.255.255
+// zero).
+func (m *Recent) Normal(f table.Family) table.Ext {
+	if f != table.IPv4 {
+		return m
+	}
+	c := *m
+	clear(c.Mask[4:])
+	return &c
+}

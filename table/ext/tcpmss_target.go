@@ -53,13 +53,19 @@ func (t *TCPMSSTarget) Finish(c *table.FinishContext) error {
 // Check applies the kernel's rules: the target rewrites a TCP option, so
 // the rule must match TCP; clamping needs a route, so only hooks from
 // FORWARD on; and it only makes sense on SYN packets, so the rule must
-// carry a tcp match whose flag comparison includes SYN and is not negated.
+// carry a tcp match whose flag comparison includes SYN and is not negated
+// (x_tables only: see NFTCompat).
 func (t *TCPMSSTarget) Check(c *table.CheckContext) error {
 	if err := needProto(c, "TCPMSS target", 6); err != nil {
 		return err
 	}
 	if t.MSS == tcpmssTgClamp && c.Hooks&^tcpmssTgClampHooks != 0 {
 		return fmt.Errorf("TCPMSS --clamp-mss-to-pmtu is only valid in FORWARD, OUTPUT and POSTROUTING, not in %s", hookNames(c.Hooks&^tcpmssTgClampHooks))
+	}
+	if c.NFTCompat {
+		// The kernel cannot see the rule's matches from the compat
+		// layer and skips the SYN test (iptables-nft loads such rules).
+		return nil
 	}
 	for _, m := range c.Rule.Matches {
 		if tcp, ok := m.(*TCP); ok && tcp.FlgCmp&tcpSYN != 0 && tcp.Invflags&tcpInvFlags == 0 {
