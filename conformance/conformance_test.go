@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"flag"
+	"os"
 	"strings"
 	"testing"
 
@@ -17,8 +18,18 @@ var (
 	only      = flag.String("only", "", "comma-separated corpus file names (without .txt) to use; empty means all")
 )
 
+// testNames resolves the names of the offline tests from testdata/etc: the
+// entries of the reference machine's files that the corpus relies on. The
+// oracle tests use the machine's own files, as the reference tools do, and
+// so check that the two agree.
+var testNames = table.NewHostFiles(os.DirFS("../testdata"))
+
+// offlineRegistry is the registry of the tests that run without the
+// reference tools.
+func offlineRegistry() *table.Registry { return ext.Registry().WithNames(testNames) }
+
 // fwRules loads a case with fw and returns the rule bodies of its chain and
-// the extensions they use.
+// the extensions they use, printed with the registry's resolver.
 func fwRules(cs *Case, fam table.Family, reg *table.Registry) ([]string, []*table.ExtInfo, error) {
 	rs, err := format.Load(cs.Pos(), []byte(cs.Input()), format.LoadOptions{Family: fam, Registry: reg})
 	if err != nil {
@@ -28,8 +39,11 @@ func fwRules(cs *Case, fam table.Family, reg *table.Registry) ([]string, []*tabl
 	var used []*table.ExtInfo
 	t := rs.Table(cs.Table)
 	c := t.Chain(cs.Chain)
+	w := table.Writer{Names: reg.Names()}
 	for _, r := range c.Rules {
-		out = append(out, strings.TrimPrefix(strings.TrimPrefix(format.RuleLine(cs.Chain, r), "-A "+cs.Chain), " "))
+		w.Reset()
+		table.RuleText(&w, r, nil)
+		out = append(out, strings.TrimPrefix(w.String(), " "))
 		for _, m := range r.Matches {
 			used = append(used, m.Info())
 		}
@@ -46,7 +60,7 @@ func TestCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := ext.Registry()
+	reg := offlineRegistry()
 	covered := map[*table.ExtInfo]int{}
 	for _, c := range corpora {
 		for _, cs := range c.Cases {

@@ -181,7 +181,7 @@ func TestDigestsDistinct(t *testing.T) {
 						u.Target = a.Unaliased()
 					}
 					var w table.Writer
-					table.RuleText(&w, &u, table.ProtocolName)
+					table.RuleText(&w, &u, nil)
 					text := w.String()
 					k := key{fam, d.Digest(r)}
 					if r.Digest != k.d {

@@ -15,7 +15,6 @@ import (
 	"github.com/fwkit/fw/format"
 	"github.com/fwkit/fw/kernel/kerneltest"
 	"github.com/fwkit/fw/table"
-	"github.com/fwkit/fw/table/ext"
 )
 
 // The ruleset corpus (testdata/rulesets/*.rules) holds whole files as real
@@ -40,12 +39,12 @@ func fwSave(t *testing.T, path string) (string, error) {
 		t.Fatal(err)
 	}
 	c := withCounters(path)
-	rs, err := format.Load(path, src, format.LoadOptions{Family: rulesetFamily(path), Registry: ext.Registry(), Apply: table.ApplyOptions{Counters: c}})
+	rs, err := format.Load(path, src, format.LoadOptions{Family: rulesetFamily(path), Registry: offlineRegistry(), Apply: table.ApplyOptions{Counters: c}})
 	if err != nil {
 		return "", err
 	}
 	var b bytes.Buffer
-	if err := format.Encode(&b, rs, format.EncodeOptions{Counters: c}); err != nil {
+	if err := format.Encode(&b, rs, format.EncodeOptions{Counters: c, Names: testNames}); err != nil {
 		t.Fatal(err)
 	}
 	return b.String(), nil
@@ -71,7 +70,7 @@ func TestRulesetsGolden(t *testing.T) {
 			t.Errorf("%s: fw-save --from differs from iptables-legacy-save (-reference +fw):\n%s", p, d)
 		}
 		// A canonical file prints as itself.
-		rs, err := format.Load("golden", want, format.LoadOptions{Family: rulesetFamily(p), Registry: ext.Registry(), Apply: table.ApplyOptions{Counters: withCounters(p)}})
+		rs, err := format.Load("golden", want, format.LoadOptions{Family: rulesetFamily(p), Registry: offlineRegistry(), Apply: table.ApplyOptions{Counters: withCounters(p)}})
 		if err != nil {
 			t.Errorf("%s: golden does not load: %v", p, err)
 			continue
@@ -80,7 +79,7 @@ func TestRulesetsGolden(t *testing.T) {
 		// legacy kernel puts new tables first): reverse to compare.
 		slices.Reverse(rs.Tables)
 		var b bytes.Buffer
-		format.Encode(&b, rs, format.EncodeOptions{Counters: withCounters(p)})
+		format.Encode(&b, rs, format.EncodeOptions{Counters: withCounters(p), Names: testNames})
 		if d := cmp.Diff(string(want), b.String()); d != "" {
 			t.Errorf("%s: golden is not a fixpoint (-golden +fw):\n%s", p, d)
 		}
@@ -168,7 +167,7 @@ func TestBadInputs(t *testing.T) {
 			t.Errorf("%s: no '# error:' annotation", p)
 			continue
 		}
-		_, err := format.Load(p, src, format.LoadOptions{Family: rulesetFamily(p), Registry: ext.Registry()})
+		_, err := format.Load(p, src, format.LoadOptions{Family: rulesetFamily(p), Registry: offlineRegistry()})
 		if err == nil {
 			t.Errorf("%s: accepted", p)
 			continue

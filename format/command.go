@@ -327,7 +327,7 @@ func (c *cmd) loadProto() bool {
 	// but -p mobility-header loads nothing).
 	name := c.protoArg
 	if _, numeric := table.ParseUint(name, 0, 255); numeric {
-		name = table.ProtocolMatchName(c.ip.Proto)
+		name = table.ProtocolMatchName(c.ip.Proto, c.d.opt.Registry.Names())
 	}
 	info := c.d.opt.Registry.Lookup(table.MatchKind, name, c.d.opt.Family)
 	if info == nil {
@@ -431,7 +431,7 @@ func (c *cmd) builtin(b *builtinOpt, w *Word, arg *Word) {
 		if b.id == oDest {
 			k = 1
 		}
-		addrs, err := table.AppendAddrList(c.addrBuf[k][:0], arg.Text, fam)
+		addrs, err := table.AppendAddrList(c.addrBuf[k][:0], arg.Text, fam, c.d.opt.Registry.Names())
 		if err != nil {
 			c.failErr(arg, err)
 			return
@@ -443,7 +443,7 @@ func (c *cmd) builtin(b *builtinOpt, w *Word, arg *Word) {
 			c.dsts, c.ip.InvDst = addrs, inv
 		}
 	case oProto:
-		p, ok := table.ParseProtocol(strings.ToLower(arg.Text))
+		p, ok := table.ParseProtocol(strings.ToLower(arg.Text), c.d.opt.Registry.Names())
 		if !ok {
 			c.fail(arg, "unknown protocol %q", arg.Text).Hint = "use a name from /etc/protocols or a number 0-255"
 			return
@@ -711,7 +711,7 @@ func (c *cmd) extOption(e *loaded, o *table.Option, w *Word, val *Word) {
 		}
 	}
 	c.last = argWord
-	c.args.Set(o, inv, c.d.opt.Family, &c.ip, arg, hasArg, c.nextWord)
+	c.args.Set(o, inv, c.d.opt.Family, &c.ip, c.d.opt.Registry.Names(), arg, hasArg, c.nextWord)
 	if err := e.val.Parse(&c.args); err != nil {
 		c.failErr(c.last, fmt.Errorf("%s --%s: %w", e.info.Name, o.Name, err))
 	}

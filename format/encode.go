@@ -19,6 +19,9 @@ type EncodeOptions struct {
 	// Now gives the time for those lines; nil means time.Now. Tests and
 	// reproducible saves fix it.
 	Now func() time.Time
+	// Names turns numbers into the names iptables-save prints
+	// (protocols, realms, ...); nil is table.SystemResolver.
+	Names table.Resolver
 }
 
 // Encode prints rs in iptables-save format: for each table, its chain lines
@@ -48,7 +51,7 @@ type Encoder struct {
 
 // NewEncoder returns an Encoder writing to w.
 func NewEncoder(w io.Writer, opt EncodeOptions) *Encoder {
-	return &Encoder{w: w, opt: opt, buf: make([]byte, 0, 80<<10)}
+	return &Encoder{w: w, opt: opt, buf: make([]byte, 0, 80<<10), tw: table.Writer{Names: opt.Names}}
 }
 
 var _ table.Sink = (*Encoder)(nil)
@@ -96,7 +99,7 @@ func (e *Encoder) Rule(c *table.Chain, r *table.Rule) error {
 	buf = append(buf, "-A "...)
 	buf = append(buf, c.Name...)
 	e.tw.Reset()
-	table.RuleText(&e.tw, r, table.ProtocolName)
+	table.RuleText(&e.tw, r, nil)
 	buf = append(buf, e.tw.Bytes()...)
 	buf = append(buf, '\n')
 	e.buf = buf
@@ -163,6 +166,6 @@ func RuleLine(chain string, r *table.Rule) string {
 	var tw table.Writer
 	tw.Raw("-A ")
 	tw.Raw(chain)
-	table.RuleText(&tw, r, table.ProtocolName)
+	table.RuleText(&tw, r, nil)
 	return tw.String()
 }

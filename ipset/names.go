@@ -106,9 +106,13 @@ func protoHasPorts(p uint8) bool {
 	return false
 }
 
+// names resolves protocol and service names. ipset's API takes no
+// resolver yet, so it asks the host's files.
+var names = table.SystemResolver()
+
 // protoName is the name ipset writes for protocol p: /etc/protocols'
 // name, else the number.
-func protoName(p uint8) string { return table.ProtocolName(p) }
+func protoName(p uint8) string { return table.ProtocolName(p, names) }
 
 // parseProto reads a protocol number or name as ipset does ("icmpv6" is
 // ipv6-icmp).
@@ -119,7 +123,7 @@ func parseProto(s string) (uint8, bool) {
 	if strings.EqualFold(s, "all") {
 		return 0, false
 	}
-	return table.ParseProtocol(s)
+	return table.ParseProtocol(s, names)
 }
 
 // parsePortName reads a port number or a service name of protocol
@@ -128,5 +132,5 @@ func parsePortName(s, proto string) (uint16, bool) {
 	if v, ok := table.ParseUint(s, 0, 65535); ok {
 		return uint16(v), true
 	}
-	return table.ServicePort(s, proto)
+	return names.Service(s, proto)
 }

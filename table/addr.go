@@ -6,38 +6,32 @@ import (
 	"strings"
 )
 
-// HostsFile is where host names are resolved from. fw never asks DNS: a
-// firewall restored at boot must not depend on the network it is about to
-// protect, and a name that resolves differently tomorrow would make saved
-// files lie. Names in /etc/hosts work; any other name is an error.
-var HostsFile = "/etc/hosts"
-
-// ParseAddrList parses the argument of -s/-d: a comma-separated list of
-// addresses or host names, each with an optional "/prefix" or "/mask".
-// Every element becomes one Addr (host names may give several); the
-// kernel stores one rule per combination.
-func ParseAddrList(s string, f Family) ([]Addr, error) { return AppendAddrList(nil, s, f) }
+// ParseAddrList parses the argument of -s/-d as xtables_ipparse_multiple
+// and xtables_ip6parse_multiple do: a comma-separated list of addresses or
+// host names, each with an optional "/prefix" or "/mask". Every element
+// becomes one Addr (host names may give several); the kernel stores one
+// rule per combination. Names are resolved by names (which never asks
+// DNS).
+func ParseAddrList(s string, f Family, names Resolver) ([]Addr, error) {
+	return AppendAddrList(nil, s, f, names)
+}
 
 // AppendAddrList is ParseAddrList appending to dst, so that a parser can
 // reuse one slice for every rule.
-func AppendAddrList(dst []Addr, s string, f Family) ([]Addr, error) {
+func AppendAddrList(dst []Addr, s string, f Family, names Resolver) ([]Addr, error) {
 	if !strings.Contains(s, ",") {
-		return appendAddr(dst, s, f)
+		return appendAddr(dst, s, f, names)
 	}
 	for part := range strings.SplitSeq(s, ",") {
 		var err error
-		if dst, err = appendAddr(dst, part, f); err != nil {
+		if dst, err = appendAddr(dst, part, f, names); err != nil {
 			return nil, err
 		}
 	}
 	return dst, nil
 }
 
-// ParseAddr parses one address or host name with an optional mask. The
-// address is masked, as the kernel stores it.
-func ParseAddr(s string, f Family) ([]Addr, error) { return appendAddr(nil, s, f) }
-
-func appendAddr(dst []Addr, s string, f Family) ([]Addr, error) {
+func appendAddr(dst []Addr, s string, f Family, names Resolver) ([]Addr, error) {
 	host, mask, hasMask := strings.Cut(s, "/")
 	if host == "" {
 		return nil, fmt.Errorf("empty address in %q", s)
@@ -55,7 +49,7 @@ func appendAddr(dst []Addr, s string, f Family) ([]Addr, error) {
 			return append(dst, Addr{IP: maskAddr(ip, m), Mask: m}), nil
 		}
 	}
-	ips, err := parseHost(host, f)
+	ips, err := parseHost(host, f, names)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +153,7 @@ func parseDotted(s string, isMask bool) (netip.Addr, bool) {
 	return netip.AddrFrom4(b), true
 }
 
-func parseHost(s string, f Family) ([]netip.Addr, error) {
+func parseHost(s string, f Family, names Resolver) ([]netip.Addr, error) {
 	if f == IPv6 {
 		if a, err := netip.ParseAddr(s); err == nil {
 			if !a.Is6() || a.Zone() != "" {
@@ -170,7 +164,7 @@ func parseHost(s string, f Family) ([]netip.Addr, error) {
 	} else if a, ok := parseDotted(s, false); ok {
 		return []netip.Addr{a}, nil
 	}
-	if ips := lookupHosts(s, f); len(ips) > 0 {
+	if ips := names.Host(s, f); len(ips) > 0 {
 		return ips, nil
 	}
 	return nil, WithHint("fw resolves names only through /etc/hosts, never DNS", "host/network %q not found", s)
@@ -189,24 +183,4 @@ func maskAddr(ip, m netip.Addr) netip.Addr {
 		a[i] &= b[i]
 	}
 	return netip.AddrFrom16(a)
-}
-
-func lookupHosts(name string, f Family) []netip.Addr {
-	var out []netip.Addr
-	readLines(HostsFile, func(fields []string) {
-		a, err := netip.ParseAddr(fields[0])
-		if err != nil || a.Zone() != "" {
-			return
-		}
-		if (f == IPv4) != a.Is4() {
-			return
-		}
-		for _, n := range fields[1:] {
-			if strings.EqualFold(n, name) {
-				out = append(out, a)
-				return
-			}
-		}
-	})
-	return out
 }

@@ -169,6 +169,9 @@ type OptArgs struct {
 	Invert bool
 	Family Family
 	IP     *IPHeader // the rule's header as parsed so far
+	// Names resolves the names an argument may hold (services, hosts,
+	// users, ...): the Registry's resolver.
+	Names Resolver
 	// Arg is the option's argument (empty for NoArg options).
 	Arg string
 	// HasArg tells an empty argument from an absent one (OptionalArg).
@@ -196,8 +199,8 @@ func (a *OptArgs) Key() string { return a.Opt.Key() }
 
 // Set refills a for the next option; parsers reuse one OptArgs, so an
 // extension must not keep the pointer.
-func (a *OptArgs) Set(opt *Option, invert bool, fam Family, ip *IPHeader, arg string, hasArg bool, next func() (string, bool)) {
-	*a = OptArgs{Opt: opt, Invert: invert, Family: fam, IP: ip, Arg: arg, HasArg: hasArg, extra: next}
+func (a *OptArgs) Set(opt *Option, invert bool, fam Family, ip *IPHeader, names Resolver, arg string, hasArg bool, next func() (string, bool)) {
+	*a = OptArgs{Opt: opt, Invert: invert, Family: fam, IP: ip, Names: names, Arg: arg, HasArg: hasArg, extra: next}
 }
 
 // Next takes one more word from the rule (for options such as --tcp-flags
@@ -268,6 +271,7 @@ type Registry struct {
 	byName   [2]map[string][]*ExtInfo
 	byKernel [2]map[string][]*ExtInfo
 	all      []*ExtInfo
+	names    Resolver
 }
 
 // NewRegistry returns a registry holding infos.
@@ -280,6 +284,23 @@ func NewRegistry(infos ...*ExtInfo) *Registry {
 		r.add(e)
 	}
 	return r
+}
+
+// WithNames returns a registry of the same extensions that resolves names
+// through names instead of SystemResolver.
+func (r *Registry) WithNames(names Resolver) *Registry {
+	c := *r
+	c.names = names
+	return &c
+}
+
+// Names is the resolver that arguments are parsed with: the one given to
+// WithNames, else SystemResolver.
+func (r *Registry) Names() Resolver {
+	if r.names == nil {
+		return SystemResolver()
+	}
+	return r.names
 }
 
 func (r *Registry) add(e *ExtInfo) {

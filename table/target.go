@@ -52,7 +52,8 @@ func (j *Jump) Print(*Writer) {}
 
 // RuleText writes the iptables-save form of a rule's body, everything after
 // "-A CHAIN": the IP header options, the matches with their options, and
-// the target. protoName resolves a protocol number the way the save does.
+// the target. protoName turns a protocol number into text; nil prints the
+// name iptables-save prints, through w's resolver.
 func RuleText(w *Writer, r *Rule, protoName func(uint8) string) {
 	ip := &r.IP
 	writeAddr(w, ip.InvSrc, "-s", ip.Src)
@@ -61,7 +62,11 @@ func RuleText(w *Writer, r *Rule, protoName func(uint8) string) {
 	writeIface(w, ip.InvOut, "-o", ip.Out)
 	if ip.Proto != 0 || ip.InvProto {
 		writeShortFlag(w, ip.InvProto, "-p")
-		w.Raw(protoName(ip.Proto))
+		if protoName != nil {
+			w.Raw(protoName(ip.Proto))
+		} else {
+			w.Raw(ProtocolName(ip.Proto, w.Resolver()))
+		}
 	}
 	if ip.Frag {
 		if ip.InvFrag {

@@ -9,6 +9,17 @@ import (
 // that quoting and the place of '!' are decided in one place.
 type Writer struct {
 	buf []byte
+	// Names turns numbers into the names iptables-save prints (protocols,
+	// realms, device groups); nil is SystemResolver.
+	Names Resolver
+}
+
+// Resolver is w.Names, or SystemResolver when it is nil.
+func (w *Writer) Resolver() Resolver {
+	if w.Names == nil {
+		return SystemResolver()
+	}
+	return w.Names
 }
 
 // Bytes returns what was written.

@@ -60,7 +60,7 @@ func ChainRules(c *table.Chain) []string {
 		w.Reset()
 		w.Raw("-A ")
 		w.Raw(c.Name)
-		table.RuleText(&w, r, table.ProtocolName)
+		table.RuleText(&w, r, nil)
 		out[i] = w.String()
 	}
 	return out
@@ -70,7 +70,7 @@ func ruleLine(c *table.Chain, i int) string {
 	var w table.Writer
 	w.Raw("-A ")
 	w.Raw(c.Name)
-	table.RuleText(&w, c.Rules[i], table.ProtocolName)
+	table.RuleText(&w, c.Rules[i], nil)
 	return w.String()
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -146,16 +145,10 @@ func (m *AddrType) Print(w *table.Writer) {
 // order).
 const addrtypeSize = 8
 
-func (m *AddrType) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U16(0, m.Source)
-	w.U16(2, m.Dest)
-	w.U32(4, m.Flags)
-	return nil
-}
+func (m *AddrType) layout() []field { return []field{{0, &m.Source}, {2, &m.Dest}, {4, &m.Flags}} }
+
+func (m *AddrType) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *AddrType) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Source, m.Dest, m.Flags = r.U16(0), r.U16(2), r.U32(4)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

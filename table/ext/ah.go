@@ -1,7 +1,6 @@
 package ext
 
 import (
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -112,34 +111,26 @@ func (m *AH6) Print(w *table.Writer) {
 // struct ipt_ah: spis[2] u32@0 (host order) invflags@8; 12 bytes.
 const ahSize = 12
 
-func (m *AH) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	putSPIs(&w, 0, m.Spis)
-	w.U8(8, m.Invflags)
-	return nil
+func (m *AH) layout() []field {
+	return []field{{0, &m.Spis}, {8, &m.Invflags}}
 }
 
+func (m *AH) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *AH) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Spis, m.Invflags = getSPIs(r, 0), r.U8(8)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }
 
 // struct ip6t_ah: spis[2] u32@0 (host order) hdrlen u32@8 hdrres u8@12
 // invflags@13; 16 bytes.
 const ah6Size = 16
 
-func (m *AH6) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	putSPIs(&w, 0, m.Spis)
-	w.U32(8, m.Hdrlen)
-	w.U8(12, m.Hdrres)
-	w.U8(13, m.Invflags)
-	return nil
+func (m *AH6) layout() []field {
+	return []field{{0, &m.Spis}, {8, &m.Hdrlen}, {12, &m.Hdrres}, {13, &m.Invflags}}
 }
 
+func (m *AH6) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *AH6) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Spis, m.Hdrlen, m.Hdrres, m.Invflags = getSPIs(r, 0), r.U32(8), r.U8(12), r.U8(13)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -1,19 +1,121 @@
 // Package ext holds every match and target extension fw knows, one file
-// each, and the one list that registers them.
+// each, the one list that registers them, and one file per libxtables
+// value type they share (value_*.go: host address, host/mask, number and
+// range, port and port range, rate, interface, MAC, value/mask). Names in
+// arguments (services, hosts, users, ...) are looked up through the
+// table.Resolver of OptArgs and Writer, never read from /etc directly.
 package ext
 
-import (
-	"slices"
+import "github.com/fwkit/fw/table"
 
-	"github.com/fwkit/fw/table"
-)
-
-// All lists every extension. One line per extension (and revision).
-var All = slices.Concat([]*table.ExtInfo{
+// All lists every extension, one line per extension (and revision).
+var All = []*table.ExtInfo{
 	tcpInfo,
 	udpInfo,
 	commentInfo,
-}, group_proto, group_ct, group_rate, group_hdr, group_v6log, group_nat, group_mangle)
+	icmpInfo,
+	icmp6Info,
+	sctpInfo,
+	dccpInfo,
+	multiportInfo,
+	espInfo,
+	ahInfo,
+	ah6Info,
+	ipcompInfo,
+	mhInfo,
+	tcpmssInfo,
+	conntrackInfo,
+	stateInfo,
+	connmarkInfo,
+	connbytesInfo,
+	connlimitInfo,
+	connlabelInfo,
+	helperInfo,
+	ipvsInfo,
+	clusterInfo,
+	ctTargetInfo,
+	notrackTargetInfo,
+	connmarkTargetInfo,
+	connsecmarkTargetInfo,
+	secmarkTargetInfo,
+	limitInfo,
+	hashlimitInfo,
+	recentInfo,
+	statisticInfo,
+	timeInfo,
+	quotaInfo,
+	nfacctInfo,
+	rateestInfo,
+	cpuInfo,
+	cgroupInfo,
+	bpfInfo,
+	stringInfo,
+	u32Info,
+	lengthInfo,
+	markInfo,
+	macInfo,
+	iprangeInfo,
+	addrtypeInfo,
+	pkttypeInfo,
+	ttlInfo,
+	hlInfo,
+	dscpInfo,
+	tosInfo,
+	ecnInfo,
+	realmInfo,
+	devgroupInfo,
+	ownerInfo,
+	physdevInfo,
+	socketInfo,
+	rpfilterInfo,
+	fragInfo,
+	hbhInfo,
+	dstInfo,
+	rtInfo,
+	ipv6headerInfo,
+	eui64Info,
+	srhInfo,
+	policyInfo,
+	setInfo,
+	osfInfo,
+	logTargetInfo,
+	nflogTargetInfo,
+	rejectTargetInfo,
+	reject6TargetInfo,
+	traceTargetInfo,
+	auditTargetInfo,
+	classifyTargetInfo,
+	checksumTargetInfo,
+	nfqueueTargetInfo,
+	dnatTargetInfo,
+	snatTargetInfo,
+	snat6TargetInfo,
+	masqueradeTargetInfo,
+	masquerade6TargetInfo,
+	redirectTargetInfo,
+	redirect6TargetInfo,
+	netmapTargetInfo,
+	netmap6TargetInfo,
+	dnptTargetInfo,
+	snptTargetInfo,
+	tproxyTargetInfo,
+	teeTargetInfo,
+	markTargetInfo,
+	dscpTargetInfo,
+	tosTargetInfo,
+	ecnTargetInfo,
+	ttlTargetInfo,
+	hlTargetInfo,
+	tcpmssTargetInfo,
+	tcpoptstripTargetInfo,
+	setTargetInfo,
+	synproxyTargetInfo,
+	idletimerTargetInfo,
+	ledTargetInfo,
+	hmarkTargetInfo,
+	hmark6TargetInfo,
+	rateestTargetInfo,
+}
 
 // Registry returns a registry of every extension.
 func Registry() *table.Registry { return table.NewRegistry(All...) }

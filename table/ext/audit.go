@@ -3,7 +3,6 @@ package ext
 import (
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -54,14 +53,10 @@ func (t *AUDIT) Print(w *table.Writer) {
 // struct xt_audit_info: type u8@0.
 const auditSize = 1
 
-func (t *AUDIT) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, t.Type)
-	return nil
-}
+func (t *AUDIT) layout() []field { return []field{{0, &t.Type}} }
+
+func (t *AUDIT) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.layout()...) }
 
 func (t *AUDIT) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.Type = r.U8(0)
-	return r.Err()
+	return getFields(data, t.layout()...)
 }

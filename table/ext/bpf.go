@@ -55,7 +55,7 @@ func (m *BPF) Parse(a *table.OptArgs) error {
 	case "object-pinned":
 		// iptables opens the pinned object here; offline fw can only keep
 		// the path, and the load fails if nothing is pinned there.
-		m.Path = a.Keep(rtTruncate(a.Arg, bpfPathSize-1))
+		m.Path = a.Keep(truncate(a.Arg, bpfPathSize-1))
 		m.Mode = bpfModePin
 	default:
 		return unknownOption(a)
@@ -67,7 +67,7 @@ func (m *BPF) Parse(a *table.OptArgs) error {
 // way libxt_bpf's sscanf calls do: decimal fields cut to their C widths,
 // blanks allowed before each, text after the fourth field ignored.
 func (m *BPF) parseBytecode(s string) error {
-	n, rest, ok, _ := cStrtoumax(s, 10)
+	n, rest, ok, _ := table.Strtoumax(s, 10)
 	if !ok || rest == "" || rest[0] != ',' {
 		return table.WithHint(`write the program as "N,code jt jf k,code jt jf k,..."`, "invalid --bytecode %q (no instruction count)", s)
 	}
@@ -93,7 +93,7 @@ func (m *BPF) parseBytecode(s string) error {
 		r := tok
 		for j := range f {
 			var ok bool
-			if f[j], r, ok, _ = cStrtoumax(r, 10); !ok {
+			if f[j], r, ok, _ = table.Strtoumax(r, 10); !ok {
 				return fmt.Errorf("--bytecode: instruction %d is not \"code jt jf k\"", i)
 			}
 		}
@@ -288,6 +288,6 @@ func (m *BPF) UnmarshalPayload(_ table.Family, data []byte) error {
 			m.Program[i] = BPFInsn{Code: r.U16(off), Jt: r.U8(off + 2), Jf: r.U8(off + 3), K: r.U32(off + 4)}
 		}
 	}
-	rtWhole(r, bpfSize)
+	needWhole(r, bpfSize)
 	return r.Err()
 }

@@ -37,12 +37,12 @@ func (m *Cgroup) Name() string         { return "cgroup" }
 func (m *Cgroup) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "path":
-		m.Path, m.HasPath = a.Keep(rtTruncate(a.Arg, cgroupPathSize-1)), 1
+		m.Path, m.HasPath = a.Keep(truncate(a.Arg, cgroupPathSize-1)), 1
 		if a.Invert {
 			m.InvertPath = 1
 		}
 	case "cgroup":
-		v, err := rtUint("cgroup", a.Arg, 0, math.MaxUint32)
+		v, err := parseUint(a.Arg, 0, math.MaxUint32)
 		if err != nil {
 			return err
 		}
@@ -113,6 +113,6 @@ func (m *Cgroup) UnmarshalPayload(_ table.Family, data []byte) error {
 	if m.HasClassid != 0 {
 		m.Classid = r.U32(4)
 	}
-	rtWhole(r, cgroupSize)
+	needWhole(r, cgroupSize)
 	return r.Err()
 }

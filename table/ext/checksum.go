@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -51,14 +50,10 @@ func (t *CHECKSUM) Print(w *table.Writer) {
 // struct xt_CHECKSUM_info: operation u8@0.
 const checksumSize = 1
 
-func (t *CHECKSUM) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, t.Operation)
-	return nil
-}
+func (t *CHECKSUM) layout() []field { return []field{{0, &t.Operation}} }
+
+func (t *CHECKSUM) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.layout()...) }
 
 func (t *CHECKSUM) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.Operation = r.U8(0)
-	return r.Err()
+	return getFields(data, t.layout()...)
 }

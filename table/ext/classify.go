@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -77,14 +76,10 @@ func (t *CLASSIFY) Print(w *table.Writer) {
 // struct xt_classify_target_info: priority u32@0.
 const classifySize = 4
 
-func (t *CLASSIFY) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, t.Priority)
-	return nil
-}
+func (t *CLASSIFY) layout() []field { return []field{{0, &t.Priority}} }
+
+func (t *CLASSIFY) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.layout()...) }
 
 func (t *CLASSIFY) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.Priority = r.U32(0)
-	return r.Err()
+	return getFields(data, t.layout()...)
 }

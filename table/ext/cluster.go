@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -96,17 +95,12 @@ func (m *Cluster) Print(w *table.Writer) {
 // flags@12 (u32 host order).
 const clusterSize = 16
 
-func (m *Cluster) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, m.TotalNodes)
-	w.U32(4, m.NodeMask)
-	w.U32(8, m.HashSeed)
-	w.U32(12, m.Flags)
-	return nil
+func (m *Cluster) layout() []field {
+	return []field{{0, &m.TotalNodes}, {4, &m.NodeMask}, {8, &m.HashSeed}, {12, &m.Flags}}
 }
 
+func (m *Cluster) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *Cluster) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.TotalNodes, m.NodeMask, m.HashSeed, m.Flags = r.U32(0), r.U32(4), r.U32(8), r.U32(12)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

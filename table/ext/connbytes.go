@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -43,13 +42,13 @@ func (m *Connbytes) Name() string         { return "connbytes" }
 func (m *Connbytes) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "connbytes":
-		v, n, err := ctParseMint(a.Arg, math.MaxUint64)
+		lo, hi, n, err := parseUintRange(a.Arg, math.MaxUint64)
 		if err != nil {
 			return err
 		}
-		m.From, m.To = v[0], math.MaxUint64
+		m.From, m.To = lo, math.MaxUint64
 		if n == 2 {
-			m.To = v[1]
+			m.To = hi
 		}
 		if m.To < m.From {
 			return fmt.Errorf("invalid range %q (%d is more than %d)", a.Arg, m.From, m.To)
@@ -122,17 +121,14 @@ func connbytesName(names []string, i uint8) string {
 // what@16 direction@17 (u8), 6 bytes of tail padding.
 const connbytesSize = 24
 
+func (m *Connbytes) layout() []field {
+	return []field{{0, &m.From}, {8, &m.To}, {16, &m.What}, {17, &m.Direction}}
+}
+
 func (m *Connbytes) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U64(0, m.From)
-	w.U64(8, m.To)
-	w.U8(16, m.What)
-	w.U8(17, m.Direction)
-	return nil
+	return putFields(dst, m.layout()...)
 }
 
 func (m *Connbytes) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.From, m.To, m.What, m.Direction = r.U64(0), r.U64(8), r.U8(16), r.U8(17)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -1,13 +1,9 @@
 package ext
 
 import (
-	"bufio"
 	"fmt"
 	"math"
-	"os"
-	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -25,11 +21,6 @@ const (
 	connlabelMaxBit = 127 // XT_CONNLABEL_MAXBIT
 )
 
-// ConnlabelFile is where label names are defined (libnetfilter_conntrack's
-// connlabel.conf); iptables reads it to turn names into bits and to print
-// bits back as names.
-var ConnlabelFile = "/etc/xtables/connlabel.conf"
-
 var connlabelInfo = &table.ExtInfo{
 	Name: "connlabel", Kind: table.MatchKind, Family: table.BothFamilies, Size: connlabelSize,
 	Options: opts("!label=", "set"),
@@ -42,7 +33,7 @@ func (m *Connlabel) Name() string         { return "connlabel" }
 func (m *Connlabel) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "label":
-		bit, err := connlabelParse(a.Arg)
+		bit, err := connlabelParse(a.Arg, a.Names)
 		if err != nil {
 			return err
 		}
@@ -59,70 +50,24 @@ func (m *Connlabel) Parse(a *table.OptArgs) error {
 }
 
 // connlabelParse turns a label into its bit: a C number, else a name from
-// ConnlabelFile. iptables truncates a large number to an int and then to
+// connlabel.conf. iptables truncates a large number to an int and then to
 // 16 bits (so 4294967296 is bit 0); fw refuses any number above 127, the
 // kernel's limit.
-func connlabelParse(s string) (uint16, error) {
-	if v, rest, ok := xtStrtoulPrefix(s, 0, math.MaxUint64); ok && rest == "" {
+func connlabelParse(s string, names table.Resolver) (uint16, error) {
+	if v, rest, ok := table.StrtoulPrefix(s, 0, math.MaxUint64); ok && rest == "" {
 		if v > connlabelMaxBit {
 			return 0, fmt.Errorf("label bit %q is out of range (0-%d)", s, connlabelMaxBit)
 		}
 		return uint16(v), nil
 	}
-	names, err := connlabelNames()
-	if err != nil {
-		return 0, table.WithHint("define it in "+ConnlabelFile+" or give the bit number", "label %q not found: %v", s, err)
+	bit, ok := names.ID(table.ConnLabels, s)
+	switch {
+	case !ok:
+		return 0, table.WithHint("define it in /"+table.ConnLabels.Path()+" or give the bit number", "label %q not found", s)
+	case bit > connlabelMaxBit:
+		return 0, fmt.Errorf("label %q is bit %d, above the kernel's limit of %d", s, bit, connlabelMaxBit)
 	}
-	for bit, n := range names {
-		if n != s {
-			continue
-		}
-		if bit > connlabelMaxBit {
-			return 0, fmt.Errorf("label %q is bit %d, above the kernel's limit of %d", s, bit, connlabelMaxBit)
-		}
-		return uint16(bit), nil
-	}
-	return 0, table.WithHint("define it in "+ConnlabelFile+" or give the bit number", "label %q not found", s)
-}
-
-// connlabelNames reads ConnlabelFile as libnetfilter_conntrack does: lines
-// "BIT NAME", '#' lines skipped, bits below 1024, the first line for a bit
-// or a name winning, names only of letters, digits, '-' and ' '.
-func connlabelNames() (map[int]string, error) {
-	fh, err := os.Open(ConnlabelFile)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	names := map[int]string{}
-	used := map[string]bool{}
-	sc := bufio.NewScanner(fh)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		v, rest, ok := xtStrtoulPrefix(line, 0, math.MaxUint64)
-		if !ok || v >= 1024 {
-			continue
-		}
-		if _, dup := names[int(v)]; dup {
-			continue
-		}
-		name := strings.Trim(rest, " \t\v\f\r")
-		if name == "" || used[name] || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789- ") != "" {
-			continue
-		}
-		names[int(v)] = name
-		used[name] = true
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("no labels found in %s", ConnlabelFile)
-	}
-	return names, nil
+	return uint16(bit), nil
 }
 
 func (m *Connlabel) Finish(c *table.FinishContext) error {
@@ -133,9 +78,9 @@ func (m *Connlabel) Finish(c *table.FinishContext) error {
 }
 
 func (m *Connlabel) Print(w *table.Writer) {
-	label := fmt.Sprint(m.Bit)
-	if names, err := connlabelNames(); err == nil && names[int(m.Bit)] != "" {
-		label = names[int(m.Bit)]
+	label, ok := w.Resolver().IDName(table.ConnLabels, uint32(m.Bit))
+	if !ok {
+		label = fmt.Sprint(m.Bit)
 	}
 	// iptables always quotes the label, and never escapes it (names
 	// cannot hold quotes).
@@ -148,15 +93,12 @@ func (m *Connlabel) Print(w *table.Writer) {
 // struct xt_connlabel_mtinfo: bit@0 options@2 (u16 host order).
 const connlabelSize = 4
 
+func (m *Connlabel) layout() []field { return []field{{0, &m.Bit}, {2, &m.Options}} }
+
 func (m *Connlabel) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U16(0, m.Bit)
-	w.U16(2, m.Options)
-	return nil
+	return putFields(dst, m.layout()...)
 }
 
 func (m *Connlabel) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Bit, m.Options = r.U16(0), r.U16(2)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/bits"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -55,11 +54,11 @@ func (m *Connlimit) Parse(a *table.OptArgs) error {
 			m.Flags |= connlimitInvert
 		}
 	case "connlimit-mask":
-		mask, err := ctParseMask(a.Arg, a.Family)
+		n, err := parsePlen(a.Arg, a.Family)
 		if err != nil {
 			return err
 		}
-		m.Mask = mask
+		m.Mask = plenMask(int(n))
 	case "connlimit-saddr":
 		m.Flags &^= connlimitDaddr
 	case "connlimit-daddr":
@@ -116,20 +115,17 @@ func (m *Connlimit) Print(w *table.Writer) {
 // flags@20 (u32), data@24 (kernel pointer, written as zero).
 const connlimitSize = 32
 
+func (m *Connlimit) layout() []field {
+	return []field{{0, &m.Mask}, {16, &m.Limit}, {20, &m.Flags}}
+}
+
 func (m *Connlimit) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.Bytes(0, m.Mask[:])
-	w.U32(16, m.Limit)
-	w.U32(20, m.Flags)
-	return nil
+	return putFields(dst, m.layout()...)
 }
 
 func (m *Connlimit) UnmarshalPayload(f table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	r.Bytes(0, m.Mask[:])
-	m.Limit, m.Flags = r.U32(16), r.U32(20)
 	m.fam = f
-	return r.Err()
+	return getFields(data, m.layout()...)
 }
 
 // Normal clears the IPv6 part of an IPv4 rule's mask, which xt_connlimit

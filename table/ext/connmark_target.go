@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -44,11 +43,14 @@ func (t *ConnmarkTarget) Name() string         { return "CONNMARK" }
 
 func (t *ConnmarkTarget) Parse(a *table.OptArgs) error {
 	k := a.Key()
-	var v, mask uint64
+	var v uint64
+	var mask uint32
 	var err error
 	switch k {
 	case "set-xmark", "set-mark":
-		v, mask, err = parseValueMask(a.Arg, 0xffffffff)
+		var v32 uint32
+		v32, mask, err = parseMarkMask(a.Arg, nil, nil)
+		v = uint64(v32)
 	case "and-mark", "or-mark", "xor-mark", "ctmask", "nfmask", "mask":
 		v, err = parseUint(a.Arg, 0, 0xffffffff)
 	case "left-shift-mark", "right-shift-mark":
@@ -61,9 +63,9 @@ func (t *ConnmarkTarget) Parse(a *table.OptArgs) error {
 	val := uint32(v)
 	switch k {
 	case "set-xmark":
-		t.Mode, t.CtMark, t.CtMask = connmarkSet, val, uint32(mask)
+		t.Mode, t.CtMark, t.CtMask = connmarkSet, val, mask
 	case "set-mark":
-		t.Mode, t.CtMark, t.CtMask = connmarkSet, val, val|uint32(mask)
+		t.Mode, t.CtMark, t.CtMask = connmarkSet, val, val|mask
 	case "and-mark":
 		t.Mode, t.CtMark, t.CtMask = connmarkSet, 0, ^val
 	case "or-mark":
@@ -136,22 +138,16 @@ func (t *ConnmarkTarget) Print(w *table.Writer) {
 // shift_dir@12 shift_bits@13 mode@14 (u8), 1 byte of tail padding.
 const connmarkTargetSize = 16
 
+func (t *ConnmarkTarget) layout() []field {
+	return []field{{0, &t.CtMark}, {4, &t.CtMask}, {8, &t.NfMask}, {12, &t.ShiftDir}, {13, &t.ShiftBits}, {14, &t.Mode}}
+}
+
 func (t *ConnmarkTarget) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, t.CtMark)
-	w.U32(4, t.CtMask)
-	w.U32(8, t.NfMask)
-	w.U8(12, t.ShiftDir)
-	w.U8(13, t.ShiftBits)
-	w.U8(14, t.Mode)
-	return nil
+	return putFields(dst, t.layout()...)
 }
 
 func (t *ConnmarkTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.CtMark, t.CtMask, t.NfMask = r.U32(0), r.U32(4), r.U32(8)
-	t.ShiftDir, t.ShiftBits, t.Mode = r.U8(12), r.U8(13), r.U8(14)
-	return r.Err()
+	return getFields(data, t.layout()...)
 }
 
 // Normal sets the nfmask of --set-xmark to its default: xt_CONNMARK uses

@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -64,14 +63,12 @@ func (t *Connsecmark) Print(w *table.Writer) {
 // struct xt_connsecmark_target_info: mode@0 (u8).
 const connsecmarkSize = 1
 
+func (t *Connsecmark) layout() []field { return []field{{0, &t.Mode}} }
+
 func (t *Connsecmark) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, t.Mode)
-	return nil
+	return putFields(dst, t.layout()...)
 }
 
 func (t *Connsecmark) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.Mode = r.U8(0)
-	return r.Err()
+	return getFields(data, t.layout()...)
 }

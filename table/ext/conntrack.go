@@ -66,19 +66,19 @@ const (
 // ctStateParse is the parse order of the state names, which decides what
 // an abbreviation means ("R" is RELATED). The first five are what -m state
 // knows.
-var ctStateParse = ctFlagNames{
+var ctStateParse = flagNames{
 	{"INVALID", ctStateInvalid}, {"NEW", ctStateNew}, {"ESTABLISHED", ctStateEstablished},
 	{"RELATED", ctStateRelated}, {"UNTRACKED", ctStateUntracked}, {"SNAT", ctStateSNAT}, {"DNAT", ctStateDNAT},
 }
 
 // ctStatePrint is the order iptables prints states in.
-var ctStatePrint = ctFlagNames{
+var ctStatePrint = flagNames{
 	{"INVALID", ctStateInvalid}, {"NEW", ctStateNew}, {"RELATED", ctStateRelated},
 	{"ESTABLISHED", ctStateEstablished}, {"UNTRACKED", ctStateUntracked}, {"SNAT", ctStateSNAT}, {"DNAT", ctStateDNAT},
 }
 
 // Connection status bits (IPS_*), in parse and print order; NONE is 0.
-var ctStatusNames = ctFlagNames{
+var ctStatusNames = flagNames{
 	{"NONE", 0}, {"EXPECTED", 1 << 0}, {"SEEN_REPLY", 1 << 1}, {"ASSURED", 1 << 2}, {"CONFIRMED", 1 << 3},
 }
 
@@ -127,17 +127,18 @@ func (m *Conntrack) Parse(a *table.OptArgs) error {
 		m.StateMask |= uint16(mask)
 		m.setFlag(ctFlagState, a.Invert)
 	case "ctproto":
-		p, ok := table.ParseProtocol(a.Arg)
+		p, ok := table.ParseProtocol(a.Arg, a.Names)
 		if !ok {
 			return table.WithHint("use a name from /etc/protocols or a number 0-255", "unknown protocol %q", a.Arg)
 		}
 		m.L4Proto = uint16(p)
 		m.setFlag(ctFlagProto, a.Invert)
 	case "ctorigsrc", "ctorigdst", "ctreplsrc", "ctrepldst":
-		addr, mask, err := ctParseHostMask(a.Arg, a.Family)
+		h, err := parseHostMask(a.Arg, a.Family, a.Names)
 		if err != nil {
 			return err
 		}
+		addr, mask := h.Addr, h.Mask
 		switch k {
 		case "ctorigsrc":
 			m.OrigSrcAddr, m.OrigSrcMask = addr, mask
@@ -153,13 +154,14 @@ func (m *Conntrack) Parse(a *table.OptArgs) error {
 			m.setFlag(ctFlagReplDst, a.Invert)
 		}
 	case "ctorigsrcport", "ctorigdstport", "ctreplsrcport", "ctrepldstport":
-		lo, hi, err := ctParsePortRange(a.Arg)
+		r, err := parseServicePortRange(a.Arg, a.Names)
 		if err != nil {
 			return err
 		}
 		// iptables stores a reversed range, which matches no packet.
+		lo, hi := r[0], r[1]
 		if lo > hi {
-			return fmt.Errorf("invalid port range %q (min > max)", a.Arg)
+			return errReversed(a.Arg)
 		}
 		switch k {
 		case "ctorigsrcport":
@@ -183,18 +185,15 @@ func (m *Conntrack) Parse(a *table.OptArgs) error {
 		m.StatusMask |= uint16(mask)
 		m.setFlag(ctFlagStatus, a.Invert)
 	case "ctexpire":
-		v, n, err := ctParseMint(a.Arg, 0xffffffff)
+		lo, hi, _, err := parseUintRange(a.Arg, 0xffffffff)
 		if err != nil {
 			return err
 		}
-		if n == 1 {
-			v[1] = v[0]
-		}
 		// iptables stores a reversed range, which matches no connection.
-		if v[0] > v[1] {
-			return fmt.Errorf("invalid range %q (min > max)", a.Arg)
+		if lo > hi {
+			return errReversed(a.Arg)
 		}
-		m.ExpiresMin, m.ExpiresMax = uint32(v[0]), uint32(v[1])
+		m.ExpiresMin, m.ExpiresMax = uint32(lo), uint32(hi)
 		m.setFlag(ctFlagExpires, a.Invert)
 	case "ctdir":
 		switch {
@@ -215,7 +214,7 @@ func (m *Conntrack) Parse(a *table.OptArgs) error {
 
 // ctParseStates parses a comma-separated state list; every element is an
 // abbreviation of a name in names.
-func ctParseStates(s string, names ctFlagNames) (uint32, error) {
+func ctParseStates(s string, names flagNames) (uint32, error) {
 	var list []string
 	for _, n := range names {
 		list = append(list, n.name)
@@ -225,12 +224,12 @@ func ctParseStates(s string, names ctFlagNames) (uint32, error) {
 
 // ctParseList parses a comma-separated list of abbreviated names (empty
 // elements are errors) and ORs their bits.
-func ctParseList(s string, names ctFlagNames, what, known string) (uint32, error) {
+func ctParseList(s string, names flagNames, what, known string) (uint32, error) {
 	var mask uint32
 	for _, word := range strings.Split(s, ",") {
 		found := false
 		for _, n := range names {
-			if ctPrefixMatch(word, n.name) {
+			if prefixFold(word, n.name) {
 				mask |= n.bit
 				found = true
 				break
@@ -292,7 +291,7 @@ func (m *Conntrack) Print(w *table.Writer) {
 	}
 	for _, a := range addrs {
 		if f&a.flag != 0 {
-			w.Opt(m.inv(a.flag), a.name, ctAddrText(*a.addr, *a.mask, m.fam))
+			w.Opt(m.inv(a.flag), a.name, hostMaskText(*a.addr, *a.mask, m.fam))
 		}
 	}
 	ports := []struct {

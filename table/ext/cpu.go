@@ -3,7 +3,6 @@ package ext
 import (
 	"math"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -26,7 +25,7 @@ func (m *CPU) Parse(a *table.OptArgs) error {
 	if a.Key() != "cpu" {
 		return unknownOption(a)
 	}
-	v, err := rtUint("cpu", a.Arg, 0, math.MaxUint32)
+	v, err := parseUint(a.Arg, 0, math.MaxUint32)
 	if err != nil {
 		return err
 	}
@@ -49,15 +48,10 @@ func (m *CPU) Print(w *table.Writer) { w.OptUint(m.Invert != 0, "cpu", uint64(m.
 // struct xt_cpu_info: cpu u32@0 invert u32@4.
 const cpuSize = 8
 
-func (m *CPU) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, m.CPU)
-	w.U32(4, m.Invert)
-	return nil
-}
+func (m *CPU) layout() []field { return []field{{0, &m.CPU}, {4, &m.Invert}} }
+
+func (m *CPU) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *CPU) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.CPU, m.Invert = r.U32(0), r.U32(4)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

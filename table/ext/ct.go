@@ -40,12 +40,12 @@ const (
 )
 
 // Event names and bits (1 << IPCT_*), in print order.
-var ctEventNames = ctFlagNames{
+var ctEventNames = flagNames{
 	{"new", 1 << 0}, {"related", 1 << 1}, {"destroy", 1 << 2}, {"reply", 1 << 3}, {"assured", 1 << 4},
 	{"protoinfo", 1 << 5}, {"helper", 1 << 6}, {"mark", 1 << 7}, {"natseqinfo", 1 << 8}, {"secmark", 1 << 9},
 }
 
-var ctExpEventNames = ctFlagNames{{"new", 1 << 0}}
+var ctExpEventNames = flagNames{{"new", 1 << 0}}
 
 var ctTargetInfo = &table.ExtInfo{
 	Name: "CT", Kind: table.TargetKind, Family: table.BothFamilies, Revision: 2, Size: ctSize,
@@ -97,7 +97,7 @@ func (t *CT) Parse(a *table.OptArgs) error {
 			t.Flags |= ctZoneMark
 			return nil
 		}
-		v, rest, ok := xtStrtoulPrefix(a.Arg, 0, math.MaxUint64)
+		v, rest, ok := table.StrtoulPrefix(a.Arg, 0, math.MaxUint64)
 		if !ok || rest != "" || v > 0xffff {
 			return table.WithHint("a zone is a number 0-65535 or \"mark\"", "invalid zone %q", a.Arg)
 		}
@@ -110,7 +110,7 @@ func (t *CT) Parse(a *table.OptArgs) error {
 
 // ctParseEvents parses a comma-separated event list; names are exact and
 // lower case.
-func ctParseEvents(s string, names ctFlagNames) (uint32, error) {
+func ctParseEvents(s string, names flagNames) (uint32, error) {
 	var mask uint32
 	for _, word := range strings.Split(s, ",") {
 		found := false
@@ -142,10 +142,10 @@ func (t *CT) Check(c *table.CheckContext) error {
 		return nil
 	}
 	if t.Helper != "" {
-		return ctNeedProto(c, "CT --helper")
+		return needL4Proto(c, "CT --helper")
 	}
 	if t.Timeout != "" {
-		return ctNeedProto(c, "CT --timeout")
+		return needL4Proto(c, "CT --timeout")
 	}
 	return nil
 }

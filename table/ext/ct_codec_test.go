@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/fwkit/fw/format"
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -18,7 +17,7 @@ import (
 // same bytes.
 func ctRoundTrip(t *testing.T, fam table.Family, tbl, chain, rule string) {
 	t.Helper()
-	reg := Registry()
+	reg := testRegistry()
 	input := fmt.Sprintf("*%s\n-A %s %s\nCOMMIT\n", tbl, chain, rule)
 	rs, err := format.Load("test", []byte(input), format.LoadOptions{Family: fam, Registry: reg})
 	if err != nil {
@@ -34,41 +33,7 @@ func ctRoundTrip(t *testing.T, fam table.Family, tbl, chain, rule string) {
 		t.Errorf("%s (%s): no extension", rule, fam)
 	}
 	for _, e := range exts {
-		info := e.Info()
-		p, ok := e.(table.Payload)
-		if !ok {
-			t.Errorf("%s (%s): %s has no codec", rule, fam, e.Name())
-			continue
-		}
-		data, err := table.MarshalPayload(p, info, fam)
-		if err != nil {
-			t.Errorf("%s (%s): marshal %s: %v", rule, fam, e.Name(), err)
-			continue
-		}
-		if info.Size == 0 || len(data) != xtbin.Align(info.Size) {
-			t.Errorf("%s (%s): %s payload is %d bytes, Size %d", rule, fam, e.Name(), len(data), info.Size)
-			continue
-		}
-		kinfo := reg.ByKernel(info.Kind, info.KernelName(), info.Revision, fam)
-		if kinfo == nil || kinfo.TextOnly {
-			t.Errorf("%s (%s): no decoder for %s revision %d", rule, fam, info.KernelName(), info.Revision)
-			continue
-		}
-		back := kinfo.New(fam)
-		if err := back.(table.Payload).UnmarshalPayload(fam, data); err != nil {
-			t.Errorf("%s (%s): unmarshal %s: %v", rule, fam, e.Name(), err)
-			continue
-		}
-		var want, got table.Writer
-		e.Print(&want)
-		back.Print(&got)
-		if back.Name() != e.Name() || back.Info() != info || got.String() != want.String() {
-			t.Errorf("%s (%s): decoded as %s%s, want %s%s", rule, fam, back.Name(), got.String(), e.Name(), want.String())
-		}
-		again, err := table.MarshalPayload(back.(table.Payload), back.Info(), fam)
-		if err != nil || !bytes.Equal(again, data) {
-			t.Errorf("%s (%s): re-encoded %s differs (%v)\n got %x\nwant %x", rule, fam, e.Name(), err, again, data)
-		}
+		roundTripExt(t, fam, rule, e)
 	}
 }
 

@@ -3,7 +3,6 @@ package ext
 import (
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -50,7 +49,7 @@ func (m *DCCP) Parse(a *table.OptArgs) error {
 	var bit uint16
 	switch a.Key() {
 	case "source-port", "destination-port":
-		r, err := parsePortRC(a.Arg)
+		r, err := parseServicePortRange(a.Arg, a.Names)
 		if err != nil {
 			return err
 		}
@@ -146,21 +145,12 @@ func dccpTypesText(mask uint16) string {
 // bytes with its tail padding.
 const dccpSize = 16
 
-func (m *DCCP) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	putPorts(&w, 0, m.Dpts)
-	putPorts(&w, 4, m.Spts)
-	w.U16(8, m.Flags)
-	w.U16(10, m.Invflags)
-	w.U16(12, m.Typemask)
-	w.U8(14, m.Option)
-	return nil
+func (m *DCCP) layout() []field {
+	return []field{{0, &m.Dpts}, {4, &m.Spts}, {8, &m.Flags}, {10, &m.Invflags}, {12, &m.Typemask}, {14, &m.Option}}
 }
 
+func (m *DCCP) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *DCCP) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Dpts, m.Spts = getPorts(r, 0), getPorts(r, 4)
-	m.Flags, m.Invflags, m.Typemask = r.U16(8), r.U16(10), r.U16(12)
-	m.Option = r.U8(14)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

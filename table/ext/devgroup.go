@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -33,9 +32,9 @@ var devgroupInfo = &table.ExtInfo{
 func (m *DevGroup) Info() *table.ExtInfo { return devgroupInfo }
 func (m *DevGroup) Name() string         { return "devgroup" }
 
-// Parse takes "value[/mask]" or a group name from DevGroupsFile.
+// Parse takes "value[/mask]" or a device group name (iproute2's group file).
 func (m *DevGroup) Parse(a *table.OptArgs) error {
-	v, mask, err := hdrValueMask(a.Arg, devGroupNames())
+	v, mask, err := parseMarkMask(a.Arg, a.Names, devGroupMap)
 	if err != nil {
 		return err
 	}
@@ -63,10 +62,10 @@ func (m *DevGroup) Finish(c *table.FinishContext) error {
 // PREROUTING, INPUT and FORWARD, the outgoing one only in FORWARD, OUTPUT
 // and POSTROUTING.
 func (m *DevGroup) Check(c *table.CheckContext) error {
-	if m.Flags&devgroupMatchSrc != 0 && !hdrHooksOnly(c.Hooks, table.PreRouting, table.Input, table.Forward) {
+	if m.Flags&devgroupMatchSrc != 0 && !hooksOnly(c.Hooks, table.PreRouting, table.Input, table.Forward) {
 		return fmt.Errorf("devgroup --src-group is only valid in PREROUTING, INPUT and FORWARD")
 	}
-	if m.Flags&devgroupMatchDst != 0 && !hdrHooksOnly(c.Hooks, table.Forward, table.Output, table.PostRouting) {
+	if m.Flags&devgroupMatchDst != 0 && !hooksOnly(c.Hooks, table.Forward, table.Output, table.PostRouting) {
 		return fmt.Errorf("devgroup --dst-group is only valid in FORWARD, OUTPUT and POSTROUTING")
 	}
 	return nil
@@ -74,10 +73,10 @@ func (m *DevGroup) Check(c *table.CheckContext) error {
 
 func (m *DevGroup) Print(w *table.Writer) {
 	if m.Flags&devgroupMatchSrc != 0 {
-		w.Opt(m.Flags&devgroupInvertSrc != 0, "src-group", hdrValueMaskText(m.SrcGroup, m.SrcMask, devGroupNames()))
+		w.Opt(m.Flags&devgroupInvertSrc != 0, "src-group", markMaskText(m.SrcGroup, m.SrcMask, w.Resolver(), devGroupMap))
 	}
 	if m.Flags&devgroupMatchDst != 0 {
-		w.Opt(m.Flags&devgroupInvertDst != 0, "dst-group", hdrValueMaskText(m.DstGroup, m.DstMask, devGroupNames()))
+		w.Opt(m.Flags&devgroupInvertDst != 0, "dst-group", markMaskText(m.DstGroup, m.DstMask, w.Resolver(), devGroupMap))
 	}
 }
 
@@ -85,19 +84,12 @@ func (m *DevGroup) Print(w *table.Writer) {
 // dst_mask@16, all u32 host order.
 const devgroupSize = 20
 
-func (m *DevGroup) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, m.Flags)
-	w.U32(4, m.SrcGroup)
-	w.U32(8, m.SrcMask)
-	w.U32(12, m.DstGroup)
-	w.U32(16, m.DstMask)
-	return nil
+func (m *DevGroup) layout() []field {
+	return []field{{0, &m.Flags}, {4, &m.SrcGroup}, {8, &m.SrcMask}, {12, &m.DstGroup}, {16, &m.DstMask}}
 }
 
+func (m *DevGroup) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *DevGroup) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Flags, m.SrcGroup, m.SrcMask = r.U32(0), r.U32(4), r.U32(8)
-	m.DstGroup, m.DstMask = r.U32(12), r.U32(16)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -88,15 +87,10 @@ func (m *DSCP) Print(w *table.Writer) {
 // struct xt_dscp_info: dscp u8@0 invert u8@1.
 const dscpSize = 2
 
-func (m *DSCP) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, m.DSCP)
-	w.U8(1, m.Invert)
-	return nil
-}
+func (m *DSCP) layout() []field { return []field{{0, &m.DSCP}, {1, &m.Invert}} }
+
+func (m *DSCP) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *DSCP) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.DSCP, m.Invert = r.U8(0), r.U8(1)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -71,10 +70,10 @@ func parseDSCPTgClass(s string) (uint8, error) {
 }
 
 func (t *DSCPTarget) Finish(c *table.FinishContext) error {
-	if err := mgRequireOne(c, "set-dscp", "set-dscp-class"); err != nil {
+	if err := requireOne(c, "set-dscp", "set-dscp-class"); err != nil {
 		return err
 	}
-	return mgOnlyOne(c, "set-dscp", "set-dscp-class")
+	return onlyOne(c, "set-dscp", "set-dscp-class")
 }
 
 func (t *DSCPTarget) Print(w *table.Writer) {
@@ -84,14 +83,12 @@ func (t *DSCPTarget) Print(w *table.Writer) {
 // struct xt_DSCP_info: dscp u8@0.
 const dscpTgSize = 1
 
+func (t *DSCPTarget) layout() []field { return []field{{0, &t.DSCP}} }
+
 func (t *DSCPTarget) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, t.DSCP)
-	return nil
+	return putFields(dst, t.layout()...)
 }
 
 func (t *DSCPTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.DSCP = r.U8(0)
-	return r.Err()
+	return getFields(data, t.layout()...)
 }

@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -84,17 +83,12 @@ func (m *ECN) Print(w *table.Writer) {
 // proto.tcp.ect u8@3.
 const ecnSize = 4
 
-func (m *ECN) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, m.Operation)
-	w.U8(1, m.Invert)
-	w.U8(2, m.IPECT)
-	w.U8(3, m.TCPECT)
-	return nil
+func (m *ECN) layout() []field {
+	return []field{{0, &m.Operation}, {1, &m.Invert}, {2, &m.IPECT}, {3, &m.TCPECT}}
 }
 
+func (m *ECN) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *ECN) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Operation, m.Invert, m.IPECT, m.TCPECT = r.U8(0), r.U8(1), r.U8(2), r.U8(3)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -1,7 +1,6 @@
 package ext
 
 import (
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -69,13 +68,13 @@ func (t *ECNTarget) Parse(a *table.OptArgs) error {
 }
 
 func (t *ECNTarget) Finish(c *table.FinishContext) error {
-	if err := mgRequireOne(c, "ecn-tcp-remove", "ecn-tcp-cwr", "ecn-tcp-ece", "ecn-ip-ect"); err != nil {
+	if err := requireOne(c, "ecn-tcp-remove", "ecn-tcp-cwr", "ecn-tcp-ece", "ecn-ip-ect"); err != nil {
 		return err
 	}
-	if err := mgOnlyOne(c, "ecn-tcp-remove", "ecn-tcp-cwr"); err != nil {
+	if err := onlyOne(c, "ecn-tcp-remove", "ecn-tcp-cwr"); err != nil {
 		return err
 	}
-	return mgOnlyOne(c, "ecn-tcp-remove", "ecn-tcp-ece")
+	return onlyOne(c, "ecn-tcp-remove", "ecn-tcp-ece")
 }
 
 // Check refuses TCP header changes on a rule that does not match only TCP,
@@ -110,16 +109,12 @@ func (t *ECNTarget) Print(w *table.Writer) {
 // the bytes match.
 const ecnTgSize = 3
 
+func (t *ECNTarget) layout() []field { return []field{{0, &t.Operation}, {1, &t.IPECT}, {2, &t.TCP}} }
+
 func (t *ECNTarget) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, t.Operation)
-	w.U8(1, t.IPECT)
-	w.U8(2, t.TCP)
-	return nil
+	return putFields(dst, t.layout()...)
 }
 
 func (t *ECNTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.Operation, t.IPECT, t.TCP = r.U8(0), r.U8(1), r.U8(2)
-	return r.Err()
+	return getFields(data, t.layout()...)
 }

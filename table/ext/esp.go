@@ -1,7 +1,6 @@
 package ext
 
 import (
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -49,15 +48,12 @@ func (m *ESP) Print(w *table.Writer) {
 // struct xt_esp: spis[2] u32@0 (host order) invflags@8; 12 bytes.
 const espSize = 12
 
-func (m *ESP) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	putSPIs(&w, 0, m.Spis)
-	w.U8(8, m.Invflags)
-	return nil
+func (m *ESP) layout() []field {
+	return []field{{0, &m.Spis}, {8, &m.Invflags}}
 }
 
+func (m *ESP) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *ESP) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Spis, m.Invflags = getSPIs(r, 0), r.U8(8)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

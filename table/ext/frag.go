@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -40,7 +39,7 @@ func (m *Frag) Name() string         { return "frag" }
 func (m *Frag) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "fragid":
-		lo, hi, _, err := v6lRange(a.Arg, 0xffffffff)
+		lo, hi, _, err := parseUintRange(a.Arg, 0xffffffff)
 		if err != nil {
 			return err
 		}
@@ -104,20 +103,12 @@ func (m *Frag) Print(w *table.Writer) {
 // struct ip6t_frag: ids[2] u32@0 hdrlen u32@8 flags u8@12 invflags u8@13.
 const fragSize = 16
 
-func (m *Frag) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, m.IDs[0])
-	w.U32(4, m.IDs[1])
-	w.U32(8, m.HdrLen)
-	w.U8(12, m.Flags)
-	w.U8(13, m.Invflags)
-	return nil
+func (m *Frag) layout() []field {
+	return []field{{0, &m.IDs}, {8, &m.HdrLen}, {12, &m.Flags}, {13, &m.Invflags}}
 }
 
+func (m *Frag) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *Frag) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.IDs = [2]uint32{r.U32(0), r.U32(4)}
-	m.HdrLen = r.U32(8)
-	m.Flags, m.Invflags = r.U8(12), r.U8(13)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -70,16 +70,9 @@ var hashlimitInfo = &table.ExtInfo{
 		"hashlimit-rate-match", "hashlimit-rate-interval="),
 	New: func(f table.Family) table.Ext {
 		m := &Hashlimit{Cfg: HashlimitCfg3{Burst: hlDefaultBurst, GCInterval: hlGCInterval}, fam: f}
-		m.Cfg.SrcMask, m.Cfg.DstMask = hlFullMask(f), hlFullMask(f)
+		m.Cfg.SrcMask, m.Cfg.DstMask = uint8(famBits(f)), uint8(famBits(f))
 		return m
 	},
-}
-
-func hlFullMask(f table.Family) uint8 {
-	if f == table.IPv6 {
-		return 128
-	}
-	return 32
 }
 
 func (m *Hashlimit) Info() *table.ExtInfo { return hashlimitInfo }
@@ -119,7 +112,7 @@ func (m *Hashlimit) Parse(a *table.OptArgs) error {
 			}
 		}
 	case "hashlimit-srcmask", "hashlimit-dstmask":
-		n, err := rtPrefixLen(a.Key(), a.Arg, a.Family)
+		n, err := parsePlen(a.Arg, a.Family)
 		if err != nil {
 			return err
 		}
@@ -135,7 +128,7 @@ func (m *Hashlimit) Parse(a *table.OptArgs) error {
 		}
 		m.Cfg.Burst = v
 	case "hashlimit-htable-size", "hashlimit-htable-max", "hashlimit-htable-gcinterval", "hashlimit-htable-expire":
-		v, err := rtUint(a.Key(), a.Arg, 0, 0xFFFFFFFF)
+		v, err := parseUint(a.Arg, 0, 0xFFFFFFFF)
 		if err != nil {
 			return err
 		}
@@ -153,7 +146,7 @@ func (m *Hashlimit) Parse(a *table.OptArgs) error {
 		if a.Arg == "" {
 			return fmt.Errorf("--hashlimit-name must not be empty")
 		}
-		if err := rtNameLen("hashlimit-name", a.Arg, hlNameSize-1); err != nil {
+		if err := checkNameLen("hashlimit-name", a.Arg, hlNameSize-1); err != nil {
 			return err
 		}
 		m.TableName = a.Keep(a.Arg)
@@ -161,7 +154,7 @@ func (m *Hashlimit) Parse(a *table.OptArgs) error {
 		m.Cfg.Mode |= hlRateMatch
 	case "hashlimit-rate-interval":
 		// atoi, as iptables reads it: "10s" is 10.
-		r := rtAtoi(a.Arg)
+		r := cAtoi(a.Arg)
 		if r <= 0 {
 			return fmt.Errorf("invalid --hashlimit-rate-interval %q (expected seconds, at least 1)", a.Arg)
 		}
@@ -172,17 +165,14 @@ func (m *Hashlimit) Parse(a *table.OptArgs) error {
 	return nil
 }
 
-// parseRate reads a packet rate "N[/unit]" (N through atoll).
+// parseRate reads a packet rate "N[/unit]".
 func (m *Hashlimit) parseRate(s string) error {
-	mult, ok := rtRateUnit(s)
-	r := uint64(rtAtoll(s))
-	if !ok || r == 0 {
-		return table.WithHint("write N/sec, N/minute, N/hour, N/day, or a byte rate such as 10kb/s",
-			"invalid rate %q", s)
-	}
-	avg := hlScale * mult / r
-	if avg == 0 {
-		return fmt.Errorf("rate %q is too fast (at most %d/second)", s, hlScale)
+	avg, mult, ok, err := hashlimitRateSyntax.parse(s)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return errRate(s, "write N/sec, N/minute, N/hour, N/day, or a byte rate such as 10kb/s")
 	}
 	m.Cfg.Avg, m.mult = avg, uint32(mult)
 	return nil
@@ -195,7 +185,7 @@ func (m *Hashlimit) parseBytes(s string) (bool, error) {
 	if i <= 0 {
 		return false, nil
 	}
-	r := uint64(rtAtoll(s))
+	r := uint64(cAtoll(s))
 	if r == 0 {
 		return false, nil
 	}
@@ -234,7 +224,7 @@ func hlCostToBytes(cost uint64) uint64 {
 // hlParseBurst reads --hashlimit-burst: a number, or in byte mode a size
 // with a k or m suffix (any other suffix is ignored, as in iptables).
 func hlParseBurst(s string) (uint64, error) {
-	v, rest, ok := xtStrtoulPrefix(s, 1, 0xFFFFFFFFFFFFFFFF)
+	v, rest, ok := table.StrtoulPrefix(s, 1, 0xFFFFFFFFFFFFFFFF)
 	if !ok || (rest == "" && v > hlMaxBurst) {
 		return 0, fmt.Errorf("invalid --hashlimit-burst %q (expected 1 to %d, or a byte size such as 100kb)", s, hlMaxBurst)
 	}
@@ -297,10 +287,10 @@ func (m *Hashlimit) Finish(c *table.FinishContext) error {
 // in place, which iptables-save then shows).
 func (m *Hashlimit) kernelCheck(f table.Family) error {
 	cfg := &m.Cfg
-	if err := rtProcName("hashlimit-name", m.TableName); err != nil {
+	if err := checkProcName("hashlimit-name", m.TableName); err != nil {
 		return err
 	}
-	if err := rtBareName("hashlimit-name", m.TableName); err != nil {
+	if err := checkBareName("hashlimit-name", m.TableName); err != nil {
 		return err
 	}
 	switch {
@@ -311,7 +301,7 @@ func (m *Hashlimit) kernelCheck(f table.Family) error {
 	}
 	cfg.Size = min(cfg.Size, hlMaxSize)
 	cfg.Max = min(cfg.Max, hlMaxSize)
-	if w := hlFullMask(f); cfg.SrcMask > w || cfg.DstMask > w {
+	if w := uint8(famBits(f)); cfg.SrcMask > w || cfg.DstMask > w {
 		return fmt.Errorf("--hashlimit-srcmask and --hashlimit-dstmask must be at most %d", w)
 	}
 	switch {
@@ -339,7 +329,7 @@ func (m *Hashlimit) kernelCheck(f table.Family) error {
 // (filter and mangle share the hash tables) or with the rules a commit
 // replaces shows only when the kernel refuses the commit.
 func (m *Hashlimit) Check(c *table.CheckContext) error {
-	e, r := rtEarlier(c, m, func(e table.Ext) bool {
+	e, r := earlierConflict(c, m, func(e table.Ext) bool {
 		h, ok := e.(*Hashlimit)
 		return ok && h.TableName == m.TableName && (h.Cfg.Mode^m.Cfg.Mode)&hlRateMatch != 0
 	})
@@ -351,15 +341,15 @@ func (m *Hashlimit) Check(c *table.CheckContext) error {
 		with, without = without, with
 	}
 	return table.WithHint("the kernel keeps one hash table per name and will not mix rate-match and plain limits in it; use another name",
-		"--hashlimit-name %q was already used %s --hashlimit-rate-match%s, here it is %s", m.TableName, with, rtWhere(r), without)
+		"--hashlimit-name %q was already used %s --hashlimit-rate-match%s, here it is %s", m.TableName, with, ruleWhere(r), without)
 }
 
-func hlCreditsPerJiffyBytes() uint64 { return rtPow2Below(0xFFFFFFFF / kernelHZ) }
+func hlCreditsPerJiffyBytes() uint64 { return pow2Below(0xFFFFFFFF / kernelHZ) }
 
 // hlCredits is the kernel's user2credits for revision 3, in 64-bit
 // arithmetic like the kernel's.
 func hlCredits(user uint64) uint64 {
-	cpj := rtPow2Below(0xFFFFFFFFFFFFFFFF / (kernelHZ * 60 * 60 * 24))
+	cpj := pow2Below(0xFFFFFFFFFFFFFFFF / (kernelHZ * 60 * 60 * 24))
 	if hlScale >= kernelHZ*cpj {
 		return user / (hlScale / (kernelHZ * cpj))
 	}
@@ -409,7 +399,7 @@ func (m *Hashlimit) Print(w *table.Writer) {
 		}
 		quantum = q
 	} else {
-		rate, q := rtRateText(cfg.Avg, hlScale)
+		rate, q := rateText(cfg.Avg, hlScale)
 		w.Opt(false, rateOpt, rate)
 		w.OptUint(false, "hashlimit-burst", cfg.Burst)
 		quantum = uint32(q)
@@ -439,7 +429,7 @@ func (m *Hashlimit) Print(w *table.Writer) {
 	if cfg.Expire != quantum {
 		w.OptUint(false, "hashlimit-htable-expire", uint64(cfg.Expire))
 	}
-	full := hlFullMask(m.fam)
+	full := uint8(famBits(m.fam))
 	if cfg.SrcMask != full {
 		w.OptUint(false, "hashlimit-srcmask", uint64(cfg.SrcMask))
 	}
@@ -489,6 +479,6 @@ func (m *Hashlimit) UnmarshalPayload(f table.Family, data []byte) error {
 		SrcMask: r.U8(296), DstMask: r.U8(297),
 	}
 	m.HInfo, m.mult, m.fam = 0, 0, f
-	rtWhole(r, hashlimitSize)
+	needWhole(r, hashlimitSize)
 	return r.Err()
 }

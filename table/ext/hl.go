@@ -1,7 +1,6 @@
 package ext
 
 import (
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -35,15 +34,10 @@ func (m *HL) Print(w *table.Writer) { printTTLMode(w, "hl", m.Mode, m.HopLimit) 
 // struct ip6t_hl_info: mode u8@0 hop_limit u8@1.
 const hlSize = 2
 
-func (m *HL) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, m.Mode)
-	w.U8(1, m.HopLimit)
-	return nil
-}
+func (m *HL) layout() []field { return []field{{0, &m.Mode}, {1, &m.HopLimit}} }
+
+func (m *HL) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *HL) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Mode, m.HopLimit = r.U8(0), r.U8(1)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -183,38 +183,10 @@ func (t *HMark) parseTuple(s string) error {
 	return nil
 }
 
-// parseHMarkPrefix reads a prefix length, or a mask written as an address.
-// For a mask that is not contiguous (or a number past the family's width,
-// which libxtables then reads as an IPv4 address) iptables silently uses
-// the full mask; fw refuses it.
+// parseHMarkPrefix reads an XTTYPE_PLENMASK prefix (parsePlen).
 func parseHMarkPrefix(s string, fam table.Family) ([16]byte, error) {
-	width := 32
-	if fam == table.IPv6 {
-		width = 128
-	}
-	var out [16]byte
-	n, ok := table.ParseUint(s, 0, uint64(width))
-	if !ok {
-		var mask []byte
-		if fam == table.IPv6 {
-			if b, ok := ipv6Literal(s); ok {
-				mask = b[:]
-			}
-		} else if v, ok := mgInetAton(s); ok {
-			mask = []byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
-		}
-		if mask == nil {
-			return out, fmt.Errorf("invalid prefix %q (a length from 0 to %d, or a mask)", s, width)
-		}
-		l := table.MaskPrefixLen(mask)
-		if l < 0 {
-			return out, table.WithHint("iptables would silently hash the full address", "mask %q is not a prefix", s)
-		}
-		n = uint64(l)
-	}
-	m := table.PrefixMask(fam, int(n)).AsSlice()
-	copy(out[:], m)
-	return out, nil
+	n, err := parsePlen(s, fam)
+	return plenMask(int(n)), err
 }
 
 func (t *HMark) Finish(c *table.FinishContext) error {

@@ -1,26 +1,17 @@
 package ext
 
-import (
-	"github.com/fwkit/fw/internal/xtbin"
-	"github.com/fwkit/fw/table"
-)
+import "github.com/fwkit/fw/table"
 
 // ICMP6 is the IPv6 icmp6 match; it mirrors struct ip6t_icmp. Unlike IPv4,
 // type 255 is an ordinary type.
-type ICMP6 struct {
-	Type     uint8
-	Code     [2]uint8
-	Invflags uint8
-}
-
-const icmp6Inv = 0x01
+type ICMP6 struct{ icmpMatch }
 
 var icmp6Info = &table.ExtInfo{
 	Name: "icmp6", Aliases: []string{"icmpv6", "ipv6-icmp"},
-	Kind: table.MatchKind, Family: table.IPv6, Size: icmp6Size,
+	Kind: table.MatchKind, Family: table.IPv6, Size: icmpSize,
 	Options: opts("!icmpv6-type="),
 	New: func(table.Family) table.Ext {
-		return &ICMP6{Code: [2]uint8{0, 0xff}}
+		return &ICMP6{icmpMatch{Code: [2]uint8{0, 0xff}}}
 	},
 }
 
@@ -68,12 +59,7 @@ func (m *ICMP6) Parse(a *table.OptArgs) error {
 	if err != nil {
 		return err
 	}
-	if err := checkICMPCode(code); err != nil {
-		return err
-	}
-	m.Type, m.Code = typ, code
-	m.Invflags |= invBit(a.Invert, icmp6Inv)
-	return nil
+	return m.set(typ, code, a.Invert, true)
 }
 
 func (m *ICMP6) Finish(c *table.FinishContext) error {
@@ -88,23 +74,5 @@ func (m *ICMP6) Check(c *table.CheckContext) error {
 }
 
 func (m *ICMP6) Print(w *table.Writer) {
-	w.Opt(m.Invflags&icmp6Inv != 0, "icmpv6-type", icmpTypeText(m.Type, m.Code))
-}
-
-// struct ip6t_icmp: type@0 code[2]@1 invflags@3; 4 bytes.
-const icmp6Size = 4
-
-func (m *ICMP6) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, m.Type)
-	w.U8(1, m.Code[0])
-	w.U8(2, m.Code[1])
-	w.U8(3, m.Invflags)
-	return nil
-}
-
-func (m *ICMP6) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Type, m.Code, m.Invflags = r.U8(0), [2]uint8{r.U8(1), r.U8(2)}, r.U8(3)
-	return r.Err()
+	w.Opt(m.Invflags&icmpInv != 0, "icmpv6-type", icmpTypeText(m.Type, m.Code))
 }

@@ -76,7 +76,7 @@ func checkIdletimerLabel(l string) error {
 		return fmt.Errorf("label %q is not a valid file name, which the kernel needs (it becomes a sysfs file)", l)
 	case l == "power" || l == "uevent" || l == "subsystem":
 		return fmt.Errorf("label %q is reserved: sysfs already has a file of that name where the kernel puts timers", l)
-	case !mgBareOK(l):
+	case !isBare(l):
 		// iptables-save prints the label unquoted, so this one would not
 		// read back.
 		return fmt.Errorf("label %q contains a blank or a double quote, which iptables-save cannot write back", l)
@@ -101,7 +101,7 @@ func (t *IdleTimer) Finish(c *table.FinishContext) error {
 // one table, so a clash with timers outside it shows only when the kernel
 // refuses the commit.
 func (t *IdleTimer) Check(c *table.CheckContext) error {
-	e, r := rtEarlier(c, t, func(e table.Ext) bool {
+	e, r := earlierConflict(c, t, func(e table.Ext) bool {
 		o, ok := e.(*IdleTimer)
 		return ok && o.Label == t.Label && o.TimerType != t.TimerType
 	})
@@ -113,7 +113,7 @@ func (t *IdleTimer) Check(c *table.CheckContext) error {
 		was, is = is, was
 	}
 	return table.WithHint("the kernel keeps one timer per label and will not change its type; use another label",
-		"IDLETIMER label %q was already used %s --alarm%s, here it is %s", t.Label, was, rtWhere(r), is)
+		"IDLETIMER label %q was already used %s --alarm%s, here it is %s", t.Label, was, ruleWhere(r), is)
 }
 
 func (t *IdleTimer) Print(w *table.Writer) {

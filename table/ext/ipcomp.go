@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -69,16 +68,12 @@ func (m *IPComp) Print(w *table.Writer) {
 // bytes.
 const ipcompSize = 12
 
-func (m *IPComp) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	putSPIs(&w, 0, m.Spis)
-	w.U8(8, m.Invflags)
-	w.U8(9, m.Hdrres)
-	return nil
+func (m *IPComp) layout() []field {
+	return []field{{0, &m.Spis}, {8, &m.Invflags}, {9, &m.Hdrres}}
 }
 
+func (m *IPComp) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *IPComp) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Spis, m.Invflags, m.Hdrres = getSPIs(r, 0), r.U8(8), r.U8(9)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -3,10 +3,8 @@ package ext
 import (
 	"bytes"
 	"fmt"
-	"net/netip"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -67,18 +65,9 @@ func parseIPRange(s string, f table.Family) (lo, hi [16]byte, err error) {
 		to = from
 	}
 	for i, part := range []string{from, to} {
-		var b [16]byte
-		if f == table.IPv6 {
-			var ok bool
-			if b, ok = ipv6Literal(part); !ok {
-				return lo, hi, fmt.Errorf("invalid IPv6 address %q in range %q", part, s)
-			}
-		} else {
-			a, ok := hdrIPv4(part)
-			if !ok {
-				return lo, hi, fmt.Errorf("invalid IPv4 address %q in range %q", part, s)
-			}
-			copy(b[:], a[:])
+		b, err := parseAddr16(part, f, viaXtablesNumeric, nil)
+		if err != nil {
+			return lo, hi, fmt.Errorf("in range %q: %w", s, err)
 		}
 		if i == 0 {
 			lo = b
@@ -110,10 +99,7 @@ func (m *IPRange) Print(w *table.Writer) {
 
 // rangeText prints both ends; an IPv4 range uses the first four bytes.
 func (m *IPRange) rangeText(lo, hi [16]byte) string {
-	if m.fam != table.IPv6 {
-		return hdrIPv4Text([4]byte(lo[:4])) + "-" + hdrIPv4Text([4]byte(hi[:4]))
-	}
-	return table.FormatIP(netip.AddrFrom16(lo)) + "-" + table.FormatIP(netip.AddrFrom16(hi))
+	return addr16Text(lo, m.fam) + "-" + addr16Text(hi, m.fam)
 }
 
 // struct xt_iprange_mtinfo: src_min@0 src_max@16 dst_min@32 dst_max@48
@@ -121,23 +107,13 @@ func (m *IPRange) rangeText(lo, hi [16]byte) string {
 // bytes, the rest zero), flags u8@64, 3 bytes of padding.
 const iprangeSize = 68
 
-func (m *IPRange) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.Bytes(0, m.SrcMin[:])
-	w.Bytes(16, m.SrcMax[:])
-	w.Bytes(32, m.DstMin[:])
-	w.Bytes(48, m.DstMax[:])
-	w.U8(64, m.Flags)
-	return nil
+func (m *IPRange) layout() []field {
+	return []field{{0, &m.SrcMin}, {16, &m.SrcMax}, {32, &m.DstMin}, {48, &m.DstMax}, {64, &m.Flags}}
 }
 
+func (m *IPRange) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *IPRange) UnmarshalPayload(f table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	r.Bytes(0, m.SrcMin[:])
-	r.Bytes(16, m.SrcMax[:])
-	r.Bytes(32, m.DstMin[:])
-	r.Bytes(48, m.DstMax[:])
-	m.Flags = r.U8(64)
 	m.fam = f
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -59,7 +58,7 @@ func (m *IPv6Header) Parse(a *table.OptArgs) error {
 			if name == "" {
 				continue
 			}
-			bit, err := ipv6HeaderBit(name)
+			bit, err := ipv6HeaderBit(name, a.Names)
 			if err != nil {
 				return err
 			}
@@ -82,13 +81,13 @@ func (m *IPv6Header) Parse(a *table.OptArgs) error {
 
 // ipv6HeaderBit resolves a header name as iptables does: /etc/protocols
 // first (names only, numbers are not looked up there), then its own list.
-func ipv6HeaderBit(name string) (uint8, error) {
+func ipv6HeaderBit(name string, names table.Resolver) (uint8, error) {
 	proto, ok := uint8(0), false
 	if _, isNum := table.ParseUint(name, 0, 255); !isNum && name != "all" {
 		// table.ParseProtocol also knows iptables' -p names; "all" is
 		// the only one of them that is a header protocol and unknown to
 		// /etc/protocols.
-		proto, ok = table.ParseProtocol(name)
+		proto, ok = table.ParseProtocol(name, names)
 	}
 	if !ok {
 		proto, ok = ipv6HeaderNames[name]
@@ -120,7 +119,7 @@ func (m *IPv6Header) Print(w *table.Writer) {
 		name := h.name
 		if h.proto != 0 {
 			// iptables asks /etc/protocols first (except for 0).
-			if n := table.ProtocolName(h.proto); n != strconv.Itoa(int(h.proto)) {
+			if n := table.ProtocolName(h.proto, w.Resolver()); n != strconv.Itoa(int(h.proto)) {
 				name = n
 			}
 		}
@@ -138,16 +137,14 @@ func (m *IPv6Header) Print(w *table.Writer) {
 // struct ip6t_ipv6header_info: matchflags u8@0 invflags u8@1 modeflag u8@2.
 const ipv6headerSize = 3
 
+func (m *IPv6Header) layout() []field {
+	return []field{{0, &m.MatchFlags}, {1, &m.InvFlags}, {2, &m.ModeFlag}}
+}
+
 func (m *IPv6Header) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, m.MatchFlags)
-	w.U8(1, m.InvFlags)
-	w.U8(2, m.ModeFlag)
-	return nil
+	return putFields(dst, m.layout()...)
 }
 
 func (m *IPv6Header) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.MatchFlags, m.InvFlags, m.ModeFlag = r.U8(0), r.U8(1), r.U8(2)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

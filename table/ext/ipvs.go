@@ -3,7 +3,6 @@ package ext
 import (
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -55,19 +54,19 @@ func (m *IPVS) Parse(a *table.OptArgs) error {
 	case "ipvs":
 		bit = ipvsProperty
 	case "vproto":
-		p, ok := table.ParseProtocol(a.Arg)
+		p, ok := table.ParseProtocol(a.Arg, a.Names)
 		if !ok {
 			return table.WithHint("use a name from /etc/protocols or a number 0-255", "unknown protocol %q", a.Arg)
 		}
 		m.L4Proto, bit = p, ipvsProto
 	case "vaddr":
-		addr, mask, err := ctParseHostMask(a.Arg, a.Family)
+		h, err := parseHostMask(a.Arg, a.Family, a.Names)
 		if err != nil {
 			return err
 		}
-		m.VAddr, m.VMask, bit = addr, mask, ipvsVAddr
+		m.VAddr, m.VMask, bit = h.Addr, h.Mask, ipvsVAddr
 	case "vport", "vportctl":
-		p, err := ctGetPort(a.Arg)
+		p, err := parseServicePort(a.Arg, a.Names)
 		if err != nil {
 			return err
 		}
@@ -133,7 +132,7 @@ func (m *IPVS) Print(w *table.Writer) {
 		w.OptUint(m.inv(ipvsProto), "vproto", uint64(m.L4Proto))
 	}
 	if m.Bitmask&ipvsVAddr != 0 {
-		w.Opt(m.inv(ipvsVAddr), "vaddr", ctAddrText(m.VAddr, m.VMask, m.fam))
+		w.Opt(m.inv(ipvsVAddr), "vaddr", hostMaskText(m.VAddr, m.VMask, m.fam))
 	}
 	if m.Bitmask&ipvsVPort != 0 {
 		w.OptUint(m.inv(ipvsVPort), "vport", uint64(m.VPort))
@@ -167,25 +166,13 @@ func (m *IPVS) Print(w *table.Writer) {
 // invert@38 bitmask@39 (u8).
 const ipvsSize = 40
 
-func (m *IPVS) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.Bytes(0, m.VAddr[:])
-	w.Bytes(16, m.VMask[:])
-	w.BE16(32, m.VPort)
-	w.U8(34, m.L4Proto)
-	w.U8(35, m.FwdMethod)
-	w.BE16(36, m.VPortCtl)
-	w.U8(38, m.Invert)
-	w.U8(39, m.Bitmask)
-	return nil
+func (m *IPVS) layout() []field {
+	return []field{{0, &m.VAddr}, {16, &m.VMask}, {32, (*bigEndian16)(&m.VPort)}, {34, &m.L4Proto}, {35, &m.FwdMethod}, {36, (*bigEndian16)(&m.VPortCtl)}, {38, &m.Invert}, {39, &m.Bitmask}}
 }
 
+func (m *IPVS) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *IPVS) UnmarshalPayload(f table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	r.Bytes(0, m.VAddr[:])
-	r.Bytes(16, m.VMask[:])
-	m.VPort, m.L4Proto, m.FwdMethod = r.BE16(32), r.U8(34), r.U8(35)
-	m.VPortCtl, m.Invert, m.Bitmask = r.BE16(36), r.U8(38), r.U8(39)
 	m.fam = f
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

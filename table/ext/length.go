@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -26,14 +25,11 @@ func (m *Length) Parse(a *table.OptArgs) error {
 	if a.Key() != "length" {
 		return unknownOption(a)
 	}
-	vals, err := rtRangeList("length", a.Arg, 0xFFFF, 2)
+	lo, hi, _, err := parseUintRange(a.Arg, 0xFFFF)
 	if err != nil {
 		return err
 	}
-	m.Min, m.Max = uint16(vals[0]), uint16(vals[0])
-	if len(vals) > 1 {
-		m.Max = uint16(vals[1])
-	}
+	m.Min, m.Max = uint16(lo), uint16(hi)
 	if a.Invert {
 		m.Invert = 1
 	}
@@ -58,17 +54,12 @@ func (m *Length) Print(w *table.Writer) {
 // struct xt_length_info: min u16@0 max u16@2 invert u8@4, padding.
 const lengthSize = 6
 
-func (m *Length) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U16(0, m.Min)
-	w.U16(2, m.Max)
-	w.U8(4, m.Invert)
-	return nil
+func (m *Length) layout() []field {
+	return []field{{0, &m.Min}, {2, &m.Max}, {4, &m.Invert}}
 }
 
+func (m *Length) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *Length) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Min, m.Max, m.Invert = r.U16(0), r.U16(2), r.U8(4)
-	rtWhole(r, lengthSize)
-	return r.Err()
+	return getWhole(data, lengthSize, m.layout()...)
 }

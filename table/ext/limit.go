@@ -1,8 +1,6 @@
 package ext
 
 import (
-	"fmt"
-
 	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
@@ -41,13 +39,16 @@ func (m *Limit) Name() string         { return "limit" }
 func (m *Limit) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "limit":
-		avg, err := limitParseRate(a.Arg)
-		if err != nil {
+		avg, _, ok, err := limitRateSyntax.parse(a.Arg)
+		switch {
+		case err != nil:
 			return err
+		case !ok:
+			return errRate(a.Arg, "write N/sec, N/minute, N/hour or N/day")
 		}
-		m.Avg = avg
+		m.Avg = uint32(avg)
 	case "limit-burst":
-		v, err := rtUint("limit-burst", a.Arg, 0, limitMaxBurst)
+		v, err := parseUint(a.Arg, 0, limitMaxBurst)
 		if err != nil {
 			return err
 		}
@@ -56,22 +57,6 @@ func (m *Limit) Parse(a *table.OptArgs) error {
 		return unknownOption(a)
 	}
 	return nil
-}
-
-// limitParseRate reads "N[/unit]" as libxt_limit does: N through atoi (so
-// "5x" is 5 and a negative N wraps to a huge one), the unit any prefix of
-// second/minute/hour/day.
-func limitParseRate(s string) (uint32, error) {
-	mult, ok := rtRateUnit(s)
-	r := uint32(rtAtoi(s))
-	if !ok || r == 0 {
-		return 0, table.WithHint("write N/sec, N/minute, N/hour or N/day", "invalid rate %q", s)
-	}
-	avg := uint32(limitScale*mult) / r
-	if avg == 0 {
-		return 0, fmt.Errorf("rate %q is too fast (at most %d/second)", s, limitScale)
-	}
-	return avg, nil
 }
 
 func (m *Limit) Finish(*table.FinishContext) error {
@@ -85,7 +70,7 @@ func (m *Limit) Finish(*table.FinishContext) error {
 // limitCredits is the kernel's user2credits for xt_limit, in 32-bit
 // arithmetic like the kernel's (the overflow check depends on its wrap).
 func limitCredits(user uint32) uint32 {
-	cpj := uint32(rtPow2Below(0xFFFFFFFF / (kernelHZ * 60 * 60 * 24)))
+	cpj := uint32(pow2Below(0xFFFFFFFF / (kernelHZ * 60 * 60 * 24)))
 	if user > 0xFFFFFFFF/(kernelHZ*cpj) {
 		return (user / limitScale) * kernelHZ * cpj
 	}
@@ -93,7 +78,7 @@ func limitCredits(user uint32) uint32 {
 }
 
 func limitRate(avg uint32) string {
-	s, _ := rtRateText(uint64(avg), limitScale)
+	s, _ := rateText(uint64(avg), limitScale)
 	return s
 }
 
@@ -122,6 +107,6 @@ func (m *Limit) UnmarshalPayload(_ table.Family, data []byte) error {
 	m.Avg, m.Burst = r.U32(0), r.U32(4)
 	// The kernel's state is not part of the rule.
 	m.Prev, m.Credit, m.CreditCap, m.Cost, m.Master = 0, 0, 0, 0, 0
-	rtWhole(r, limitSize)
+	needWhole(r, limitSize)
 	return r.Err()
 }

@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -41,29 +40,6 @@ func (m *Mac) Parse(a *table.OptArgs) error {
 	return nil
 }
 
-// parseMAC reads six colon-separated bytes as libxtables does: each part is
-// strtoul base 16 of at most two characters, so "4" and even an empty part
-// (0) or "-1" (0xff) are accepted.
-func parseMAC(s string) ([6]byte, bool) {
-	var out [6]byte
-	for i := range out {
-		v, rest, _, _ := cStrtoumax(s, 16)
-		n := len(s) - len(rest)
-		if n > 2 {
-			return out, false
-		}
-		out[i] = byte(v)
-		s = s[n:]
-		if i < len(out)-1 {
-			if s == "" || s[0] != ':' {
-				return out, false
-			}
-			s = s[1:]
-		}
-	}
-	return out, s == ""
-}
-
 func (m *Mac) Finish(c *table.FinishContext) error {
 	if !c.Seen.Has("mac-source") {
 		return fmt.Errorf("--mac-source is required")
@@ -73,23 +49,19 @@ func (m *Mac) Finish(c *table.FinishContext) error {
 
 func (m *Mac) Print(w *table.Writer) {
 	a := m.SrcAddr
-	w.Opt(m.Invert != 0, "mac-source", fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", a[0], a[1], a[2], a[3], a[4], a[5]))
+	w.Opt(m.Invert != 0, "mac-source", macText(a))
 }
 
 // struct xt_mac_info: srcaddr[6]@0, 2 bytes of padding, invert int@8 (host
 // order).
 const macSize = 12
 
-func (m *Mac) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.Bytes(0, m.SrcAddr[:])
-	w.U32(8, uint32(m.Invert))
-	return nil
+func (m *Mac) layout() []field {
+	return []field{{0, &m.SrcAddr}, {8, &m.Invert}}
 }
 
+func (m *Mac) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *Mac) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	r.Bytes(0, m.SrcAddr[:])
-	m.Invert = int32(r.U32(8))
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -24,7 +24,7 @@ func mgLoadTarget(t *testing.T, fam table.Family, tbl, chain, rule string) table
 		src += ":" + chain + " - [0:0]\n"
 	}
 	src += "-A " + chain + " " + rule + "\nCOMMIT\n"
-	rs, err := format.Load("test", []byte(src), format.LoadOptions{Family: fam, Registry: Registry()})
+	rs, err := format.Load("test", []byte(src), format.LoadOptions{Family: fam, Registry: testRegistry()})
 	if err != nil {
 		t.Fatalf("%s: %v", rule, err)
 	}
@@ -42,7 +42,7 @@ func mgLoadTarget(t *testing.T, fam table.Family, tbl, chain, rule string) table
 }
 
 func mgPrint(e table.Ext) string {
-	var w table.Writer
+	w := table.Writer{Names: testNames}
 	e.Print(&w)
 	return e.Name() + ":" + w.String()
 }

@@ -3,18 +3,14 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
 // Mark is the mark match, revision 1; it mirrors struct xt_mark_mtinfo1.
-type Mark struct {
-	Mark, Mask uint32
-	Invert     uint8
-}
+type Mark struct{ markMatch }
 
 var markInfo = &table.ExtInfo{
-	Name: "mark", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1, Size: markSize,
+	Name: "mark", Kind: table.MatchKind, Family: table.BothFamilies, Revision: 1, Size: markMatchSize,
 	Options: opts("!mark="),
 	New:     func(table.Family) table.Ext { return &Mark{} },
 }
@@ -22,11 +18,19 @@ var markInfo = &table.ExtInfo{
 func (m *Mark) Info() *table.ExtInfo { return markInfo }
 func (m *Mark) Name() string         { return "mark" }
 
-func (m *Mark) Parse(a *table.OptArgs) error {
+// markMatch is what the mark and connmark matches hold, the same layout
+// under two names (struct xt_mark_mtinfo1, struct xt_connmark_mtinfo1):
+// --mark value[/mask], negatable.
+type markMatch struct {
+	Mark, Mask uint32
+	Invert     uint8
+}
+
+func (m *markMatch) Parse(a *table.OptArgs) error {
 	if a.Key() != "mark" {
 		return unknownOption(a)
 	}
-	v, mask, err := hdrValueMask(a.Arg, nil)
+	v, mask, err := parseMarkMask(a.Arg, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -37,31 +41,26 @@ func (m *Mark) Parse(a *table.OptArgs) error {
 	return nil
 }
 
-func (m *Mark) Finish(c *table.FinishContext) error {
+func (m *markMatch) Finish(c *table.FinishContext) error {
 	if !c.Seen.Has("mark") {
 		return fmt.Errorf("--mark is required")
 	}
 	return nil
 }
 
-func (m *Mark) Print(w *table.Writer) {
-	w.Opt(m.Invert != 0, "mark", hdrValueMaskText(m.Mark, m.Mask, nil))
+func (m *markMatch) Print(w *table.Writer) {
+	w.Opt(m.Invert != 0, "mark", markMaskText(m.Mark, m.Mask, nil, nil))
 }
 
-// struct xt_mark_mtinfo1: mark u32@0 mask u32@4 (host order) invert u8@8,
-// 3 bytes of padding.
-const markSize = 12
+// mark u32@0 mask u32@4 (host order) invert u8@8, 3 bytes of padding.
+const markMatchSize = 12
 
-func (m *Mark) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, m.Mark)
-	w.U32(4, m.Mask)
-	w.U8(8, m.Invert)
-	return nil
+func (m *markMatch) layout() []field { return []field{{0, &m.Mark}, {4, &m.Mask}, {8, &m.Invert}} }
+
+func (m *markMatch) PutPayload(_ table.Family, dst []byte) error {
+	return putFields(dst, m.layout()...)
 }
 
-func (m *Mark) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Mark, m.Mask, m.Invert = r.U32(0), r.U32(4), r.U8(8)
-	return r.Err()
+func (m *markMatch) UnmarshalPayload(_ table.Family, data []byte) error {
+	return getFields(data, m.layout()...)
 }

@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -29,11 +28,11 @@ func (t *MarkTarget) Name() string         { return "MARK" }
 func (t *MarkTarget) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "set-xmark", "set-mark":
-		v, m, err := parseValueMask(a.Arg, 0xffffffff)
+		v, m, err := parseMarkMask(a.Arg, nil, nil)
 		if err != nil {
 			return err
 		}
-		t.Mark, t.Mask = uint32(v), uint32(m)
+		t.Mark, t.Mask = v, m
 		if a.Key() == "set-mark" {
 			// --set-mark ORs the value in: the bits it sets are cleared
 			// first whatever the mask says.
@@ -59,10 +58,10 @@ func (t *MarkTarget) Parse(a *table.OptArgs) error {
 }
 
 func (t *MarkTarget) Finish(c *table.FinishContext) error {
-	if err := mgRequireOne(c, markTgOptions...); err != nil {
+	if err := requireOne(c, markTgOptions...); err != nil {
 		return err
 	}
-	return mgOnlyOne(c, markTgOptions...)
+	return onlyOne(c, markTgOptions...)
 }
 
 func (t *MarkTarget) Print(w *table.Writer) {
@@ -72,15 +71,12 @@ func (t *MarkTarget) Print(w *table.Writer) {
 // struct xt_mark_tginfo2: mark u32@0 mask u32@4 (host order).
 const markTgSize = 8
 
+func (t *MarkTarget) layout() []field { return []field{{0, &t.Mark}, {4, &t.Mask}} }
+
 func (t *MarkTarget) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, t.Mark)
-	w.U32(4, t.Mask)
-	return nil
+	return putFields(dst, t.layout()...)
 }
 
 func (t *MarkTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.Mark, t.Mask = r.U32(0), r.U32(4)
-	return r.Err()
+	return getFields(data, t.layout()...)
 }

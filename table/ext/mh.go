@@ -3,7 +3,6 @@ package ext
 import (
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -109,16 +108,12 @@ func (m *MH) Print(w *table.Writer) {
 // struct ip6t_mh: types[2]@0 invflags@2; 3 bytes.
 const mhSize = 3
 
-func (m *MH) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, m.Types[0])
-	w.U8(1, m.Types[1])
-	w.U8(2, m.Invflags)
-	return nil
+func (m *MH) layout() []field {
+	return []field{{0, &m.Types}, {2, &m.Invflags}}
 }
 
+func (m *MH) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *MH) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Types, m.Invflags = [2]uint8{r.U8(0), r.U8(1)}, r.U8(2)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

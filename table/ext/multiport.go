@@ -64,7 +64,7 @@ func (m *Multiport) Parse(a *table.OptArgs) error {
 	case !ok || a.IP.InvProto:
 		return fmt.Errorf("multiport only works with tcp, udp, udplite, sctp and dccp")
 	}
-	if err := m.parsePorts(a.Arg, proto); err != nil {
+	if err := m.parsePorts(a.Arg, proto, a.Names); err != nil {
 		return err
 	}
 	m.Flags = flags
@@ -76,7 +76,7 @@ func (m *Multiport) Parse(a *table.OptArgs) error {
 
 // parsePorts reads up to 15 slots of "port" or "lo:hi" items (a range
 // takes two slots and needs lo < hi).
-func (m *Multiport) parsePorts(s, proto string) error {
+func (m *Multiport) parsePorts(s, proto string, names table.Resolver) error {
 	items := strings.Split(s, ",")
 	n := 0
 	for _, item := range items {
@@ -87,13 +87,13 @@ func (m *Multiport) parsePorts(s, proto string) error {
 		if isRange && n == len(m.Ports)-1 {
 			return table.WithHint("use another multiport match for the rest", "too many ports in %q (at most 15, a range counts as 2)", s)
 		}
-		p, err := parsePort(lo, proto)
+		p, err := parsePort(lo, proto, names)
 		if err != nil {
 			return err
 		}
 		m.Ports[n] = p
 		if isRange {
-			q, err := parsePort(hi, proto)
+			q, err := parsePort(hi, proto, names)
 			if err != nil {
 				return err
 			}

@@ -51,18 +51,13 @@ func parseNetmapTo(a *table.OptArgs) (min, max [16]byte, err error) {
 	if a.Key() != "to" {
 		return min, max, unknownOption(a)
 	}
-	addr, n, err := parseHostMask(a.Arg, a.Family)
+	h, err := parseHostMask(a.Arg, a.Family, a.Names)
 	if err != nil {
 		return min, max, err
 	}
-	if n == 255 {
-		// iptables turns a mask it cannot express as a length (including
-		// "/33", read as the address 0.0.0.33) into a full mask.
-		return min, max, fmt.Errorf("mask in %q is not a prefix length or a contiguous network mask", a.Arg)
-	}
-	m := prefixMask16(int(n))
-	for i := range addr {
-		min[i] = addr[i] & m[i]
+	m := plenMask(int(h.Len))
+	for i := range h.Addr {
+		min[i] = h.Addr[i] & m[i]
 		max[i] = min[i] | ^m[i]
 	}
 	return min, max, nil
@@ -115,11 +110,11 @@ func printNetmap(w *table.Writer, fam table.Family, min, max [16]byte) {
 	for i := 0; i < width; i++ {
 		m[i] = ^(min[i] ^ max[i])
 	}
-	s := ntop(fam, min) + "/"
+	s := addr16Text(min, fam) + "/"
 	if n := table.MaskPrefixLen(m[:width]); n >= 0 {
 		s += fmt.Sprint(n)
 	} else {
-		s += ntop(fam, m)
+		s += addr16Text(m, fam)
 	}
 	w.Opt(false, "to", s)
 }

@@ -37,7 +37,7 @@ func (m *NFAcct) Parse(a *table.OptArgs) error {
 	case strings.Contains(a.Arg, "\n"):
 		return fmt.Errorf("--nfacct-name must not contain a newline")
 	}
-	if err := rtNameLen("nfacct-name", a.Arg, nfacctNameSize-1); err != nil {
+	if err := checkNameLen("nfacct-name", a.Arg, nfacctNameSize-1); err != nil {
 		return err
 	}
 	m.AcctName = a.Keep(a.Arg)
@@ -74,6 +74,6 @@ func (m *NFAcct) UnmarshalPayload(_ table.Family, data []byte) error {
 	r := xtbin.NewReader(data)
 	m.AcctName = r.String(0, nfacctNameSize)
 	m.NFAcct = 0
-	rtWhole(r, nfacctSize)
+	needWhole(r, nfacctSize)
 	return r.Err()
 }

@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -39,7 +38,7 @@ func (t *NFQUEUE) Parse(a *table.OptArgs) error {
 		}
 		t.QueueNum = uint16(v)
 	case "queue-balance":
-		lo, hi, n, err := v6lRange(a.Arg, nfqMaxQueueID)
+		lo, hi, n, err := parseUintRange(a.Arg, nfqMaxQueueID)
 		if err != nil {
 			return err
 		}
@@ -93,16 +92,12 @@ func (t *NFQUEUE) Print(w *table.Writer) {
 // struct xt_NFQ_info_v3: queuenum u16@0 queues_total u16@2 flags u16@4.
 const nfqueueSize = 6
 
-func (t *NFQUEUE) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U16(0, t.QueueNum)
-	w.U16(2, t.QueuesTotal)
-	w.U16(4, t.Flags)
-	return nil
+func (t *NFQUEUE) layout() []field {
+	return []field{{0, &t.QueueNum}, {2, &t.QueuesTotal}, {4, &t.Flags}}
 }
 
+func (t *NFQUEUE) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.layout()...) }
+
 func (t *NFQUEUE) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.QueueNum, t.QueuesTotal, t.Flags = r.U16(0), r.U16(2), r.U16(4)
-	return r.Err()
+	return getFields(data, t.layout()...)
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -39,13 +38,13 @@ func (m *Owner) Parse(a *table.OptArgs) error {
 	var bit uint8
 	switch a.Key() {
 	case "uid-owner":
-		lo, hi, err := parseOwnerID(a.Arg, PasswdFile, "user")
+		lo, hi, err := parseOwnerID(a.Arg, a.Names, table.Users, "user")
 		if err != nil {
 			return err
 		}
 		bit, m.UIDMin, m.UIDMax = ownerUID, lo, hi
 	case "gid-owner":
-		lo, hi, err := parseOwnerID(a.Arg, GroupFile, "group")
+		lo, hi, err := parseOwnerID(a.Arg, a.Names, table.Groups, "group")
 		if err != nil {
 			return err
 		}
@@ -65,22 +64,22 @@ func (m *Owner) Parse(a *table.OptArgs) error {
 	return nil
 }
 
-// parseOwnerID takes a user or group name from file, or an id, or a range
-// "a-b" (also "a:b") of ids. 4294967295 is (uid_t)-1, which is no id.
-// The kernel refuses a reversed range.
-func parseOwnerID(s, file, what string) (lo, hi uint32, err error) {
-	if id, ok := hdrLookupID(file, s); ok {
+// parseOwnerID takes a user or group name (getpwnam, getgrnam), or an id,
+// or a range "a-b" (also "a:b") of ids. 4294967295 is (uid_t)-1, which is
+// no id. The kernel refuses a reversed range.
+func parseOwnerID(s string, names table.Resolver, m table.IDMap, what string) (lo, hi uint32, err error) {
+	if id, ok := names.ID(m, s); s != "" && ok {
 		return id, id, nil
 	}
 	const max = math.MaxUint32 - 1
-	bad := table.WithHint(fmt.Sprintf("write a %s name from %s, an id of 0 to %d, or a range a-b", what, file, uint64(max)), "unknown %s or invalid id range %q", what, s)
-	v, rest, ok := xtStrtoulPrefix(s, 0, max)
+	bad := table.WithHint(fmt.Sprintf("write a %s name from /%s, an id of 0 to %d, or a range a-b", what, m.Path(), uint64(max)), "unknown %s or invalid id range %q", what, s)
+	v, rest, ok := table.StrtoulPrefix(s, 0, max)
 	if !ok {
 		return 0, 0, bad
 	}
 	lo, hi = uint32(v), uint32(v)
 	if rest != "" && (rest[0] == '-' || rest[0] == ':') {
-		if v, rest, ok = xtStrtoulPrefix(rest[1:], 0, max); !ok {
+		if v, rest, ok = table.StrtoulPrefix(rest[1:], 0, max); !ok {
 			return 0, 0, bad
 		}
 		hi = uint32(v)
@@ -129,21 +128,12 @@ func (m *Owner) Print(w *table.Writer) {
 // (u32 host order), match u8@16 invert u8@17, 2 bytes of padding.
 const ownerSize = 20
 
-func (m *Owner) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, m.UIDMin)
-	w.U32(4, m.UIDMax)
-	w.U32(8, m.GIDMin)
-	w.U32(12, m.GIDMax)
-	w.U8(16, m.Match)
-	w.U8(17, m.Invert)
-	return nil
+func (m *Owner) layout() []field {
+	return []field{{0, &m.UIDMin}, {4, &m.UIDMax}, {8, &m.GIDMin}, {12, &m.GIDMax}, {16, &m.Match}, {17, &m.Invert}}
 }
 
+func (m *Owner) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *Owner) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.UIDMin, m.UIDMax = r.U32(0), r.U32(4)
-	m.GIDMin, m.GIDMax = r.U32(8), r.U32(12)
-	m.Match, m.Invert = r.U8(16), r.U8(17)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -43,10 +42,10 @@ func (m *PhysDev) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "physdev-in":
 		bit = physdevIn
-		m.PhysInDev, m.InMask, err = hdrIface(a.Arg)
+		m.PhysInDev, m.InMask, err = parseIface(a.Arg)
 	case "physdev-out":
 		bit = physdevOut
-		m.PhysOutDev, m.OutMask, err = hdrIface(a.Arg)
+		m.PhysOutDev, m.OutMask, err = parseIface(a.Arg)
 	case "physdev-is-in":
 		bit = physdevIsIn
 	case "physdev-is-out":
@@ -85,13 +84,13 @@ func (m *PhysDev) Print(w *table.Writer) {
 		w.Flag(m.Invert&physdevIsIn != 0, "physdev-is-in")
 	}
 	if m.Bitmask&physdevIn != 0 {
-		w.Opt(m.Invert&physdevIn != 0, "physdev-in", hdrCString(m.PhysInDev[:]))
+		w.Opt(m.Invert&physdevIn != 0, "physdev-in", cString(m.PhysInDev[:]))
 	}
 	if m.Bitmask&physdevIsOut != 0 {
 		w.Flag(m.Invert&physdevIsOut != 0, "physdev-is-out")
 	}
 	if m.Bitmask&physdevOut != 0 {
-		w.Opt(m.Invert&physdevOut != 0, "physdev-out", hdrCString(m.PhysOutDev[:]))
+		w.Opt(m.Invert&physdevOut != 0, "physdev-out", cString(m.PhysOutDev[:]))
 	}
 	if m.Bitmask&physdevBridged != 0 {
 		w.Flag(m.Invert&physdevBridged != 0, "physdev-is-bridged")
@@ -104,23 +103,12 @@ func (m *PhysDev) Print(w *table.Writer) {
 // mask and needs no NUL.
 const physdevSize = 66
 
-func (m *PhysDev) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.Bytes(0, m.PhysInDev[:])
-	w.Bytes(16, m.InMask[:])
-	w.Bytes(32, m.PhysOutDev[:])
-	w.Bytes(48, m.OutMask[:])
-	w.U8(64, m.Invert)
-	w.U8(65, m.Bitmask)
-	return nil
+func (m *PhysDev) layout() []field {
+	return []field{{0, &m.PhysInDev}, {16, &m.InMask}, {32, &m.PhysOutDev}, {48, &m.OutMask}, {64, &m.Invert}, {65, &m.Bitmask}}
 }
 
+func (m *PhysDev) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *PhysDev) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	r.Bytes(0, m.PhysInDev[:])
-	r.Bytes(16, m.InMask[:])
-	r.Bytes(32, m.PhysOutDev[:])
-	r.Bytes(48, m.OutMask[:])
-	m.Invert, m.Bitmask = r.U8(64), r.U8(65)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

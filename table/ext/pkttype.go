@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -72,15 +71,12 @@ func (m *PktType) Print(w *table.Writer) {
 // struct xt_pkttype_info: pkttype int@0 invert int@4 (host order).
 const pkttypeSize = 8
 
-func (m *PktType) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, uint32(m.PktType))
-	w.U32(4, uint32(m.Invert))
-	return nil
+func (m *PktType) layout() []field {
+	return []field{{0, &m.PktType}, {4, &m.Invert}}
 }
 
+func (m *PktType) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *PktType) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.PktType, m.Invert = int32(r.U32(0)), int32(r.U32(4))
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -107,10 +107,11 @@ func (m *Policy) Parse(a *table.OptArgs) error {
 		e.SPI = uint32(v)
 		return once(policySPI)
 	case "tunnel-src", "tunnel-dst":
-		addr, mask, err := v6lHostMask16(a.Arg, a.Family)
+		h, err := parseHostMask(a.Arg, a.Family, a.Names)
 		if err != nil {
 			return err
 		}
+		addr, mask := h.Addr, h.Mask
 		if a.Key() == "tunnel-src" {
 			e.Saddr, e.Smask = addr, mask
 			return once(policySaddr)
@@ -118,7 +119,7 @@ func (m *Policy) Parse(a *table.OptArgs) error {
 		e.Daddr, e.Dmask = addr, mask
 		return once(policyDaddr)
 	case "proto":
-		p, ok := table.ParseProtocol(a.Arg)
+		p, ok := table.ParseProtocol(a.Arg, a.Names)
 		if !ok {
 			return fmt.Errorf("unknown protocol %q", a.Arg)
 		}
@@ -219,7 +220,7 @@ func (m *Policy) Print(w *table.Writer) {
 			w.Opt(e.Invert&policySPI != 0, "spi", hex(uint64(e.SPI)))
 		}
 		if e.Match&policyProto != 0 {
-			w.Opt(e.Invert&policyProto != 0, "proto", table.ProtocolName(e.Proto))
+			w.Opt(e.Invert&policyProto != 0, "proto", table.ProtocolName(e.Proto, w.Resolver()))
 		}
 		if e.Match&policyMode != 0 {
 			mode := "transport"
@@ -229,28 +230,15 @@ func (m *Policy) Print(w *table.Writer) {
 			w.Opt(e.Invert&policyMode != 0, "mode", mode)
 		}
 		if e.Match&policyDaddr != 0 {
-			w.Opt(e.Invert&policyDaddr != 0, "tunnel-dst", m.addrText(e.Daddr, e.Dmask))
+			w.Opt(e.Invert&policyDaddr != 0, "tunnel-dst", hostMaskText(e.Daddr, e.Dmask, m.fam))
 		}
 		if e.Match&policySaddr != 0 {
-			w.Opt(e.Invert&policySaddr != 0, "tunnel-src", m.addrText(e.Saddr, e.Smask))
+			w.Opt(e.Invert&policySaddr != 0, "tunnel-src", hostMaskText(e.Saddr, e.Smask, m.fam))
 		}
 		if i+1 < int(m.Len) {
 			w.Flag(false, "next")
 		}
 	}
-}
-
-// addrText prints a tunnel address with "/len" unless the mask is full.
-func (m *Policy) addrText(addr, mask [16]byte) string {
-	s := addr16Text(addr, m.fam)
-	n, full := v6lPrefixLen(mask, m.fam), 32
-	if m.fam == table.IPv6 {
-		full = 128
-	}
-	if n == full {
-		return s
-	}
-	return fmt.Sprintf("%s/%d", s, n)
 }
 
 // struct xt_policy_info: pol[4]@0 (struct xt_policy_elem, 76 bytes each:

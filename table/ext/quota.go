@@ -30,7 +30,7 @@ func (m *Quota) Parse(a *table.OptArgs) error {
 	if a.Key() != "quota" {
 		return unknownOption(a)
 	}
-	v, err := rtUint("quota", a.Arg, 0, math.MaxUint64)
+	v, err := parseUint(a.Arg, 0, math.MaxUint64)
 	if err != nil {
 		return err
 	}
@@ -68,6 +68,6 @@ func (m *Quota) UnmarshalPayload(_ table.Family, data []byte) error {
 	r := xtbin.NewReader(data)
 	m.Flags, m.Pad, m.Quota = r.U32(0), r.U32(4), r.U64(8)
 	m.Master = 0
-	rtWhole(r, quotaSize)
+	needWhole(r, quotaSize)
 	return r.Err()
 }

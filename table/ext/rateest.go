@@ -58,12 +58,12 @@ func (m *RateEst) Name() string         { return "rateest" }
 func (m *RateEst) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "rateest1":
-		if err := rtNameLen(a.Opt.Name, a.Arg, reNameSize-1); err != nil {
+		if err := checkNameLen(a.Opt.Name, a.Arg, reNameSize-1); err != nil {
 			return err
 		}
 		m.Name1 = a.Keep(a.Arg)
 	case "rateest2":
-		if err := rtNameLen(a.Opt.Name, a.Arg, reNameSize-1); err != nil {
+		if err := checkNameLen(a.Opt.Name, a.Arg, reNameSize-1); err != nil {
 			return err
 		}
 		m.Name2 = a.Keep(a.Arg)
@@ -158,10 +158,10 @@ func (m *RateEst) Finish(*table.FinishContext) error {
 	case m.Mode == reModeNone:
 		return table.WithHint("add --rateest-lt, --rateest-gt or --rateest-eq", "a comparison is required")
 	}
-	if err := rtBareName("rateest1", m.Name1); err != nil {
+	if err := checkBareName("rateest1", m.Name1); err != nil {
 		return err
 	}
-	return rtBareName("rateest2", m.Name2)
+	return checkBareName("rateest2", m.Name2)
 }
 
 // reRateText prints a byte rate as bits per second, as iptables-save does.
@@ -242,6 +242,6 @@ func (m *RateEst) UnmarshalPayload(_ table.Family, data []byte) error {
 	m.Flags, m.Mode = r.U16(32), r.U16(34)
 	m.BPS1, m.PPS1, m.BPS2, m.PPS2 = r.U32(36), r.U32(40), r.U32(44), r.U32(48)
 	m.Est1, m.Est2 = 0, 0
-	rtWhole(r, rateestSize)
+	needWhole(r, rateestSize)
 	return r.Err()
 }

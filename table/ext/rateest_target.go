@@ -44,7 +44,7 @@ func (t *RateEstTarget) Parse(a *table.OptArgs) error {
 		switch {
 		case len(a.Arg) > rateestTgNameMax:
 			return fmt.Errorf("estimator name %q is too long (%d bytes, at most %d)", a.Arg, len(a.Arg), rateestTgNameMax)
-		case !mgBareOK(a.Arg):
+		case !isBare(a.Arg):
 			return fmt.Errorf("estimator name %q is empty or contains a blank or a double quote, which iptables-save cannot write back", a.Arg)
 		}
 		t.EstName = a.Keep(a.Arg)
@@ -132,7 +132,7 @@ func (t *RateEstTarget) Finish(c *table.FinishContext) error {
 // families; fw sees one table, so a clash outside it shows only when the
 // kernel refuses the commit.
 func (t *RateEstTarget) Check(c *table.CheckContext) error {
-	e, r := rtEarlier(c, t, func(e table.Ext) bool {
+	e, r := earlierConflict(c, t, func(e table.Ext) bool {
 		o, ok := e.(*RateEstTarget)
 		return ok && o.EstName == t.EstName && (o.Interval != t.Interval || o.EwmaLog != t.EwmaLog)
 	})
@@ -142,7 +142,7 @@ func (t *RateEstTarget) Check(c *table.CheckContext) error {
 	var was table.Writer
 	e.Print(&was)
 	return table.WithHint("the kernel keeps one estimator per name and will not change its parameters; use the same ones or another name",
-		"estimator %q was already defined with other parameters%s:%s", t.EstName, rtWhere(r), was.String())
+		"estimator %q was already defined with other parameters%s:%s", t.EstName, ruleWhere(r), was.String())
 }
 
 func (t *RateEstTarget) Print(w *table.Writer) {

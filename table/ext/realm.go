@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -25,12 +24,12 @@ var realmInfo = &table.ExtInfo{
 func (m *Realm) Info() *table.ExtInfo { return realmInfo }
 func (m *Realm) Name() string         { return "realm" }
 
-// Parse takes "value[/mask]" or a realm name from RealmsFile.
+// Parse takes "value[/mask]" or a realm name (iproute2's rt_realms).
 func (m *Realm) Parse(a *table.OptArgs) error {
 	if a.Key() != "realm" {
 		return unknownOption(a)
 	}
-	v, mask, err := hdrValueMask(a.Arg, realmNames())
+	v, mask, err := parseMarkMask(a.Arg, a.Names, realmMap)
 	if err != nil {
 		return err
 	}
@@ -48,26 +47,20 @@ func (m *Realm) Finish(c *table.FinishContext) error {
 	return nil
 }
 
-// Print uses the realm's name from RealmsFile when it has one and the mask
+// Print uses the realm's name when it has one and the mask
 // is full, as iptables-save does.
 func (m *Realm) Print(w *table.Writer) {
-	w.Opt(m.Invert != 0, "realm", hdrValueMaskText(m.ID, m.Mask, realmNames()))
+	w.Opt(m.Invert != 0, "realm", markMaskText(m.ID, m.Mask, w.Resolver(), realmMap))
 }
 
 // struct xt_realm_info: id u32@0 mask u32@4 (host order) invert u8@8, 3
 // bytes of padding.
 const realmSize = 12
 
-func (m *Realm) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, m.ID)
-	w.U32(4, m.Mask)
-	w.U8(8, m.Invert)
-	return nil
-}
+func (m *Realm) layout() []field { return []field{{0, &m.ID}, {4, &m.Mask}, {8, &m.Invert}} }
+
+func (m *Realm) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *Realm) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.ID, m.Mask, m.Invert = r.U32(0), r.U32(4), r.U8(8)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

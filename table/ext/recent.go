@@ -65,13 +65,13 @@ func (m *Recent) Parse(a *table.OptArgs) error {
 			m.Invert = 1
 		}
 	case "seconds":
-		v, err := rtUint("seconds", a.Arg, 1, math.MaxUint32)
+		v, err := parseUint(a.Arg, 1, math.MaxUint32)
 		if err != nil {
 			return err
 		}
 		m.Seconds = uint32(v)
 	case "hitcount":
-		v, err := rtUint("hitcount", a.Arg, 0, math.MaxUint32)
+		v, err := parseUint(a.Arg, 0, math.MaxUint32)
 		if err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func (m *Recent) Parse(a *table.OptArgs) error {
 	case "rttl":
 		m.CheckSet |= recentTTL
 	case "name":
-		if err := rtNameLen("name", a.Arg, recentNameSize-1); err != nil {
+		if err := checkNameLen("name", a.Arg, recentNameSize-1); err != nil {
 			return err
 		}
 		m.TableName = a.Keep(a.Arg)
@@ -90,9 +90,9 @@ func (m *Recent) Parse(a *table.OptArgs) error {
 	case "rdest":
 		m.Side = recentDest
 	case "mask":
-		mask, err := rtHost(a.Arg, a.Family)
+		mask, err := parseAddr16(a.Arg, a.Family, viaGetaddrinfo, a.Names)
 		if err != nil {
-			return fmt.Errorf("invalid --mask: %w", err)
+			return err
 		}
 		m.Mask = mask
 	default:
@@ -131,10 +131,10 @@ func (m *Recent) Finish(c *table.FinishContext) error {
 		return table.WithHint("iptables-save would print it as a negative number",
 			"--seconds %d is too large to be saved (at most %d)", m.Seconds, math.MaxInt32)
 	}
-	if err := rtProcName("name", m.TableName); err != nil {
+	if err := checkProcName("name", m.TableName); err != nil {
 		return err
 	}
-	return rtBareName("name", m.TableName)
+	return checkBareName("name", m.TableName)
 }
 
 func (m *Recent) Print(w *table.Writer) {

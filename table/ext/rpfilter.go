@@ -1,7 +1,6 @@
 package ext
 
 import (
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -67,14 +66,10 @@ func (m *RPFilter) Print(w *table.Writer) {
 // struct xt_rpfilter_info: flags u8@0.
 const rpfilterSize = 1
 
-func (m *RPFilter) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, m.Flags)
-	return nil
-}
+func (m *RPFilter) layout() []field { return []field{{0, &m.Flags}} }
+
+func (m *RPFilter) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *RPFilter) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Flags = r.U8(0)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -63,7 +63,7 @@ func (m *RT) Parse(a *table.OptArgs) error {
 		m.Flags |= rtTyp
 		m.Invflags |= invBit(a.Invert, rtInvTyp)
 	case "rt-segsleft":
-		lo, hi, _, err := v6lRange(a.Arg, 0xffffffff)
+		lo, hi, _, err := parseUintRange(a.Arg, 0xffffffff)
 		if err != nil {
 			return err
 		}

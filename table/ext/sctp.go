@@ -93,7 +93,7 @@ func (m *SCTP) Name() string         { return "sctp" }
 func (m *SCTP) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "source-port", "destination-port":
-		r, err := parsePortRange(a.Arg, "sctp")
+		r, err := parsePortRange(a.Arg, "sctp", a.Names)
 		if err != nil {
 			return err
 		}
@@ -299,8 +299,10 @@ const sctpSize = 292
 
 func (m *SCTP) PutPayload(_ table.Family, dst []byte) error {
 	w := xtbin.Writer{B: dst}
-	putPorts(&w, 0, m.Dpts)
-	putPorts(&w, 4, m.Spts)
+	w.U16(0, m.Dpts[0])
+	w.U16(2, m.Dpts[1])
+	w.U16(4, m.Spts[0])
+	w.U16(6, m.Spts[1])
 	for i, c := range m.Chunkmap {
 		w.U32(8+4*i, c)
 	}
@@ -321,7 +323,8 @@ func (m *SCTP) PutPayload(_ table.Family, dst []byte) error {
 // it, and the line would not parse back.
 func (m *SCTP) UnmarshalPayload(_ table.Family, data []byte) error {
 	r := xtbin.NewReader(data)
-	m.Dpts, m.Spts = getPorts(r, 0), getPorts(r, 4)
+	m.Dpts = [2]uint16{r.U16(0), r.U16(2)}
+	m.Spts = [2]uint16{r.U16(4), r.U16(6)}
 	for i := range m.Chunkmap {
 		m.Chunkmap[i] = r.U32(8 + 4*i)
 	}

@@ -97,7 +97,7 @@ func parseSetTgRef(a *table.OptArgs, r *SetTgRef) error {
 	if !ok {
 		return table.WithHint("write --"+a.Key()+" NAME src[,dst...]", "--%s needs two arguments, a set name and src/dst flags", a.Key())
 	}
-	if !mgBareOK(a.Arg) {
+	if !isBare(a.Arg) {
 		// iptables-save prints the name unquoted.
 		return fmt.Errorf("set name %q is empty or contains a blank or a double quote, which iptables-save cannot write back", a.Arg)
 	}
@@ -130,7 +130,7 @@ func parseSetTgDirs(s string, dim, flags *uint8) error {
 }
 
 func (t *SetTarget) Finish(c *table.FinishContext) error {
-	if err := mgRequireOne(c, "add-set", "del-set", "map-set"); err != nil {
+	if err := requireOne(c, "add-set", "del-set", "map-set"); err != nil {
 		return err
 	}
 	if !c.Seen.Has("add-set") {
@@ -163,7 +163,7 @@ func (t *SetTarget) Check(c *table.CheckContext) error {
 		return fmt.Errorf("SET --map-set is only valid in the mangle table, not in %q", c.TableName)
 	}
 	if t.Flags&(setTgMapPrio|setTgMapQueue) != 0 && c.Hooks&^setTgMapHooks != 0 {
-		return fmt.Errorf("SET --map-prio and --map-queue are only valid in FORWARD, OUTPUT and POSTROUTING, not in %s", mgHookNames(c.Hooks&^setTgMapHooks))
+		return fmt.Errorf("SET --map-prio and --map-queue are only valid in FORWARD, OUTPUT and POSTROUTING, not in %s", hookNames(c.Hooks&^setTgMapHooks))
 	}
 	return nil
 }

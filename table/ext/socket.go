@@ -1,7 +1,6 @@
 package ext
 
 import (
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -60,14 +59,10 @@ func (m *Socket) Print(w *table.Writer) {
 // struct xt_socket_mtinfo3: flags u8@0.
 const socketSize = 1
 
-func (m *Socket) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, m.Flags)
-	return nil
-}
+func (m *Socket) layout() []field { return []field{{0, &m.Flags}} }
+
+func (m *Socket) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *Socket) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Flags = r.U8(0)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

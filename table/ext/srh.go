@@ -87,11 +87,11 @@ func (m *SRH) Parse(a *table.OptArgs) error {
 		v, err = parseUint(a.Arg, 0, 0xffff)
 		m.Tag = uint16(v)
 	default:
-		addr, mask, e := v6lHostMask(a.Arg, table.IPv6)
+		h, e := parseHostMask(a.Arg, table.IPv6, a.Names)
 		if e != nil {
 			return e
 		}
-		a16, m16 := addr.As16(), mask.As16()
+		a16, m16 := h.Addr, h.Mask
 		switch f {
 		case "psid":
 			m.PSIDAddr, m.PSIDMsk = a16, m16
@@ -164,7 +164,7 @@ func (m *SRH) Print(w *table.Writer) {
 // srhSID prints a SID as iptables does: the address as given and always
 // a prefix length.
 func srhSID(addr, mask [16]byte) string {
-	return fmt.Sprintf("%s/%d", addr16Text(addr, table.IPv6), v6lPrefixLen(mask, table.IPv6))
+	return fmt.Sprintf("%s/%d", addr16Text(addr, table.IPv6), maskLen(mask, table.IPv6))
 }
 
 // struct ip6t_srh1: next_hdr u8@0 hdr_len u8@1 segs_left u8@2 last_entry

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -56,13 +55,13 @@ func (m *Statistic) Parse(a *table.OptArgs) error {
 		}
 		m.Every = statProbability(p)
 	case "every":
-		v, err := rtUint("every", a.Arg, 1, math.MaxUint32)
+		v, err := parseUint(a.Arg, 1, math.MaxUint32)
 		if err != nil {
 			return err
 		}
 		m.Every = uint32(v - 1)
 	case "packet":
-		v, err := rtUint("packet", a.Arg, 0, math.MaxUint32)
+		v, err := parseUint(a.Arg, 0, math.MaxUint32)
 		if err != nil {
 			return err
 		}
@@ -125,21 +124,15 @@ func (m *Statistic) Print(w *table.Writer) {
 // writes them the same way (Finish computes Count).
 const statisticSize = 24
 
-func (m *Statistic) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U16(0, m.Mode)
-	w.U16(2, m.Flags)
-	w.U32(4, m.Every)
-	w.U32(8, m.Packet)
-	w.U32(12, m.Count)
-	return nil
+func (m *Statistic) layout() []field {
+	return []field{{0, &m.Mode}, {2, &m.Flags}, {4, &m.Every}, {8, &m.Packet}, {12, &m.Count}}
 }
 
-func (m *Statistic) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Mode, m.Flags = r.U16(0), r.U16(2)
-	m.Every, m.Packet, m.Count = r.U32(4), r.U32(8), r.U32(12)
+func (m *Statistic) PutPayload(_ table.Family, dst []byte) error {
+	return putFields(dst, m.layout()...)
+}
+
+func (m *Statistic) UnmarshalPayload(f table.Family, data []byte) error {
 	m.Master = 0
-	rtWhole(r, statisticSize)
-	return r.Err()
+	return getWhole(data, statisticSize, m.layout()...)
 }

@@ -39,7 +39,7 @@ func (m *StringMatch) Name() string         { return "string" }
 func (m *StringMatch) Parse(a *table.OptArgs) error {
 	switch a.Key() {
 	case "from", "to":
-		v, err := rtUint(a.Key(), a.Arg, 0, 0xFFFF)
+		v, err := parseUint(a.Arg, 0, 0xFFFF)
 		if err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func (m *StringMatch) Parse(a *table.OptArgs) error {
 			m.ToOffset = uint16(v)
 		}
 	case "algo":
-		if err := rtNameLen("algo", a.Arg, stringAlgoSize-1); err != nil {
+		if err := checkNameLen("algo", a.Arg, stringAlgoSize-1); err != nil {
 			return err
 		}
 		m.Algo = a.Keep(a.Arg)
@@ -233,7 +233,7 @@ func (m *StringMatch) UnmarshalPayload(_ table.Family, data []byte) error {
 	r.Bytes(20, m.Pattern[:])
 	m.Patlen, m.Flags = r.U8(148), r.U8(149)
 	m.Config = 0
-	rtWhole(r, stringSize)
+	needWhole(r, stringSize)
 	if err := r.Err(); err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -102,16 +101,10 @@ func (t *SynProxy) Print(w *table.Writer) {
 // order).
 const synproxySize = 4
 
-func (t *SynProxy) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, t.Options)
-	w.U8(1, t.Wscale)
-	w.U16(2, t.MSS)
-	return nil
-}
+func (t *SynProxy) layout() []field { return []field{{0, &t.Options}, {1, &t.Wscale}, {2, &t.MSS}} }
+
+func (t *SynProxy) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.layout()...) }
 
 func (t *SynProxy) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.Options, t.Wscale, t.MSS = r.U8(0), r.U8(1), r.U16(2)
-	return r.Err()
+	return getFields(data, t.layout()...)
 }

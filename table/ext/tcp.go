@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -40,10 +39,10 @@ func (m *TCP) Parse(a *table.OptArgs) error {
 	var err error
 	switch a.Key() {
 	case "source-port":
-		m.Spts, err = parsePortRange(a.Arg, "tcp")
+		m.Spts, err = parsePortRange(a.Arg, "tcp", a.Names)
 		m.Invflags |= invBit(a.Invert, tcpInvSrcPt)
 	case "destination-port":
-		m.Dpts, err = parsePortRange(a.Arg, "tcp")
+		m.Dpts, err = parsePortRange(a.Arg, "tcp", a.Names)
 		m.Invflags |= invBit(a.Invert, tcpInvDstPt)
 	case "syn", "tcp-flags":
 		if a.Key() == "syn" && (a.Opt.Name == "syn") {
@@ -163,23 +162,12 @@ func invBit(inv bool, bit uint8) uint8 {
 // flg_cmp@10 invflags@11.
 const tcpSize = 12
 
-func (m *TCP) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U16(0, m.Spts[0])
-	w.U16(2, m.Spts[1])
-	w.U16(4, m.Dpts[0])
-	w.U16(6, m.Dpts[1])
-	w.U8(8, m.Option)
-	w.U8(9, m.FlgMask)
-	w.U8(10, m.FlgCmp)
-	w.U8(11, m.Invflags)
-	return nil
+func (m *TCP) layout() []field {
+	return []field{{0, &m.Spts}, {4, &m.Dpts}, {8, &m.Option}, {9, &m.FlgMask}, {10, &m.FlgCmp}, {11, &m.Invflags}}
 }
 
+func (m *TCP) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *TCP) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Spts = [2]uint16{r.U16(0), r.U16(2)}
-	m.Dpts = [2]uint16{r.U16(4), r.U16(6)}
-	m.Option, m.FlgMask, m.FlgCmp, m.Invflags = r.U8(8), r.U8(9), r.U8(10), r.U8(11)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

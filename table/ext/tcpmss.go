@@ -1,7 +1,6 @@
 package ext
 
 import (
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -24,7 +23,7 @@ func (m *TCPMSS) Name() string         { return "tcpmss" }
 // Parse reads "v", "a:b", ":b", "a:" or ":" (C numbers); a negated full
 // range is refused because it never matches.
 func (m *TCPMSS) Parse(a *table.OptArgs) error {
-	lo, hi, err := parseUintRC(a.Arg, 0xffff)
+	lo, hi, _, err := parseUintRange(a.Arg, 0xffff)
 	if err != nil {
 		return err
 	}
@@ -55,16 +54,12 @@ func (m *TCPMSS) Print(w *table.Writer) {
 // invert@4; 6 bytes.
 const tcpmssSize = 6
 
-func (m *TCPMSS) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	putPorts(&w, 0, [2]uint16{m.MssMin, m.MssMax})
-	w.U8(4, m.Invert)
-	return nil
+func (m *TCPMSS) layout() []field {
+	return []field{{0, &m.MssMin}, {2, &m.MssMax}, {4, &m.Invert}}
 }
 
+func (m *TCPMSS) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *TCPMSS) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	mss := getPorts(r, 0)
-	m.MssMin, m.MssMax, m.Invert = mss[0], mss[1], r.U8(4)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -48,7 +47,7 @@ func (t *TCPMSSTarget) Parse(a *table.OptArgs) error {
 }
 
 func (t *TCPMSSTarget) Finish(c *table.FinishContext) error {
-	return mgRequireOne(c, "set-mss", "clamp-mss-to-pmtu")
+	return requireOne(c, "set-mss", "clamp-mss-to-pmtu")
 }
 
 // Check applies the kernel's rules: the target rewrites a TCP option, so
@@ -61,7 +60,7 @@ func (t *TCPMSSTarget) Check(c *table.CheckContext) error {
 		return err
 	}
 	if t.MSS == tcpmssTgClamp && c.Hooks&^tcpmssTgClampHooks != 0 {
-		return fmt.Errorf("TCPMSS --clamp-mss-to-pmtu is only valid in FORWARD, OUTPUT and POSTROUTING, not in %s", mgHookNames(c.Hooks&^tcpmssTgClampHooks))
+		return fmt.Errorf("TCPMSS --clamp-mss-to-pmtu is only valid in FORWARD, OUTPUT and POSTROUTING, not in %s", hookNames(c.Hooks&^tcpmssTgClampHooks))
 	}
 	if c.NFTCompat {
 		// The kernel cannot see the rule's matches from the compat
@@ -87,14 +86,12 @@ func (t *TCPMSSTarget) Print(w *table.Writer) {
 // struct xt_tcpmss_info: mss u16@0 (host order; 0xffff = clamp to PMTU).
 const tcpmssTgSize = 2
 
+func (t *TCPMSSTarget) layout() []field { return []field{{0, &t.MSS}} }
+
 func (t *TCPMSSTarget) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U16(0, t.MSS)
-	return nil
+	return putFields(dst, t.layout()...)
 }
 
 func (t *TCPMSSTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.MSS = r.U16(0)
-	return r.Err()
+	return getFields(data, t.layout()...)
 }

@@ -31,7 +31,7 @@ func (t *TEE) Parse(a *table.OptArgs) error {
 	var err error
 	switch a.Key() {
 	case "gateway":
-		t.Gw, err = parseHostAddr(a.Arg, a.Family)
+		t.Gw, err = parseAddr16(a.Arg, a.Family, viaGetaddrinfo, a.Names)
 	case "oif":
 		// iptables cuts a long name to 15 bytes without a word, and prints
 		// the name unquoted, so quotes or spaces would not read back.
@@ -55,13 +55,13 @@ func (t *TEE) Finish(c *table.FinishContext) error {
 		return table.WithHint("add --gateway ADDR", "--gateway is required")
 	}
 	if t.Gw == [16]byte{} {
-		return fmt.Errorf("--gateway: the unspecified address %s cannot be a gateway", ntop(t.fam, t.Gw))
+		return fmt.Errorf("--gateway: the unspecified address %s cannot be a gateway", addr16Text(t.Gw, t.fam))
 	}
 	return nil
 }
 
 func (t *TEE) Print(w *table.Writer) {
-	w.Opt(false, "gateway", ntop(t.fam, t.Gw))
+	w.Opt(false, "gateway", addr16Text(t.Gw, t.fam))
 	if t.Oif != "" {
 		w.Opt(false, "oif", t.Oif)
 	}

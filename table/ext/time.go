@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -83,7 +82,7 @@ func (m *TimeMatch) Parse(a *table.OptArgs) error {
 
 // timeStrtoul is strtoul(s, &e, 10) assigned to an unsigned int.
 func timeStrtoul(s string) (uint32, string) {
-	v, rest, _, _ := cStrtoumax(s, 10)
+	v, rest, _, _ := table.Strtoumax(s, 10)
 	return uint32(v), rest
 }
 
@@ -146,7 +145,7 @@ func timeSegments(s string, size int) []string {
 	var out []string
 	for s != "" {
 		seg, rest, found := strings.Cut(s, ",")
-		out = append(out, rtTruncate(seg, size-1))
+		out = append(out, truncate(seg, size-1))
 		if !found {
 			break
 		}
@@ -158,7 +157,7 @@ func timeSegments(s string, size int) []string {
 func timeParseMonthdays(s string) (uint32, error) {
 	var mask uint32
 	for _, day := range timeSegments(s, 3) {
-		v, rest, _, _ := cStrtoumax(day, 0)
+		v, rest, _, _ := table.Strtoumax(day, 0)
 		if rest != "" || uint32(v) > 31 {
 			return 0, table.WithHint("days of the month are 1 to 31", "invalid --monthdays day %q", day)
 		}
@@ -170,7 +169,7 @@ func timeParseMonthdays(s string) (uint32, error) {
 func timeParseWeekdays(s string) (uint8, error) {
 	var mask uint32
 	for _, day := range timeSegments(s, 4) {
-		if v, rest, _, _ := cStrtoumax(day, 0); rest == "" {
+		if v, rest, _, _ := table.Strtoumax(day, 0); rest == "" {
 			if uint32(v) == 0 {
 				return 0, table.WithHint("weekdays are 1 (Monday) to 7 (Sunday)", "invalid --weekdays day %q", day)
 			}
@@ -263,24 +262,14 @@ func (m *TimeMatch) Print(w *table.Writer) {
 // bytes of padding.
 const timeSize = 24
 
+func (m *TimeMatch) layout() []field {
+	return []field{{0, &m.DateStart}, {4, &m.DateStop}, {8, &m.DaytimeStart}, {12, &m.DaytimeStop}, {16, &m.MonthdaysMatch}, {20, &m.WeekdaysMatch}, {21, &m.Flags}}
+}
+
 func (m *TimeMatch) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, m.DateStart)
-	w.U32(4, m.DateStop)
-	w.U32(8, m.DaytimeStart)
-	w.U32(12, m.DaytimeStop)
-	w.U32(16, m.MonthdaysMatch)
-	w.U8(20, m.WeekdaysMatch)
-	w.U8(21, m.Flags)
-	return nil
+	return putFields(dst, m.layout()...)
 }
 
 func (m *TimeMatch) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.DateStart, m.DateStop = r.U32(0), r.U32(4)
-	m.DaytimeStart, m.DaytimeStop = r.U32(8), r.U32(12)
-	m.MonthdaysMatch = r.U32(16)
-	m.WeekdaysMatch, m.Flags = r.U8(20), r.U8(21)
-	rtWhole(r, timeSize)
-	return r.Err()
+	return getWhole(data, timeSize, m.layout()...)
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -52,7 +51,7 @@ func (m *TOS) Parse(a *table.OptArgs) error {
 // default) or a symbolic name, which gets symMask: the names only speak of
 // the bits under it.
 func parseTOSMask(s string, symMask uint8) (v, mask uint8, err error) {
-	n, rest, ok := xtStrtoulPrefix(s, 0, 255)
+	n, rest, ok := table.StrtoulPrefix(s, 0, 255)
 	if !ok {
 		for _, sym := range tosSymbols {
 			if strings.EqualFold(s, sym.name) {
@@ -64,7 +63,7 @@ func parseTOSMask(s string, symMask uint8) (v, mask uint8, err error) {
 	v, mask = uint8(n), 0xff
 	if strings.HasPrefix(rest, "/") {
 		var mk uint64
-		mk, rest, ok = xtStrtoulPrefix(rest[1:], 0, 255)
+		mk, rest, ok = table.StrtoulPrefix(rest[1:], 0, 255)
 		if !ok {
 			return 0, 0, fmt.Errorf("invalid TOS mask in %q (expected a number from 0 to 255)", s)
 		}
@@ -90,16 +89,10 @@ func (m *TOS) Print(w *table.Writer) {
 // struct xt_tos_match_info: tos_mask u8@0 tos_value u8@1 invert u8@2.
 const tosSize = 3
 
-func (m *TOS) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, m.TOSMask)
-	w.U8(1, m.TOSValue)
-	w.U8(2, m.Invert)
-	return nil
-}
+func (m *TOS) layout() []field { return []field{{0, &m.TOSMask}, {1, &m.TOSValue}, {2, &m.Invert}} }
+
+func (m *TOS) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *TOS) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.TOSMask, m.TOSValue, m.Invert = r.U8(0), r.U8(1), r.U8(2)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

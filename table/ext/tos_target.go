@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -68,11 +67,11 @@ func (t *TOSTarget) Parse(a *table.OptArgs) error {
 // libxtables, an argument is numeric when it starts with a number that
 // fits a byte; anything after that number other than "/mask" is an error.
 func parseTOSTgValue(s string) (v, m uint8, err error) {
-	n, rest, ok := xtStrtoulPrefix(s, 0, 0xff)
+	n, rest, ok := table.StrtoulPrefix(s, 0, 0xff)
 	if ok {
 		v, m = uint8(n), 0xff
 		if strings.HasPrefix(rest, "/") {
-			mk, r2, ok2 := xtStrtoulPrefix(rest[1:], 0, 0xff)
+			mk, r2, ok2 := table.StrtoulPrefix(rest[1:], 0, 0xff)
 			if !ok2 {
 				return 0, 0, fmt.Errorf("invalid TOS value %q (the mask is a number from 0 to 255)", s)
 			}
@@ -92,10 +91,10 @@ func parseTOSTgValue(s string) (v, m uint8, err error) {
 }
 
 func (t *TOSTarget) Finish(c *table.FinishContext) error {
-	if err := mgRequireOne(c, tosTgOptions...); err != nil {
+	if err := requireOne(c, tosTgOptions...); err != nil {
 		return err
 	}
-	return mgOnlyOne(c, tosTgOptions...)
+	return onlyOne(c, tosTgOptions...)
 }
 
 func (t *TOSTarget) Print(w *table.Writer) {
@@ -105,15 +104,12 @@ func (t *TOSTarget) Print(w *table.Writer) {
 // struct xt_tos_target_info: tos_value u8@0 tos_mask u8@1.
 const tosTgSize = 2
 
+func (t *TOSTarget) layout() []field { return []field{{0, &t.Value}, {1, &t.Mask}} }
+
 func (t *TOSTarget) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, t.Value)
-	w.U8(1, t.Mask)
-	return nil
+	return putFields(dst, t.layout()...)
 }
 
 func (t *TOSTarget) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	t.Value, t.Mask = r.U8(0), r.U8(1)
-	return r.Err()
+	return getFields(data, t.layout()...)
 }

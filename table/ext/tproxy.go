@@ -1,11 +1,6 @@
 package ext
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
-
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -37,42 +32,15 @@ func (t *TPROXY) Parse(a *table.OptArgs) error {
 	var err error
 	switch a.Key() {
 	case "on-port":
-		t.Lport, err = parseGaiPort(a.Arg)
+		t.Lport, err = parseServicePort(a.Arg, a.Names)
 	case "on-ip":
-		t.Laddr, err = parseHostAddr(a.Arg, a.Family)
+		t.Laddr, err = parseAddr16(a.Arg, a.Family, viaGetaddrinfo, a.Names)
 	case "tproxy-mark":
-		var v, m uint64
-		v, m, err = parseValueMask(a.Arg, 0xffffffff)
-		t.MarkValue, t.MarkMask = uint32(v), uint32(m)
+		t.MarkValue, t.MarkMask, err = parseMarkMask(a.Arg, nil, nil)
 	default:
 		return unknownOption(a)
 	}
 	return err
-}
-
-// parseGaiPort reads a port as getaddrinfo reads a service: a decimal
-// number (leading zeros are not octal) or a service name. getaddrinfo
-// keeps only the low 16 bits of a larger number (70000 would be 4464) and
-// takes an empty string as port 0; fw refuses both.
-func parseGaiPort(s string) (uint16, error) {
-	if s == "" {
-		return 0, fmt.Errorf("empty port")
-	}
-	digits := strings.TrimPrefix(s, "+")
-	if digits != "" && strings.Trim(digits, "0123456789") == "" {
-		v, err := strconv.ParseUint(digits, 10, 64)
-		if err != nil || v > 65535 {
-			return 0, fmt.Errorf("port %q is out of range (0 to 65535)", s)
-		}
-		return uint16(v), nil
-	}
-	if p, ok := table.ServicePort(s, "tcp"); ok {
-		return p, nil
-	}
-	if p, ok := table.ServicePort(s, "udp"); ok {
-		return p, nil
-	}
-	return 0, fmt.Errorf("port %q does not resolve to anything", s)
 }
 
 func (t *TPROXY) Finish(c *table.FinishContext) error {
@@ -89,26 +57,19 @@ func (t *TPROXY) Check(c *table.CheckContext) error {
 
 func (t *TPROXY) Print(w *table.Writer) {
 	w.OptUint(false, "on-port", uint64(t.Lport))
-	w.Opt(false, "on-ip", ntop(t.fam, t.Laddr))
+	w.Opt(false, "on-ip", addr16Text(t.Laddr, t.fam))
 	w.Opt(false, "tproxy-mark", hex(uint64(t.MarkValue))+"/"+hex(uint64(t.MarkMask)))
 }
 
-// PutPayload writes struct xt_tproxy_target_info_v1 (layout at
-// tproxySize) for either family.
-func (t *TPROXY) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U32(0, t.MarkMask)
-	w.U32(4, t.MarkValue)
-	w.Bytes(8, t.Laddr[:])
-	w.BE16(24, t.Lport)
-	return nil
+// layout is struct xt_tproxy_target_info_v1 (see tproxySize), the same
+// for either family.
+func (t *TPROXY) layout() []field {
+	return []field{{0, &t.MarkMask}, {4, &t.MarkValue}, {8, &t.Laddr}, {24, (*bigEndian16)(&t.Lport)}}
 }
 
+func (t *TPROXY) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.layout()...) }
+
 func (t *TPROXY) UnmarshalPayload(f table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
 	t.fam = f
-	t.MarkMask, t.MarkValue = r.U32(0), r.U32(4)
-	r.Bytes(8, t.Laddr[:])
-	t.Lport = r.BE16(24)
-	return r.Err()
+	return getFields(data, t.layout()...)
 }

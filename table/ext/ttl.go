@@ -3,7 +3,6 @@ package ext
 import (
 	"fmt"
 
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -95,15 +94,10 @@ func (m *TTL) Print(w *table.Writer) { printTTLMode(w, "ttl", m.Mode, m.TTL) }
 // struct ipt_ttl_info: mode u8@0 ttl u8@1.
 const ttlSize = 2
 
-func (m *TTL) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.U8(0, m.Mode)
-	w.U8(1, m.TTL)
-	return nil
-}
+func (m *TTL) layout() []field { return []field{{0, &m.Mode}, {1, &m.TTL}} }
+
+func (m *TTL) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
 
 func (m *TTL) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Mode, m.TTL = r.U8(0), r.U8(1)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

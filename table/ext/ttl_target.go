@@ -60,10 +60,10 @@ func (t *TTLTarget) Finish(c *table.FinishContext) error {
 
 func finishTTLTg(c *table.FinishContext, prefix string) error {
 	names := []string{prefix + "-set", prefix + "-dec", prefix + "-inc"}
-	if err := mgRequireOne(c, names...); err != nil {
+	if err := requireOne(c, names...); err != nil {
 		return err
 	}
-	return mgOnlyOne(c, names...)
+	return onlyOne(c, names...)
 }
 
 func (t *TTLTarget) Print(w *table.Writer) { printTTLTg(w, "ttl", t.Mode, t.TTL) }

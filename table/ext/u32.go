@@ -75,7 +75,7 @@ func (m *U32) parse(s string) error {
 		return fmt.Errorf("--u32 %q: at char %d: %s", s, pos(), fmt.Sprintf(format, args...))
 	}
 	number := func() (uint32, error) {
-		v, rest, ok := xtStrtoulPrefix(arg, 0, math.MaxUint32)
+		v, rest, ok := table.StrtoulPrefix(arg, 0, math.MaxUint32)
 		if !ok || rest == arg {
 			return 0, fail("not a number or out of range")
 		}
@@ -261,7 +261,7 @@ func (m *U32) UnmarshalPayload(_ table.Family, data []byte) error {
 		t.NNums, t.NValues = r.U8(base+176), r.U8(base+177)
 	}
 	m.NTests, m.Invert = r.U8(1980), r.U8(1981)
-	rtWhole(r, u32Size)
+	needWhole(r, u32Size)
 	if err := r.Err(); err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package ext
 
 import (
-	"github.com/fwkit/fw/internal/xtbin"
 	"github.com/fwkit/fw/table"
 )
 
@@ -32,7 +31,7 @@ func (m *UDP) Name() string         { return "udp" }
 // negated full range are accepted by iptables but never match; the latter
 // is even saved without its '!', so a reload would match everything.
 func (m *UDP) Parse(a *table.OptArgs) error {
-	r, err := parsePortRC(a.Arg)
+	r, err := parseServicePortRange(a.Arg, a.Names)
 	if err != nil {
 		return err
 	}
@@ -69,16 +68,12 @@ func (m *UDP) Print(w *table.Writer) {
 // struct xt_udp: spts[2]@0 dpts[2]@4 (host order) invflags@8; 10 bytes.
 const udpSize = 10
 
-func (m *UDP) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	putPorts(&w, 0, m.Spts)
-	putPorts(&w, 4, m.Dpts)
-	w.U8(8, m.Invflags)
-	return nil
+func (m *UDP) layout() []field {
+	return []field{{0, &m.Spts}, {4, &m.Dpts}, {8, &m.Invflags}}
 }
 
+func (m *UDP) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, m.layout()...) }
+
 func (m *UDP) UnmarshalPayload(_ table.Family, data []byte) error {
-	r := xtbin.NewReader(data)
-	m.Spts, m.Dpts, m.Invflags = getPorts(r, 0), getPorts(r, 4), r.U8(8)
-	return r.Err()
+	return getFields(data, m.layout()...)
 }

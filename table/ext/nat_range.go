@@ -1,8 +1,8 @@
 package ext
 
 import (
+	"bytes"
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 
@@ -10,9 +10,9 @@ import (
 	"github.com/fwkit/fw/table"
 )
 
-// Helpers of the nat group: the NAT range structs every NAT target stores,
-// the --to-source/--to-destination/--to-ports syntax they share, and the
-// getaddrinfo-style host parsing of TEE, TPROXY, NETMAP and the NPT targets.
+// The NAT range value: the structs every NAT target stores, the
+// --to-source/--to-destination/--to-ports syntax of libxt_NAT's parse_to
+// and parse_ports, which they share, and the NPT targets' prefixes.
 
 // NAT range flags (NF_NAT_RANGE_*).
 const (
@@ -110,9 +110,9 @@ func errNeedPortProto() error {
 func parseNATOption(a *table.OptArgs, r *NATRange2) error {
 	switch a.Key() {
 	case "to-source", "to-destination":
-		return parseNATTo(a.Arg, natPortOK(a.IP), a.Family, r)
+		return parseNATTo(a.Arg, natPortOK(a.IP), a.Family, a.Names, r)
 	case "to-ports":
-		return parseNATPorts(a.Arg, natPortOK(a.IP), r)
+		return parseNATPorts(a.Arg, natPortOK(a.IP), a.Names, r)
 	case "random":
 		r.Flags |= natProtoRandom
 	case "random-fully":
@@ -128,7 +128,7 @@ func parseNATOption(a *table.OptArgs, r *NATRange2) error {
 // parseNATTo parses "[addr[-addr]][:port[-port[/base]]]"; IPv6 addresses
 // go in brackets when ports follow. Like iptables, an IPv6 address
 // without brackets is taken whole when it has more than one colon.
-func parseNATTo(s string, portOK bool, fam table.Family, r *NATRange2) error {
+func parseNATTo(s string, portOK bool, fam table.Family, names table.Resolver, r *NATRange2) error {
 	var ips, ports string
 	hasPorts := false
 	if strings.HasPrefix(s, "[") {
@@ -150,7 +150,7 @@ func parseNATTo(s string, portOK bool, fam table.Family, r *NATRange2) error {
 		}
 		if hasPorts && ips == "" {
 			// "[]:80": ports only.
-			return parseNATPorts(ports, portOK, r)
+			return parseNATPorts(ports, portOK, names, r)
 		}
 	} else {
 		if strings.Contains(s, "[") {
@@ -161,7 +161,7 @@ func parseNATTo(s string, portOK bool, fam table.Family, r *NATRange2) error {
 			ips, ports, hasPorts = s[:c], s[c+1:], true
 		}
 		if hasPorts && ips == "" {
-			return parseNATPorts(ports, portOK, r)
+			return parseNATPorts(ports, portOK, names, r)
 		}
 		if hasPorts && len(ips) == 2 {
 			// iptables mistakes any two characters before the colon for
@@ -170,22 +170,22 @@ func parseNATTo(s string, portOK bool, fam table.Family, r *NATRange2) error {
 		}
 	}
 	if hasPorts {
-		if err := parseNATPorts(ports, portOK, r); err != nil {
+		if err := parseNATPorts(ports, portOK, names, r); err != nil {
 			return err
 		}
 	}
 	r.Flags |= natMapIPs
 	lo, hi, isRange := strings.Cut(ips, "-")
-	min, err := parseInetPton(lo, fam)
+	min, err := parseAddr16(lo, fam, viaInetPton, nil)
 	if err != nil {
 		return err
 	}
 	max := min
 	if isRange {
-		if max, err = parseInetPton(hi, fam); err != nil {
+		if max, err = parseAddr16(hi, fam, viaInetPton, nil); err != nil {
 			return err
 		}
-		if addrLess(max, min) {
+		if bytes.Compare(max[:], min[:]) < 0 {
 			return fmt.Errorf("invalid address range %q (first > last)", ips)
 		}
 	}
@@ -193,48 +193,17 @@ func parseNATTo(s string, portOK bool, fam table.Family, r *NATRange2) error {
 	return nil
 }
 
-func addrLess(a, b [16]byte) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
-	}
-	return false
-}
-
-// parseInetPton parses an address as inet_pton does: IPv4 only as four
-// decimal parts without leading zeros, IPv6 without a zone.
-func parseInetPton(s string, fam table.Family) ([16]byte, error) {
-	var out [16]byte
-	a, err := netip.ParseAddr(s)
-	switch {
-	case err != nil || a.Zone() != "":
-		return out, fmt.Errorf("bad IP address %q", s)
-	case fam == table.IPv4 && !a.Is4(), fam == table.IPv6 && !a.Is6():
-		return out, fmt.Errorf("bad IP address %q (not an %s address)", s, famName(fam))
-	}
-	copy(out[:], a.AsSlice())
-	return out, nil
-}
-
-func famName(f table.Family) string {
-	if f == table.IPv6 {
-		return "IPv6"
-	}
-	return "IPv4"
-}
-
 // parseNATPorts parses "port", "port-port" or "port-port/base" into r.
 // Only a single port may be a service name; the ends of a range and the
 // base are numbers (the base may also be a service name, as in iptables).
-func parseNATPorts(s string, portOK bool, r *NATRange2) error {
+func parseNATPorts(s string, portOK bool, names table.Resolver, r *NATRange2) error {
 	if !portOK {
 		return errNeedPortProto()
 	}
 	r.Flags |= natProtoSpecified
-	lo, rest, ok := xtStrtoulPrefix(s, 0, 65535)
+	lo, rest, ok := table.StrtoulPrefix(s, 0, 65535)
 	if !ok {
-		p, found := natService(s)
+		p, found := names.Service(s, "")
 		if !found {
 			return fmt.Errorf("invalid port %q (a number from 0 to 65535 or a service name)", s)
 		}
@@ -250,7 +219,7 @@ func parseNATPorts(s string, portOK bool, r *NATRange2) error {
 	case rest[0] != '-':
 		return fmt.Errorf("garbage %q after port in %q", rest, s)
 	}
-	hi, rest, ok := xtStrtoulPrefix(rest[1:], 0, 65535)
+	hi, rest, ok := table.StrtoulPrefix(rest[1:], 0, 65535)
 	if !ok {
 		return fmt.Errorf("invalid port range %q (the ends of a range must be numbers from 0 to 65535)", s)
 	}
@@ -265,13 +234,13 @@ func parseNATPorts(s string, portOK bool, r *NATRange2) error {
 		return fmt.Errorf("garbage %q after port range in %q", rest, s)
 	}
 	b := rest[1:]
-	base, tail, ok := xtStrtoulPrefix(b, 1, 65535)
+	base, tail, ok := table.StrtoulPrefix(b, 1, 65535)
 	switch {
 	case ok && tail != "":
 		// iptables ignores text after the base port.
 		return fmt.Errorf("garbage %q after base port in %q", tail, s)
 	case !ok:
-		p, found := natService(b)
+		p, found := names.Service(b, "")
 		if !found {
 			return fmt.Errorf("invalid base port %q (a number from 1 to 65535 or a service name)", b)
 		}
@@ -280,17 +249,6 @@ func parseNATPorts(s string, portOK bool, r *NATRange2) error {
 	r.Flags |= natProtoOffset
 	r.BaseProto = uint16(base)
 	return nil
-}
-
-// natService looks a port up by service name for any protocol, as
-// getservbyname(name, NULL) does.
-func natService(name string) (uint16, bool) {
-	for _, proto := range []string{"tcp", "udp", "sctp", "dccp"} {
-		if p, ok := table.ServicePort(name, proto); ok {
-			return p, true
-		}
-	}
-	return 0, false
 }
 
 // printNATRange writes what iptables' NAT targets save: the range after
@@ -306,10 +264,10 @@ func printNATRange(w *table.Writer, r NATRange2, fam table.Family, opt string, p
 			if brackets {
 				w.Byte('[')
 			}
-			w.IP(natAddr(fam, r.MinAddr))
+			w.IP(addr16(r.MinAddr, fam))
 			if r.MinAddr != r.MaxAddr {
 				w.Byte('-')
-				w.IP(natAddr(fam, r.MaxAddr))
+				w.IP(addr16(r.MaxAddr, fam))
 			}
 			if brackets {
 				w.Byte(']')
@@ -348,102 +306,6 @@ func errNoBasePort(opt string) error {
 	return table.WithHint("only DNAT can shift a port range", "--%s cannot shift a port range (/BASE): the base port would be lost", opt)
 }
 
-// natAddr is the address in a NAT range's 16-byte field.
-func natAddr(fam table.Family, a [16]byte) netip.Addr {
-	if fam == table.IPv4 {
-		return netip.AddrFrom4([4]byte(a[:4]))
-	}
-	return netip.AddrFrom16(a)
-}
-
-// ntop prints an address of the family as inet_ntop does, which is what
-// iptables prints.
-func ntop(fam table.Family, a [16]byte) string { return table.FormatIP(natAddr(fam, a)) }
-
-// parseHostAddr resolves a host as iptables' XTTYPE_HOST does through
-// getaddrinfo: a numeric address of the family (inet_aton forms for
-// IPv4), else a name, which fw looks up only in /etc/hosts. A name with
-// several different addresses is an error, as in iptables.
-func parseHostAddr(s string, fam table.Family) ([16]byte, error) {
-	var out [16]byte
-	if fam == table.IPv4 {
-		if a, ok := inetAton(s, false); ok {
-			copy(out[:], a[:])
-			return out, nil
-		}
-	} else if a, err := netip.ParseAddr(s); err == nil {
-		if a.Zone() != "" {
-			return out, table.WithHint("write the address without a zone", "address %q has a zone, which is meaningless here", s)
-		}
-		if a.Is6() {
-			return a.As16(), nil
-		}
-		return out, fmt.Errorf("%q is not an IPv6 address", s)
-	}
-	switch {
-	case s == "":
-		return out, fmt.Errorf("empty address")
-	case fam == table.IPv4 && strings.Contains(s, ":"):
-		return out, fmt.Errorf("%q is not an IPv4 address", s)
-	case strings.ContainsAny(s, "[]"):
-		return out, table.WithHint("write the address without brackets", "bad address %q", s)
-	case strings.ContainsAny(s, "+/%: "):
-		return out, fmt.Errorf("bad address %q", s)
-	}
-	addrs, err := table.ParseAddr(s, fam)
-	if err != nil {
-		return out, err
-	}
-	first := addrs[0].IP
-	for _, a := range addrs[1:] {
-		if a.IP != first {
-			return out, fmt.Errorf("%q resolves to more than one address", s)
-		}
-	}
-	copy(out[:], first.AsSlice())
-	return out, nil
-}
-
-// parseHostMask parses XTTYPE_HOSTMASK: "host[/len]" where len is a
-// prefix length or a mask in address form. A mask that is not contiguous
-// yields length 255, as in iptables (its users treat it as all ones or
-// refuse it). Without "/" the length is the full width.
-func parseHostMask(s string, fam table.Family) (addr [16]byte, hlen uint8, err error) {
-	host, mask, hasMask := strings.Cut(s, "/")
-	if addr, err = parseHostAddr(host, fam); err != nil {
-		return
-	}
-	width := uint64(32)
-	if fam == table.IPv6 {
-		width = 128
-	}
-	hlen = uint8(width)
-	if !hasMask {
-		return
-	}
-	if v, ok := table.ParseUint(mask, 0, width); ok {
-		return addr, uint8(v), nil
-	}
-	var m [16]byte
-	ok := false
-	if fam == table.IPv4 {
-		var a [4]byte
-		if a, ok = inetAton(mask, false); ok {
-			copy(m[:], a[:])
-		}
-	} else {
-		m, ok = ipv6Literal(mask)
-	}
-	if !ok {
-		return addr, 0, fmt.Errorf("bad mask %q in %q (neither a prefix length from 0 to %d nor a network mask)", mask, s, width)
-	}
-	n := table.MaskPrefixLen(m[:width/8])
-	if n < 0 {
-		return addr, 255, nil
-	}
-	return addr, uint8(n), nil
-}
-
 // NPT mirrors struct ip6t_npt_tginfo, the payload of DNPT and SNPT. The
 // kernel-private checksum adjustment that follows the lengths is computed
 // by the kernel from the prefixes; userspace writes zero there and never
@@ -454,15 +316,15 @@ type NPT struct {
 }
 
 func (t *NPT) Parse(a *table.OptArgs) error {
-	addr, n, err := parseHostMask(a.Arg, table.IPv6)
+	h, err := parseHostMask(a.Arg, table.IPv6, a.Names)
 	if err != nil {
 		return err
 	}
 	switch a.Key() {
 	case "src-pfx":
-		t.SrcPfx, t.SrcPfxLen = addr, n
+		t.SrcPfx, t.SrcPfxLen = h.Addr, h.Len
 	case "dst-pfx":
-		t.DstPfx, t.DstPfxLen = addr, n
+		t.DstPfx, t.DstPfxLen = h.Addr, h.Len
 	default:
 		return unknownOption(a)
 	}
@@ -481,13 +343,11 @@ func (t *NPT) Finish(c *table.FinishContext) error {
 		if !c.Seen.Has(p.opt) {
 			return table.WithHint("NPT needs both --src-pfx and --dst-pfx", "--%s is required", p.opt)
 		}
-		text := ntop(table.IPv6, p.addr)
+		text := addr16Text(p.addr, table.IPv6)
 		switch {
-		case p.n == 255:
-			return fmt.Errorf("--%s: the mask is not contiguous", p.opt)
 		case p.n > 64:
 			return table.WithHint("write the prefix with its length, e.g. 2001:db8::/48", "--%s: prefix length %d is longer than 64", p.opt, p.n)
-		case p.addr != maskedAddr(p.addr, int(p.n)):
+		case p.addr != maskAddr16(p.addr, int(p.n)):
 			return fmt.Errorf("--%s: %s/%d has bits set after the prefix", p.opt, text, p.n)
 		case p.n == 0 && p.addr == [16]byte{}:
 			return fmt.Errorf("--%s: ::/0 is not saved by iptables-save, so the rule could not be restored", p.opt)
@@ -496,21 +356,13 @@ func (t *NPT) Finish(c *table.FinishContext) error {
 	return nil
 }
 
-func maskedAddr(a [16]byte, n int) [16]byte {
-	m := prefixMask16(n)
-	for i := range a {
-		a[i] &= m[i]
-	}
-	return a
-}
-
 // Print leaves a prefix out when it is all zero, as iptables-save does.
 func (t *NPT) Print(w *table.Writer) {
 	if t.SrcPfx != [16]byte{} || t.SrcPfxLen != 0 {
-		w.Opt(false, "src-pfx", ntop(table.IPv6, t.SrcPfx)+"/"+strconv.Itoa(int(t.SrcPfxLen)))
+		w.Opt(false, "src-pfx", addr16Text(t.SrcPfx, table.IPv6)+"/"+strconv.Itoa(int(t.SrcPfxLen)))
 	}
 	if t.DstPfx != [16]byte{} || t.DstPfxLen != 0 {
-		w.Opt(false, "dst-pfx", ntop(table.IPv6, t.DstPfx)+"/"+strconv.Itoa(int(t.DstPfxLen)))
+		w.Opt(false, "dst-pfx", addr16Text(t.DstPfx, table.IPv6)+"/"+strconv.Itoa(int(t.DstPfxLen)))
 	}
 }
 
@@ -608,23 +460,95 @@ func (r *NATRange2) unmarshal(data []byte) error {
 	return rd.Err()
 }
 
-// PutPayload writes the prefixes; the adjustment is left zero, as
-// iptables leaves it, for the kernel to compute.
-func (t *NPT) PutPayload(_ table.Family, dst []byte) error {
-	w := xtbin.Writer{B: dst}
-	w.Bytes(0, t.SrcPfx[:])
-	w.Bytes(16, t.DstPfx[:])
-	w.U8(32, t.SrcPfxLen)
-	w.U8(33, t.DstPfxLen)
+// layout leaves out the adjustment: userspace writes it zero, as iptables
+// does, and the kernel computes it (and returns it filled in).
+func (t *NPT) layout() []field {
+	return []field{{0, &t.SrcPfx}, {16, &t.DstPfx}, {32, &t.SrcPfxLen}, {33, &t.DstPfxLen}}
+}
+
+func (t *NPT) PutPayload(_ table.Family, dst []byte) error { return putFields(dst, t.layout()...) }
+
+func (t *NPT) UnmarshalPayload(_ table.Family, data []byte) error {
+	return getFields(data, t.layout()...)
+}
+
+// natRanger is a NAT struct that holds (part of) an nf_nat_range2.
+type natRanger interface {
+	range2() NATRange2
+	setRange2(NATRange2)
+}
+
+// parseNATInto applies one NAT option to the range t holds.
+func parseNATInto(a *table.OptArgs, t natRanger) error {
+	r := t.range2()
+	if err := parseNATOption(a, &r); err != nil {
+		return err
+	}
+	t.setRange2(r)
 	return nil
 }
 
-// UnmarshalPayload ignores the adjustment, which the kernel returns
-// filled in.
-func (t *NPT) UnmarshalPayload(_ table.Family, data []byte) error {
-	rd := xtbin.NewReader(data)
-	rd.Bytes(0, t.SrcPfx[:])
-	rd.Bytes(16, t.DstPfx[:])
-	t.SrcPfxLen, t.DstPfxLen = rd.U8(32), rd.U8(33)
-	return rd.Err()
+// natSpec is what tells the NAT targets of revisions 0 and 1 apart beyond
+// their names: the option that prints their range, and their own check.
+type natSpec struct {
+	opt       string // to-source or to-ports
+	portsOnly bool   // the range is ports alone (--to-ports)
+	finish    func(c *table.FinishContext, flags uint32) error
+}
+
+// natCompatTarget is an IPv4 NAT target of revision 0 (SNAT, MASQUERADE,
+// REDIRECT): struct nf_nat_ipv4_multi_range_compat, with rangesize 1 even
+// when no option is given (the kernel refuses anything else).
+type natCompatTarget struct {
+	NATIPv4MultiRangeCompat
+	spec *natSpec
+}
+
+func newNATCompat(spec *natSpec) natCompatTarget {
+	return natCompatTarget{NATIPv4MultiRangeCompat{RangeSize: 1}, spec}
+}
+
+func (t *natCompatTarget) Parse(a *table.OptArgs) error { return parseNATInto(a, t) }
+
+func (t *natCompatTarget) Finish(c *table.FinishContext) error {
+	t.RangeSize = 1
+	return t.spec.finish(c, t.Range[0].Flags)
+}
+
+func (t *natCompatTarget) Print(w *table.Writer) {
+	printNATRange(w, t.range2(), table.IPv4, t.spec.opt, t.spec.portsOnly)
+}
+
+func (t *natCompatTarget) PutPayload(_ table.Family, dst []byte) error {
+	t.put(dst)
+	return nil
+}
+
+func (t *natCompatTarget) UnmarshalPayload(_ table.Family, data []byte) error {
+	return t.unmarshal(data)
+}
+
+// natRangeTarget is an IPv6 NAT target of revision 0 or 1 (SNAT,
+// MASQUERADE, REDIRECT): struct nf_nat_range, all zero when no option is
+// given.
+type natRangeTarget struct {
+	NATRange
+	spec *natSpec
+}
+
+func (t *natRangeTarget) Parse(a *table.OptArgs) error { return parseNATInto(a, t) }
+
+func (t *natRangeTarget) Finish(c *table.FinishContext) error { return t.spec.finish(c, t.Flags) }
+
+func (t *natRangeTarget) Print(w *table.Writer) {
+	printNATRange(w, t.range2(), table.IPv6, t.spec.opt, t.spec.portsOnly)
+}
+
+func (t *natRangeTarget) PutPayload(_ table.Family, dst []byte) error {
+	t.put(dst)
+	return nil
+}
+
+func (t *natRangeTarget) UnmarshalPayload(_ table.Family, data []byte) error {
+	return t.unmarshal(data)
 }
